@@ -1,0 +1,511 @@
+"""`casework`: the window clerk's command line (Chinese by default, `--lang en` for English)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+
+from casework.errors import UserError
+from casework.messages import message
+from casework.settings import get_settings
+from casework.stack import apply_prefect_env
+
+# Prefect reads its settings when first imported: point it at the local stack before that.
+apply_prefect_env(get_settings())
+
+app = typer.Typer(
+    help="Casework：“悉心听”窗口疑难案件的流程编排。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _State:
+    lang = "zh"
+
+
+state = _State()
+
+JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON（供脚本使用）")]
+
+
+@app.callback()
+def _main(
+    lang: Annotated[str, typer.Option("--lang", help="zh 或 en")] = get_settings().lang,
+) -> None:
+    state.lang = "en" if lang.lower().startswith("en") else "zh"
+
+
+def say(code: str, **params: object) -> None:
+    typer.echo(message(code, state.lang, **params))
+
+
+def fail(code: str, **params: object) -> None:
+    typer.echo(message(code, state.lang, **params), err=True)
+    raise typer.Exit(2)
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """A user's mistake becomes one line in their language and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from casework.playbook import PlaybookError, UnknownPlaybook
+
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            fail(exc.code, **exc.params)
+        except UnknownPlaybook as exc:
+            fail("unknown_playbook", slug=exc.slug)
+        except PlaybookError as exc:
+            fail("playbook_invalid", detail=str(exc))
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def parse_as_of(value: str | None) -> datetime:
+    from casework.clock import now, start_of_office_day
+
+    if value is None:
+        return now()
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise UserError("as_of_format", value=value) from None
+    return max(now(), start_of_office_day(day))
+
+
+# ---------------------------------------------------------------- the local stack
+
+
+@app.command()
+@user_errors
+def up() -> None:
+    """启动本地服务：Prefect 服务器、工作进程、本地邮件服务器。"""
+    from casework.stack import Stack
+
+    settings = get_settings()
+    Stack(settings).up()
+    say("stack_up", ui=settings.prefect_ui_url)
+    typer.echo(f"SMTP: {settings.smtp_host}:{settings.smtp_port} → {settings.mailbox_dir}")
+
+
+@app.command()
+def down() -> None:
+    """停止本地服务。"""
+    from casework.stack import Stack
+
+    Stack(get_settings()).down()
+    say("stack_down_done")
+
+
+@app.command()
+def status(as_json: JsonOption = False) -> None:
+    """本地服务的运行情况。"""
+    from casework.stack import Stack
+
+    settings = get_settings()
+    stack = Stack(settings)
+    services = stack.status()
+    data = {
+        "services": {s.name: {"running": s.running, "pid": s.pid} for s in services},
+        "prefect_api": stack.api_healthy(),
+        "ui": settings.prefect_ui_url,
+        "home": str(settings.home),
+    }
+    if as_json:
+        emit_json(data)
+        return
+    for s in services:
+        typer.echo(f"{s.name:15} {'运行中' if s.running else '未运行'}  {s.pid or ''}")
+    typer.echo(
+        f"Prefect API    {'正常' if data['prefect_api'] else '无响应'}  {settings.prefect_ui_url}"
+    )
+    typer.echo(f"数据目录        {settings.home}")
+
+
+# ---------------------------------------------------------------- playbooks
+
+
+@app.command()
+@user_errors
+def playbooks(as_json: JsonOption = False) -> None:
+    """列出所有案件类型。"""
+    from casework.playbook import all_playbooks
+
+    books = all_playbooks()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "slug": b.slug,
+                    "title": b.title,
+                    "promised_working_days": b.promised_working_days,
+                    "fields": [f.key for f in b.fields],
+                    "materials": [m.slug for m in b.materials],
+                    "agencies": [a.slug for a in b.agencies],
+                }
+                for b in books.values()
+            ]
+        )
+        return
+    for book in books.values():
+        typer.echo(f"{book.slug:32} {book.title}（{book.promised_working_days} 个工作日）")
+        fields = "，".join(f"{f.key}{'*' if f.required else ''}（{f.label}）" for f in book.fields)
+        typer.echo(f"{'':32} 字段：{fields}")
+
+
+# ---------------------------------------------------------------- intake and feeding a case
+
+
+def _parse_fields(raw: list[str], slug: str, today: date) -> dict[str, str]:
+    from casework.playbook import FieldKind, get_playbook
+    from casework.validation import iso_date
+
+    playbook = get_playbook(slug)
+    known = {f.key: f for f in playbook.fields}
+    values: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError("field_format", value=item)
+        if key not in known:
+            raise UserError("unknown_field", key=key, known=", ".join(known))
+        spec = known[key]
+        if spec.kind is FieldKind.DATE:
+            day = iso_date(value, field=key)
+            if day > today:
+                raise UserError("future_date", field=key, value=value)
+            value = day.isoformat()
+        elif not value.strip() or len(value) > 200 or any(ord(c) < 32 for c in value):
+            raise UserError("field_format", value=item[:60])
+        values[key] = value.strip()
+    for spec in playbook.fields:
+        if spec.required and spec.key not in values:
+            raise UserError("missing_field", key=spec.key, label=spec.label)
+    return values
+
+
+@app.command("open")
+@user_errors
+def open_(
+    slug: Annotated[str, typer.Argument(help="案件类型，如 recover-cremation-certificate")],
+    name: Annotated[str, typer.Option("--name", help="申请人姓名")],
+    id_number: Annotated[str, typer.Option("--id-number", help="申请人身份证号")],
+    phone: Annotated[str, typer.Option("--phone", help="申请人电话")],
+    email: Annotated[str | None, typer.Option("--email", help="申请人邮箱")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="申请人地址")] = None,
+    field: Annotated[
+        list[str] | None, typer.Option("--field", help="案件字段 KEY=VALUE，可多次")
+    ] = None,
+    start: Annotated[bool, typer.Option(help="立即启动案件流程")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """受理一个疑难案件，并启动它的流程。"""
+    from casework import validation
+    from casework.clock import now, office_date
+    from casework.playbook import get_playbook
+    from models.cases import ApplicantIn, CaseIntake, open_case
+    from models.db import session_scope
+
+    as_of = now()
+    today = office_date(as_of)
+    playbook = get_playbook(slug)
+    intake = CaseIntake(
+        playbook=playbook.slug,
+        applicant=ApplicantIn(
+            name=validation.person_name(name),
+            id_number=validation.resident_id(id_number, today=today),
+            phone=validation.phone(phone),
+            email=validation.email(email) if email else None,
+            address=address.strip() if address else None,
+        ),
+        fields=_parse_fields(field or [], playbook.slug, today),
+    )
+    with session_scope() as session:
+        case = open_case(session=session, intake=intake, as_of=as_of)
+    result: dict[str, Any] = {"case": case.number, "playbook": playbook.slug, "flow_run_id": None}
+    if not as_json:
+        say("opened", case=case.number, title=playbook.title, promised=case.promised_by)
+    if start:
+        result["flow_run_id"] = _start_flow(case.number, playbook.slug, quiet=as_json)
+    if as_json:
+        emit_json(result)
+
+
+def _start_flow(number: str, playbook: str, *, quiet: bool) -> str | None:
+    from casework.stack import Stack
+
+    settings = get_settings()
+    if not Stack(settings).api_healthy():
+        if not quiet:
+            say("flow_not_started", reason=message("stack_down", state.lang))
+        return None
+    from tasks.orchestration import start_case_flow
+
+    flow_run_id = start_case_flow(number, playbook)
+    if not quiet:
+        say("flow_started", url=f"{settings.prefect_ui_url}/runs/flow-run/{flow_run_id}")
+    return flow_run_id
+
+
+def _wake(number: str, note: str, *, quiet: bool = False) -> bool:
+    """Tell the case's flow run to re-read the case database."""
+    from casework.stack import Stack
+    from models.cases import get_case
+    from models.db import session_scope
+
+    with session_scope() as session:
+        flow_run_id = get_case(session, number).flow_run_id
+    if flow_run_id is None or not Stack(get_settings()).api_healthy():
+        if not quiet:
+            say("flow_not_woken", reason=message("stack_down", state.lang))
+        return False
+    from tasks.orchestration import wake_case_flow
+
+    woken = wake_case_flow(flow_run_id, note=note)
+    if not quiet:
+        say("flow_woken") if woken else say("flow_not_woken", reason="not suspended")
+    return woken
+
+
+@app.command()
+@user_errors
+def reply(
+    case: Annotated[str, typer.Argument(help="案件编号")],
+    agency: Annotated[str, typer.Option("--agency", help="答复单位代码")],
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="received/forwarded/no-record/needs-info/refused")
+    ],
+    material: Annotated[str | None, typer.Option("--material", help="材料代码")] = None,
+    forward_to: Annotated[str | None, typer.Option("--forward-to", help="转往单位代码")] = None,
+    note: Annotated[str, typer.Option("--note", help="备注")] = "",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="补录：答复日期 YYYY-MM-DD")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """记录单位的答复，案件流程随即继续。"""
+    from casework.replies import Reply, ReplyOutcome
+    from models.cases import record_reply
+    from models.db import session_scope
+
+    choices = [o.value for o in ReplyOutcome]
+    if outcome not in choices:
+        raise UserError("bad_outcome", value=outcome, choices="/".join(choices))
+    if len(note) > 2000 or any(ord(c) < 32 and c not in "\n\t" for c in note):
+        raise UserError("field_format", value="--note")
+    answer = Reply(
+        agency=agency.strip(),
+        outcome=ReplyOutcome(outcome),
+        material=material,
+        forward_to=forward_to,
+        note=note,
+    )
+    with session_scope() as session:
+        contact = record_reply(session=session, number=case, reply=answer, as_of=parse_as_of(as_of))
+    assert contact is not None
+    woken = _wake(case, f"reply #{contact.id} recorded at the window", quiet=as_json)
+    if as_json:
+        emit_json({"case": case, "contact_id": contact.id, "flow_resumed": woken})
+    else:
+        say("reply_recorded", agency=agency, outcome=outcome)
+
+
+@app.command()
+@user_errors
+def visit(
+    case: Annotated[str, typer.Argument(help="案件编号")],
+    reason: Annotated[str, typer.Option("--reason", help="来访原因")] = "补充材料",
+    brought: Annotated[
+        list[str] | None, typer.Option("--brought", help="带来的材料代码，可多次")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """申请人来到窗口：记一次跑动，收下带来的材料。"""
+    from casework.clock import now
+    from models.cases import case_detail, record_visit
+    from models.db import session_scope
+
+    if not reason.strip() or len(reason) > 200:
+        raise UserError("field_format", value="--reason")
+    with session_scope() as session:
+        record_visit(
+            session=session, number=case, reason=reason.strip(), brought=brought or [], as_of=now()
+        )
+        trips = case_detail(session=session, number=case).trips
+    woken = _wake(case, "applicant visited", quiet=True) if brought else False
+    if as_json:
+        emit_json({"case": case, "trips": trips, "flow_resumed": woken})
+    else:
+        say("visit_recorded", trips=trips)
+
+
+# ---------------------------------------------------------------- reading
+
+
+@app.command()
+@user_errors
+def show(
+    case: Annotated[str, typer.Argument(help="案件编号")], as_json: JsonOption = False
+) -> None:
+    """一个案件的全貌：材料、往来记录、审计记录、文书。"""
+    from casework.clock import office_date
+    from models.cases import case_detail
+    from models.db import session_scope
+
+    with session_scope() as session:
+        detail = case_detail(session=session, number=case)
+    if as_json:
+        emit_json(detail.model_dump(mode="json"))
+        return
+    d = detail
+    typer.echo(f"案件 {d.number}  [{d.playbook}]  状态：{d.status}{'  紧急' if d.urgent else ''}")
+    typer.echo(f"申请人：{d.applicant_name}  {d.applicant_phone}   跑动次数：{d.trips}")
+    typer.echo(
+        f"受理：{office_date(d.opened_at)}  承诺办结：{d.promised_by}"
+        + (f"  法定时限：{d.deadline_date}" if d.deadline_date else "")
+        + (f"  办结：{office_date(d.closed_at)}" if d.closed_at else "")
+    )
+    if d.escalation_reason and d.status == "escalated":
+        typer.echo(f"已上报主管：{d.escalation_reason}")
+    typer.echo("\n材料：")
+    for m in d.materials:
+        typer.echo(
+            f"  - {m.name} [{m.slug}]：{m.status}  当前单位：{m.agency or '-'}"
+            f"  已联系：{', '.join(m.tried) or '-'}"
+        )
+    typer.echo("\n往来记录：")
+    for c in d.contacts:
+        party = c.agency or "申请人"
+        typer.echo(
+            f"  {office_date(c.occurred_at)} {c.kind:10} {c.channel:6} {c.direction:8} "
+            f"{party:26} {c.outcome or ''}  {c.note or ''}"
+        )
+    typer.echo("\n审计记录：")
+    for e in d.events:
+        typer.echo(
+            f"  {e.occurred_at:%Y-%m-%d %H:%M} {e.kind:18} {e.from_status}→{e.to_status} "
+            f"{e.detail} ({e.actor})"
+        )
+    docs = [c.document for c in d.contacts if c.document]
+    if docs:
+        typer.echo("\n文书：")
+        for path in docs:
+            typer.echo(f"  {path}")
+    if d.flow_run_id:
+        typer.echo(f"\nPrefect：{get_settings().prefect_ui_url}/runs/flow-run/{d.flow_run_id}")
+
+
+@app.command("cases")
+@user_errors
+def cases_(
+    overdue: Annotated[bool, typer.Option("--overdue", help="只看逾期或该催办的")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """列出案件（申请人姓名已脱敏）。"""
+    from casework.clock import now, office_date
+    from models.cases import case_summaries
+    from models.db import session_scope
+
+    with session_scope() as session:
+        rows = case_summaries(session=session, today=office_date(now()), overdue_only=overdue)
+    if as_json:
+        emit_json([r.model_dump(mode="json") for r in rows])
+        return
+    if not rows:
+        say("no_cases")
+    for r in rows:
+        flags = ("紧急 " if r.urgent else "") + ("逾期" if r.overdue else "")
+        typer.echo(
+            f"{r.number}  {r.playbook:32} {r.status:18} {r.applicant_name:6} "
+            f"承诺 {r.promised_by}  {flags}"
+        )
+
+
+@app.command()
+@user_errors
+def mailbox(as_json: JsonOption = False) -> None:
+    """本地邮件服务器收到的邮件（演示和测试用）。"""
+    from casework.mailserver import read_mailbox
+
+    messages = read_mailbox(get_settings().mailbox_dir)
+    rows = [{"to": m["To"], "subject": m["Subject"], "date": m["Date"]} for m in messages]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['to']:36} {row['subject']}")
+
+
+@app.command()
+@user_errors
+def chase(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="按哪一天巡检 YYYY-MM-DD（默认今天）")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="等被唤醒的案件流程处理完")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """巡检：到期未答复的发催办或上报，补启动缺失的流程，发送待发邮件。"""
+    from casework.clock import now
+    from casework.stack import Stack
+
+    moment = parse_as_of(as_of)
+    if not Stack(get_settings()).api_healthy():
+        raise UserError("stack_down")
+    from models.cases import get_case
+    from models.db import session_scope
+    from tasks.chase import sweep
+    from tasks.orchestration import wait_until_settled
+
+    started_at = now()
+    report = sweep(moment)
+    if wait:
+        for number in [*report.woken, *report.started]:
+            with session_scope() as session:
+                run_id = get_case(session, number).flow_run_id
+            if run_id:
+                wait_until_settled(run_id, after=started_at)
+    if as_json:
+        emit_json(report.model_dump(mode="json"))
+    else:
+        say(
+            "chase_done",
+            as_of=moment.date(),
+            woken=len(report.woken),
+            started=len(report.started),
+            sent=report.emails_sent,
+        )
+
+
+@app.command()
+@user_errors
+def demo() -> None:
+    """演示：沈女士补办火化证明的完整故事（转办、催办、取得材料、办结）。"""
+    from casework.demo import run_demo
+
+    run_demo(lang=state.lang)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

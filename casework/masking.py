@@ -1,0 +1,43 @@
+"""Masked forms of personal data for anything shown outside the case page."""
+
+from __future__ import annotations
+
+import re
+
+
+def mask_name(name: str) -> str:
+    """沈** : the surname stays, the rest becomes asterisks."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_phone(number: str) -> str:
+    """138****5678 for mobiles; landlines keep the area code and last 4 digits."""
+    if len(number) == 11 and number.isdigit():
+        return number[:3] + "****" + number[-4:]
+    if len(number) > 4:
+        return re.sub(r"\d", "*", number[:-4]) + number[-4:]
+    return "****"
+
+
+def mask_id_number(value: str) -> str:
+    """1101**********002X : region prefix and last four kept."""
+    if len(value) != 18:
+        return "*" * len(value)
+    return value[:4] + "*" * 10 + value[-4:]
+
+
+def mask_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return (local[:1] + "***@" + domain) if domain else "***"
+
+
+_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Mask any resident ID or mobile number inside free text (a second line of defence)."""
+    text = _ID_IN_TEXT.sub(lambda m: m.group(1)[:4] + "*" * 10 + m.group(3), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: m.group(1) + "****" + m.group(3), text)

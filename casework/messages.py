@@ -1,0 +1,131 @@
+"""What staff read: one catalogue, Chinese first, English for `--lang en`."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # errors
+    "id_format": (
+        "身份证号码格式不正确：应为18位，最后一位可为X",
+        "Resident ID must be 18 characters (last may be X)",
+    ),
+    "id_region": ("身份证号码的地区代码不存在", "Resident ID has an unknown region code"),
+    "id_birthdate": ("身份证号码中的出生日期无效", "Resident ID contains an invalid birth date"),
+    "id_check_digit": (
+        "身份证号码校验位不正确，请核对",
+        "Resident ID check digit is wrong (GB 11643)",
+    ),
+    "phone": (
+        "电话号码无效：请输入11位手机号或带区号的固定电话",
+        "Phone must be an 11-digit mobile or a landline with area code",
+    ),
+    "email": ("电子邮箱地址无效：{value}", "Invalid email address: {value}"),
+    "date": (
+        "{field} 日期无效：{value}（格式 YYYY-MM-DD）",
+        "{field}: invalid date {value} (use YYYY-MM-DD)",
+    ),
+    "slug": ("{field} 代码无效：{value}", "{field}: invalid code {value}"),
+    "name": (
+        "姓名不能为空、不能含控制字符、不超过64字",
+        "Name must be non-empty, without control characters, at most 64 characters",
+    ),
+    "unknown_playbook": (
+        "没有这种案件类型：{slug}（用 casework playbooks 查看）",
+        "Unknown case type: {slug} (see casework playbooks)",
+    ),
+    "unknown_case": ("找不到案件：{case}", "No such case: {case}"),
+    "unknown_agency": ("找不到单位：{agency}", "No such agency: {agency}"),
+    "unknown_material": (
+        "案件 {case} 没有材料：{material}",
+        "Case {case} has no material {material}",
+    ),
+    "unknown_request": ("案件 {case} 没有请求 #{request}", "Case {case} has no request #{request}"),
+    "unknown_field": (
+        "此类案件没有字段：{key}（可用：{known}）",
+        "No such field for this case type: {key} (known: {known})",
+    ),
+    "missing_field": (
+        "缺少必填字段：{key}（{label}），用 --field {key}=…",
+        "Missing required field {key} ({label}): use --field {key}=…",
+    ),
+    "field_format": ("--field 的格式应为 KEY=VALUE：{value}", "--field must be KEY=VALUE: {value}"),
+    "future_date": ("{field} 不能晚于今天：{value}", "{field} cannot be in the future: {value}"),
+    "case_closed": ("案件 {case} 已办结，不能再记录", "Case {case} is closed"),
+    "not_waiting": (
+        "案件 {case} 没有在等待 {agency} 的答复",
+        "Case {case} is not waiting for an answer from {agency}",
+    ),
+    "which_material": (
+        "请用 --material 指明是哪份材料：{materials}",
+        "Say which material with --material: {materials}",
+    ),
+    "forward_to_missing": (
+        "转办（forwarded）必须用 --forward-to 指明转往的单位",
+        "forwarded needs --forward-to AGENCY",
+    ),
+    "forward_to_same": (
+        "不能转给同一单位：{agency}",
+        "Cannot forward to the same agency: {agency}",
+    ),
+    "not_waiting_applicant": (
+        "材料 {material} 并未等待申请人补充",
+        "Material {material} is not waiting for the applicant",
+    ),
+    "materials_missing": (
+        "案件 {case} 还缺材料：{materials}",
+        "Case {case} still misses: {materials}",
+    ),
+    "bad_outcome": (
+        "答复结果无效：{value}（可选：{choices}）",
+        "Invalid outcome {value} (choose: {choices})",
+    ),
+    "stack_down": (
+        "本地服务未运行：请先执行 casework up",
+        "The local stack is not running: run casework up first",
+    ),
+    "playbook_invalid": ("案件类型文件有误：\n{detail}", "Playbook file is invalid:\n{detail}"),
+    "as_of_format": (
+        "--as-of 日期无效：{value}（格式 YYYY-MM-DD）",
+        "--as-of: invalid date {value} (use YYYY-MM-DD)",
+    ),
+    "service_failed": ("{service} 启动失败，详见 {log}", "{service} failed to start; see {log}"),
+    # reports
+    "opened": (
+        "已受理案件 {case}（{title}），承诺 {promised} 前办结。",
+        "Opened case {case} ({title}); promised by {promised}.",
+    ),
+    "flow_started": ("案件流程已启动：{url}", "Case flow started: {url}"),
+    "flow_not_started": (
+        "案件已保存，但流程未启动（{reason}）；casework up 后会自动补上。",
+        "Case saved but its flow did not start ({reason}); it will be started after casework up.",
+    ),
+    "reply_recorded": (
+        "已记录 {agency} 的答复：{outcome}。",
+        "Recorded {agency}'s answer: {outcome}.",
+    ),
+    "visit_recorded": (
+        "已记录申请人到窗口（第 {trips} 次）。",
+        "Recorded the applicant's visit (trip {trips}).",
+    ),
+    "flow_woken": ("已通知案件流程继续。", "Case flow resumed."),
+    "flow_not_woken": (
+        "案件流程暂未唤醒（{reason}）；定时巡检会处理。",
+        "Case flow not resumed now ({reason}); the scheduled sweep will.",
+    ),
+    "stack_up": ("本地服务已启动。Prefect 界面：{ui}", "Local stack is up. Prefect UI: {ui}"),
+    "stack_down_done": ("本地服务已停止。", "Local stack stopped."),
+    "no_cases": ("没有案件。", "No cases."),
+    "chase_done": (
+        "巡检完成（按 {as_of}）：唤醒 {woken} 个案件，启动 {started} 个流程，发出 {sent} 封邮件。",
+        "Sweep done (as of {as_of}): woke {woken} case(s), started {started} flow(s), sent {sent} email(s).",
+    ),
+}
+
+
+def message(code: str, lang: str = "zh", **params: object) -> str:
+    """The text for `code` in `lang` ("zh" or "en"), with params filled in."""
+    zh, en = MESSAGES.get(code, (code, code))
+    template = en if lang == "en" else zh
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,158 @@
+"""Deciding a case's next step from a snapshot of the case database. Pure: no I/O."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from casework.clock import office_date
+from casework.playbook import ObtainedBy, Playbook
+from casework.workdays import add_working_days
+
+_BEING_CHASED = ("pending", "requested")
+
+
+class Action(StrEnum):
+    NOTIFY = "notify"
+    MARK_URGENT = "mark-urgent"
+    REQUEST = "request"
+    REMIND = "remind"
+    ESCALATE = "escalate"
+    CLOSE = "close"
+    WAIT = "wait"
+    DONE = "done"
+
+
+class EscalationReason(StrEnum):
+    NO_ANSWER = "no-answer"
+    DEADLINE_PASSED = "deadline-passed"
+    NO_BODY_LEFT = "no-body-left"
+    REFUSED = "refused"
+
+
+class OpenRequest(BaseModel):
+    contact_id: int
+    agency_slug: str
+    sent_at: datetime
+    last_chased_at: datetime
+    reminders: int
+    escalated: bool
+
+
+class MaterialView(BaseModel):
+    slug: str
+    name: str
+    obtained_by: str
+    status: str
+    agency_slug: str | None
+    open_request: OpenRequest | None = None
+
+
+class CaseView(BaseModel):
+    """What planning needs to know about a case, read in one transaction."""
+
+    number: str
+    playbook: str
+    status: str
+    notified: bool
+    urgent: bool
+    deadline_date: date | None
+    escalation_reasons: list[str]
+    wait_generation: int
+    materials: list[MaterialView]
+
+
+class Step(BaseModel):
+    """The one next thing the case flow should do."""
+
+    action: Action
+    generation: int
+    material: str | None = None
+    agency: str | None = None
+    request_id: int | None = None
+    reminder_number: int | None = None
+    reason: EscalationReason | None = None
+    urgent: bool = False
+
+    @property
+    def wait_key(self) -> str:
+        """Deterministic suspend key: a new one each time the case's waiting state changes."""
+        return f"case-wait-{self.generation}"
+
+
+def is_urgent(view: CaseView, playbook: Playbook, today: date) -> bool:
+    """Near the statutory limit (but not past it) the case is urgent."""
+    if view.deadline_date is None or playbook.deadline is None:
+        return False
+    days_left = (view.deadline_date - today).days
+    return 0 <= days_left <= playbook.deadline.urgent_within_days
+
+
+def reminder_due_on(request: OpenRequest, playbook: Playbook, *, urgent: bool) -> date:
+    """The day a reminder (or escalation) falls due for an unanswered request."""
+    follow_up = playbook.follow_up
+    interval = follow_up.urgent_interval_working_days if urgent else follow_up.interval_working_days
+    return add_working_days(office_date(request.last_chased_at), interval)
+
+
+def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
+    """Derive the next step; calling it again after the step is recorded gives the one after."""
+    today = office_date(as_of)
+    gen = view.wait_generation
+    if view.status == "closed":
+        return Step(action=Action.DONE, generation=gen)
+    if not view.notified:
+        return Step(action=Action.NOTIFY, generation=gen)
+    urgent = is_urgent(view, playbook, today)
+    if urgent != view.urgent:
+        return Step(action=Action.MARK_URGENT, generation=gen, urgent=urgent)
+
+    past_deadline = view.deadline_date is not None and today > view.deadline_date
+    if past_deadline and EscalationReason.DEADLINE_PASSED not in view.escalation_reasons:
+        return Step(action=Action.ESCALATE, generation=gen, reason=EscalationReason.DEADLINE_PASSED)
+
+    for material in view.materials:
+        if material.obtained_by != ObtainedBy.OFFICE or material.status not in _BEING_CHASED:
+            continue
+        if past_deadline:
+            continue  # chasing a document that can no longer be issued is a dead end
+        request = material.open_request
+        if request is None:
+            if material.agency_slug is None:
+                return Step(
+                    action=Action.ESCALATE,
+                    generation=gen,
+                    material=material.slug,
+                    reason=EscalationReason.NO_BODY_LEFT,
+                )
+            return Step(
+                action=Action.REQUEST,
+                generation=gen,
+                material=material.slug,
+                agency=material.agency_slug,
+            )
+        if request.escalated or today < reminder_due_on(request, playbook, urgent=urgent):
+            continue
+        if request.reminders < playbook.follow_up.reminders_before_escalation:
+            return Step(
+                action=Action.REMIND,
+                generation=gen,
+                material=material.slug,
+                agency=request.agency_slug,
+                request_id=request.contact_id,
+                reminder_number=request.reminders + 1,
+            )
+        return Step(
+            action=Action.ESCALATE,
+            generation=gen,
+            material=material.slug,
+            agency=request.agency_slug,
+            request_id=request.contact_id,
+            reason=EscalationReason.NO_ANSWER,
+        )
+
+    if all(m.status == "collected" for m in view.materials):
+        return Step(action=Action.CLOSE, generation=gen)
+    return Step(action=Action.WAIT, generation=gen)

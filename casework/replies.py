@@ -1,0 +1,25 @@
+"""What an agency or the applicant said, as staff record it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class ReplyOutcome(StrEnum):
+    RECEIVED = "received"
+    FORWARDED = "forwarded"
+    NO_RECORD = "no-record"
+    NEEDS_INFO = "needs-info"
+    REFUSED = "refused"
+
+
+class Reply(BaseModel):
+    """An agency's answer to a request of this case."""
+
+    agency: str
+    outcome: ReplyOutcome
+    material: str | None = None
+    forward_to: str | None = None
+    note: str = Field(default="", max_length=2000)

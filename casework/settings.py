@@ -1,0 +1,78 @@
+"""Settings for every Casework process, read from CASEWORK_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where data lives, how mail goes out and who the office is."""
+
+    model_config = SettingsConfigDict(env_prefix="CASEWORK_", env_file=None, extra="ignore")
+
+    home: Path = Field(
+        default=PROJECT_DIR / ".casework", description="Data, logs, mailbox, letters"
+    )
+    database_url: str | None = Field(default=None, description="Defaults to SQLite in home")
+    playbooks_dir: Path = PROJECT_DIR / "playbooks"
+    templates_dir: Path = PROJECT_DIR / "templates"
+
+    prefect_host: str = "127.0.0.1"
+    prefect_port: int = 4200
+    work_pool: str = "casework"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "xxt-window@street-office.example"
+
+    office_name: str = "陶然亭街道服务中心 “悉心听”窗口"
+    office_address: str = "北京市西城区陶然亭街道服务中心一层"
+    office_phone: str = "010-0000-0000"
+    office_clerk: str = "徐畅"
+    manager_email: str = "manager@street-office.example"
+
+    lang: str = "zh"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "casework.db"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def prefect_api_url(self) -> str:
+        return f"http://{self.prefect_host}:{self.prefect_port}/api"
+
+    @property
+    def prefect_ui_url(self) -> str:
+        return f"http://{self.prefect_host}:{self.prefect_port}"
+
+    @property
+    def letters_dir(self) -> Path:
+        return self.home / "letters"
+
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.home / "mailbox"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, created on first use rather than at import."""
+    return Settings()

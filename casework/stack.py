@@ -1,0 +1,226 @@
+"""The embedded local stack: Prefect server (SQLite), a process worker, and an SMTP server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from casework.errors import UserError
+from casework.settings import PROJECT_DIR, Settings
+
+SERVICES = ("prefect-server", "mail-server", "worker")
+
+
+class StackError(UserError):
+    """A service of the local stack would not start; its log says why."""
+
+    def __init__(self, service: str, log: Path) -> None:
+        super().__init__("service_failed", service=service, log=log)
+
+
+def prefect_env(settings: Settings) -> dict[str, str]:
+    """Environment every Casework process shares so they all talk to the same local stack."""
+    return {
+        "CASEWORK_HOME": str(settings.home),
+        "CASEWORK_PROJECT_DIR": str(PROJECT_DIR),
+        "CASEWORK_SMTP_HOST": settings.smtp_host,
+        "CASEWORK_SMTP_PORT": str(settings.smtp_port),
+        "CASEWORK_PREFECT_PORT": str(settings.prefect_port),
+        "PREFECT_HOME": str(settings.home / "prefect"),
+        "PREFECT_API_URL": settings.prefect_api_url,
+        "PREFECT_SERVER_API_HOST": settings.prefect_host,
+        "PREFECT_SERVER_API_PORT": str(settings.prefect_port),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_API_URL": settings.prefect_api_url,
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5",
+    }
+
+
+def apply_prefect_env(settings: Settings) -> None:
+    """Point this process at the local stack unless the environment already says otherwise."""
+    for key, value in prefect_env(settings).items():
+        os.environ.setdefault(key, value)
+
+
+@dataclass
+class ServiceStatus:
+    name: str
+    pid: int | None
+    running: bool
+
+
+class Stack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.run_dir = settings.home / "run"
+        self.logs_dir = settings.logs_dir
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(prefect_env(self.settings))
+        return env
+
+    def _pid_file(self, name: str) -> Path:
+        return self.run_dir / f"{name}.pid"
+
+    def _pid(self, name: str) -> int | None:
+        path = self._pid_file(name)
+        if not path.exists():
+            return None
+        try:
+            pid = int(path.read_text().strip())
+        except ValueError:
+            return None
+        return pid if _alive(pid) else None
+
+    def _spawn(self, name: str, args: list[str]) -> int:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.logs_dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
+        process = subprocess.Popen(
+            args,
+            cwd=PROJECT_DIR,
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self._pid_file(name).write_text(str(process.pid))
+        return process.pid
+
+    def _prefect(self, *args: str, timeout: float = 300) -> None:
+        log_path = self.logs_dir / "prefect-cli.log"
+        with open(log_path, "ab") as log:
+            done = subprocess.run(
+                [sys.executable, "-m", "prefect", *args],
+                cwd=PROJECT_DIR,
+                env=self._env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+        if done.returncode != 0:
+            raise StackError(f"prefect {' '.join(args[:2])}", log_path)
+
+    def api_healthy(self) -> bool:
+        try:
+            response = httpx.get(f"{self.settings.prefect_api_url}/health", timeout=2)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def up(self, *, timeout: float = 120) -> None:
+        """Start whatever is not running yet, deploy the flows, and wait until the API answers."""
+        s = self.settings
+        (s.home / "prefect").mkdir(parents=True, exist_ok=True)
+        if self._pid("mail-server") is None:
+            self._spawn(
+                "mail-server",
+                [
+                    sys.executable,
+                    "-m",
+                    "casework.mailserver",
+                    "--host",
+                    s.smtp_host,
+                    "--port",
+                    str(s.smtp_port),
+                    "--maildir",
+                    str(s.mailbox_dir),
+                ],
+            )
+        if self._pid("prefect-server") is None:
+            self._spawn(
+                "prefect-server",
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "server",
+                    "start",
+                    "--host",
+                    s.prefect_host,
+                    "--port",
+                    str(s.prefect_port),
+                ],
+            )
+        deadline = time.monotonic() + timeout
+        while not self.api_healthy():
+            if self._pid("prefect-server") is None or time.monotonic() > deadline:
+                raise StackError("prefect-server", self.logs_dir / "prefect-server.log")
+            time.sleep(0.5)
+        self._prefect("work-pool", "create", s.work_pool, "--type", "process", "--overwrite")
+        self._prefect("--no-prompt", "deploy", "--all")
+        if self._pid("worker") is None:
+            self._spawn(
+                "worker",
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "worker",
+                    "start",
+                    "--pool",
+                    s.work_pool,
+                    "--type",
+                    "process",
+                    "--limit",
+                    "8",
+                ],
+            )
+
+    def down(self, *, timeout: float = 20) -> None:
+        """Stop every service of the stack (their whole process groups)."""
+        for name in reversed(SERVICES):
+            pid = self._pid(name)
+            if pid is not None:
+                _stop_group(pid, timeout)
+            self._pid_file(name).unlink(missing_ok=True)
+
+    def status(self) -> list[ServiceStatus]:
+        result = []
+        for name in SERVICES:
+            pid = self._pid(name)
+            result.append(ServiceStatus(name=name, pid=pid, running=pid is not None))
+        return result
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours is not alive for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def _stop_group(pid: int, timeout: float) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)

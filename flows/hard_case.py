@@ -1,0 +1,64 @@
+"""The case flow: one Prefect flow run per hard case, from intake to the last material."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from prefect.flow_runs import suspend_flow_run
+from prefect.runtime import flow_run
+
+from casework.clock import now
+from casework.planning import Action
+from tasks.forms import CaseInput, FormOutcome
+from tasks.record import link_flow_run, mark_urgent, next_step, record_reply, record_wake
+from tasks.report import describe_wait
+from tasks.send import close_case, escalate_case, notify_applicant, send_reminder, send_request
+
+MAX_STEPS_PER_EXECUTION = 200
+
+
+@flow(name="hard-case", flow_run_name="case-{case_number}", log_prints=False)
+def hard_case(case_number: str) -> str:
+    """Work one hard case until every material is collected.
+
+    Opens with the one-time notification to the applicant, then asks the bodies named in the
+    case's playbook for each material in turn: a request letter by email, reminders when an
+    agency stays silent past the follow-up interval (working days), a manager's escalation after
+    the last reminder or when the statutory deadline has passed. While it waits for an answer
+    the run is Suspended with no process; the answer comes from the Resume form in the Prefect
+    UI or from `casework reply`. Every decision is read from the case database, so re-running
+    from the top after a resume repeats nothing that was already done.
+    """
+    logger = get_run_logger()
+    as_of = now()
+    link_flow_run(case_number, str(flow_run.get_id()), as_of)
+    for _ in range(MAX_STEPS_PER_EXECUTION):
+        step = next_step(case_number, as_of)
+        match step.action:
+            case Action.NOTIFY:
+                notify_applicant(case_number, as_of)
+            case Action.MARK_URGENT:
+                mark_urgent(case_number, step.urgent, as_of)
+            case Action.REQUEST:
+                send_request(case_number, step, as_of)
+            case Action.REMIND:
+                send_reminder(case_number, step, as_of)
+            case Action.ESCALATE:
+                escalate_case(case_number, step, as_of)
+            case Action.CLOSE:
+                close_case(case_number, as_of)
+            case Action.DONE:
+                logger.info("Case %s is closed: every material collected", case_number)
+                return "closed"
+            case Action.WAIT:
+                answer = suspend_flow_run(
+                    wait_for_input=CaseInput.with_initial_data(
+                        description=describe_wait(case_number)
+                    ),
+                    key=step.wait_key,
+                )
+                as_of = max(now(), answer.as_of) if answer.as_of else now()
+                if answer.outcome is FormOutcome.RECHECK:
+                    record_wake(case_number, step.generation)
+                else:
+                    record_reply(case_number, step.generation, answer.to_reply(), as_of)
+    raise RuntimeError(f"case {case_number}: no progress after {MAX_STEPS_PER_EXECUTION} steps")

@@ -1,0 +1,1023 @@
+"""Case data functions: every read and write of a case, each change with its audit event."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, func, select
+
+from casework.clock import office_date
+from casework.errors import UserError
+from casework.planning import CaseView, EscalationReason, MaterialView, OpenRequest
+from casework.playbook import Playbook, get_playbook
+from casework.rendering import RenderedMessage
+from casework.replies import Reply, ReplyOutcome
+from casework.workdays import add_working_days
+from models.tables import (
+    Agency,
+    Applicant,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseNumberCounter,
+    CaseStatus,
+    Channel,
+    Contact,
+    ContactKind,
+    Direction,
+    MaterialStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
+
+MESSAGE_ID_DOMAIN = "casework.local"
+
+
+class ApplicantIn(BaseModel):
+    """Validated applicant details from intake."""
+
+    name: str
+    id_number: str
+    phone: str
+    email: str | None = None
+    address: str | None = None
+
+
+class CaseIntake(BaseModel):
+    """Everything needed to open a case, already validated."""
+
+    playbook: str
+    applicant: ApplicantIn
+    fields: dict[str, Any]
+    actor: str = "staff"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _event(
+    session: Session,
+    case: Case,
+    kind: str,
+    as_of: datetime,
+    detail: str = "",
+    *,
+    to_status: CaseStatus | None = None,
+    actor: str = "system",
+) -> None:
+    """Write one audit row; a status change goes through here and nowhere else."""
+    from_status = case.status
+    if to_status is not None:
+        case.status = to_status
+        session.add(case)
+    assert case.id is not None
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            occurred_at=as_of,
+            kind=kind,
+            from_status=str(from_status),
+            to_status=str(case.status),
+            detail=detail,
+            actor=actor,
+        )
+    )
+
+
+def _derive_status(session: Session, case: Case) -> CaseStatus:
+    if case.closed_at is not None:
+        return CaseStatus.CLOSED
+    if case.escalated_at is not None:
+        return CaseStatus.ESCALATED
+    statuses = {m.status for m in _materials(session, case)}
+    if MaterialStatus.WAITING_APPLICANT in statuses:
+        return CaseStatus.WAITING_APPLICANT
+    if MaterialStatus.REQUESTED in statuses:
+        return CaseStatus.WAITING_AGENCY
+    return CaseStatus.OPEN
+
+
+def _refresh_status(session: Session, case: Case, as_of: datetime, actor: str) -> None:
+    new_status = _derive_status(session, case)
+    if new_status != case.status:
+        _event(session, case, "status-changed", as_of, to_status=new_status, actor=actor)
+
+
+def _materials(session: Session, case: Case) -> list[CaseMaterial]:
+    return list(
+        session.exec(
+            select(CaseMaterial)
+            .where(CaseMaterial.case_id == case.id)
+            .order_by(col(CaseMaterial.position))
+        )
+    )
+
+
+def _material(session: Session, case: Case, slug: str) -> CaseMaterial:
+    material = session.exec(
+        select(CaseMaterial).where(CaseMaterial.case_id == case.id, CaseMaterial.slug == slug)
+    ).first()
+    if material is None:
+        raise UserError("unknown_material", case=case.number, material=slug)
+    return material
+
+
+def _contact_by_key(session: Session, dedupe_key: str) -> Contact | None:
+    return session.exec(select(Contact).where(Contact.dedupe_key == dedupe_key)).first()
+
+
+def message_id_for(dedupe_key: str) -> str:
+    """The same dedupe key always yields the same Message-ID, so a resend is recognisable."""
+    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:24]
+    return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
+
+
+def _queue_email(
+    session: Session,
+    case: Case,
+    contact: Contact | None,
+    dedupe_key: str,
+    to_address: str,
+    message: RenderedMessage,
+    as_of: datetime,
+) -> None:
+    session.add(
+        OutboxMessage(
+            case_id=case.id,
+            contact_id=contact.id if contact else None,
+            dedupe_key=dedupe_key,
+            message_id=message_id_for(dedupe_key),
+            to_address=to_address,
+            subject=message.subject,
+            body_text=message.text,
+            created_at=as_of,
+        )
+    )
+
+
+def get_case(session: Session, number: str) -> Case:
+    case = session.exec(select(Case).where(Case.number == number.strip())).first()
+    if case is None:
+        raise UserError("unknown_case", case=number)
+    return case
+
+
+def get_agency(session: Session, slug: str) -> Agency:
+    agency = session.exec(select(Agency).where(Agency.slug == slug)).first()
+    if agency is None:
+        raise UserError("unknown_agency", agency=slug)
+    return agency
+
+
+def sync_agencies(session: Session, playbook: Playbook) -> None:
+    """Make sure every body the playbook names is in the agency table (details from the file)."""
+    for spec in playbook.agencies:
+        agency = session.exec(select(Agency).where(Agency.slug == spec.slug)).first()
+        if agency is None:
+            agency = Agency(slug=spec.slug, name=spec.name)
+        agency.name = spec.name
+        agency.email = spec.email
+        agency.phone = spec.phone
+        agency.address = spec.address
+        session.add(agency)
+    session.flush()
+
+
+# ---------------------------------------------------------------- intake
+
+
+def _next_case_number(session: Session, year: int) -> str:
+    counter = session.get(CaseNumberCounter, year)
+    if counter is None:
+        counter = CaseNumberCounter(year=year, last=0)
+    counter.last += 1
+    session.add(counter)
+    session.flush()
+    return f"HC-{year}-{counter.last:04d}"
+
+
+def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
+    """Create the case, its applicant and its materials; the intake visit is the first trip."""
+    playbook = get_playbook(intake.playbook)
+    sync_agencies(session, playbook)
+    applicant = Applicant(**intake.applicant.model_dump())
+    session.add(applicant)
+    session.flush()
+    today = office_date(as_of)
+    deadline_date: date | None = None
+    if playbook.deadline is not None:
+        start = date.fromisoformat(str(intake.fields[playbook.deadline.starts_from]))
+        deadline_date = playbook.deadline.last_day(start)
+    assert applicant.id is not None
+    case = Case(
+        number=_next_case_number(session, today.year),
+        playbook=playbook.slug,
+        applicant_id=applicant.id,
+        fields=intake.fields,
+        opened_at=as_of,
+        promised_by=add_working_days(today, playbook.promised_working_days),
+        deadline_date=deadline_date,
+        outside_remit=playbook.outside_remit,
+    )
+    session.add(case)
+    session.flush()
+    for position, spec in enumerate(playbook.materials):
+        session.add(
+            CaseMaterial(
+                case_id=case.id,
+                slug=spec.slug,
+                name=spec.name,
+                position=position,
+                obtained_by=str(spec.obtained_by),
+                status=(
+                    MaterialStatus.PENDING
+                    if spec.obtained_by == "office"
+                    else MaterialStatus.WAITING_APPLICANT
+                ),
+                agency_slug=spec.agencies[0] if spec.agencies else None,
+            )
+        )
+    assert case.id is not None
+    session.add(
+        Contact(
+            case_id=case.id,
+            kind=ContactKind.VISIT,
+            channel=Channel.WINDOW,
+            direction=Direction.INBOUND,
+            outcome="intake",
+            note="受理：申请人到窗口",
+            occurred_at=as_of,
+        )
+    )
+    _event(
+        session,
+        case,
+        "case-opened",
+        as_of,
+        detail=playbook.slug,
+        to_status=CaseStatus.OPEN,
+        actor=intake.actor,
+    )
+    session.flush()
+    _refresh_status(session, case, as_of, intake.actor)
+    return case
+
+
+def set_flow_run(*, session: Session, number: str, flow_run_id: str, as_of: datetime) -> None:
+    case = get_case(session, number)
+    if case.flow_run_id != flow_run_id:
+        case.flow_run_id = flow_run_id
+        session.add(case)
+        _event(session, case, "flow-run-linked", as_of, detail=flow_run_id)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _open_request(session: Session, case: Case, material: CaseMaterial) -> OpenRequest | None:
+    if material.status != MaterialStatus.REQUESTED:
+        return None
+    request = session.exec(
+        select(Contact)
+        .where(
+            Contact.case_id == case.id,
+            Contact.kind == ContactKind.REQUEST,
+            Contact.material_slug == material.slug,
+            col(Contact.answered_at).is_(None),
+        )
+        .order_by(col(Contact.id).desc())
+    ).first()
+    if request is None or request.id is None:
+        return None
+    follow_ups = list(
+        session.exec(
+            select(Contact).where(Contact.in_reply_to == request.id).order_by(col(Contact.id))
+        )
+    )
+    reminders = [c for c in follow_ups if c.kind == ContactKind.REMINDER]
+    escalated = any(c.kind == ContactKind.ESCALATION for c in follow_ups)
+    last = reminders[-1].occurred_at if reminders else request.occurred_at
+    return OpenRequest(
+        contact_id=request.id,
+        agency_slug=request.agency_slug or "",
+        sent_at=request.occurred_at,
+        last_chased_at=last,
+        reminders=len(reminders),
+        escalated=escalated,
+    )
+
+
+def case_view(*, session: Session, number: str) -> CaseView:
+    """The snapshot the planner decides on."""
+    case = get_case(session, number)
+    contacts = list(session.exec(select(Contact).where(Contact.case_id == case.id)))
+    escalation_reasons = sorted(
+        {c.outcome or "" for c in contacts if c.kind == ContactKind.ESCALATION}
+    )
+    materials = [
+        MaterialView(
+            slug=m.slug,
+            name=m.name,
+            obtained_by=m.obtained_by,
+            status=str(m.status),
+            agency_slug=m.agency_slug,
+            open_request=_open_request(session, case, m),
+        )
+        for m in _materials(session, case)
+    ]
+    return CaseView(
+        number=case.number,
+        playbook=case.playbook,
+        status=str(case.status),
+        notified=any(c.kind == ContactKind.NOTICE for c in contacts),
+        urgent=case.urgent,
+        deadline_date=case.deadline_date,
+        escalation_reasons=escalation_reasons,
+        wait_generation=case.wait_generation,
+        materials=materials,
+    )
+
+
+def letter_context(*, session: Session, number: str) -> dict[str, Any]:
+    """Data templates may use for this case (the letter itself decides what it prints)."""
+    case = get_case(session, number)
+    applicant = session.get(Applicant, case.applicant_id)
+    assert applicant is not None
+    return {
+        "case": {
+            "number": case.number,
+            "opened_on": office_date(case.opened_at),
+            "promised_by": case.promised_by,
+            "deadline_date": case.deadline_date,
+            "urgent": case.urgent,
+            "fields": dict(case.fields),
+            "status": str(case.status),
+            "playbook": case.playbook,
+        },
+        "applicant": {"name": applicant.name, "has_email": bool(applicant.email)},
+        "materials": [
+            {"slug": m.slug, "name": m.name, "status": str(m.status), "agency": m.agency_slug}
+            for m in _materials(session, case)
+        ],
+    }
+
+
+def applicant_email(*, session: Session, number: str) -> str | None:
+    case = get_case(session, number)
+    applicant = session.get(Applicant, case.applicant_id)
+    return applicant.email if applicant else None
+
+
+# ---------------------------------------------------------------- outbound contacts
+
+
+def record_notice(
+    *,
+    session: Session,
+    number: str,
+    message: RenderedMessage,
+    document_path: str,
+    as_of: datetime,
+) -> Contact:
+    """The one-time notification: printed for the window, emailed too when we have an address."""
+    case = get_case(session, number)
+    key = f"notice:{case.number}"
+    existing = _contact_by_key(session, key)
+    if existing is not None:
+        return existing
+    applicant = session.get(Applicant, case.applicant_id)
+    assert applicant is not None and case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.NOTICE,
+        channel=Channel.EMAIL if applicant.email else Channel.WINDOW,
+        direction=Direction.OUTBOUND,
+        note=message.subject,
+        dedupe_key=key,
+        occurred_at=as_of,
+        document_path=document_path,
+    )
+    session.add(contact)
+    session.flush()
+    if applicant.email:
+        _queue_email(session, case, contact, key, applicant.email, message, as_of)
+    _event(session, case, "applicant-notified", as_of, detail="一次性告知书")
+    return contact
+
+
+def request_key(case: Case, material: str, agency: str, attempt: int) -> str:
+    return f"request:{case.number}:{material}:{agency}:{attempt}"
+
+
+def record_request(
+    *,
+    session: Session,
+    number: str,
+    material: str,
+    agency: str,
+    message: RenderedMessage,
+    document_path: str,
+    as_of: datetime,
+) -> Contact:
+    """Log a request to an agency and queue its email, once per (material, agency, attempt)."""
+    case = get_case(session, number)
+    case_material = _material(session, case, material)
+    body = get_agency(session, agency)
+    if case_material.status == MaterialStatus.REQUESTED:
+        open_request = _open_request(session, case, case_material)
+        if open_request is not None:
+            found = session.get(Contact, open_request.contact_id)
+            assert found is not None
+            return found
+    earlier = session.exec(
+        select(func.count())
+        .select_from(Contact)
+        .where(
+            Contact.case_id == case.id,
+            Contact.kind == ContactKind.REQUEST,
+            Contact.material_slug == material,
+            Contact.agency_slug == agency,
+        )
+    ).one()
+    key = request_key(case, material, agency, int(earlier) + 1)
+    assert case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.REQUEST,
+        channel=Channel.EMAIL if body.email else Channel.POST,
+        direction=Direction.OUTBOUND,
+        agency_slug=agency,
+        material_slug=material,
+        note=message.subject,
+        dedupe_key=key,
+        occurred_at=as_of,
+        document_path=document_path,
+    )
+    session.add(contact)
+    session.flush()
+    if body.email:
+        _queue_email(session, case, contact, key, body.email, message, as_of)
+    case_material.status = MaterialStatus.REQUESTED
+    case_material.agency_slug = agency
+    if agency not in case_material.tried_agencies:
+        case_material.tried_agencies = [*case_material.tried_agencies, agency]
+    session.add(case_material)
+    _event(session, case, "request-sent", as_of, detail=f"{material} → {agency}")
+    session.flush()
+    _refresh_status(session, case, as_of, "system")
+    return contact
+
+
+def record_reminder(
+    *,
+    session: Session,
+    number: str,
+    request_id: int,
+    reminder_number: int,
+    message: RenderedMessage,
+    as_of: datetime,
+) -> Contact:
+    """Log the n-th reminder for an unanswered request and queue its email, once."""
+    case = get_case(session, number)
+    key = f"reminder:{case.number}:{request_id}:{reminder_number}"
+    existing = _contact_by_key(session, key)
+    if existing is not None:
+        return existing
+    request = session.get(Contact, request_id)
+    if request is None or request.case_id != case.id or request.agency_slug is None:
+        raise UserError("unknown_request", case=number, request=request_id)
+    body = get_agency(session, request.agency_slug)
+    assert case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.REMINDER,
+        channel=Channel.EMAIL if body.email else Channel.PHONE,
+        direction=Direction.OUTBOUND,
+        agency_slug=body.slug,
+        material_slug=request.material_slug,
+        in_reply_to=request_id,
+        note=message.subject,
+        dedupe_key=key,
+        occurred_at=as_of,
+    )
+    session.add(contact)
+    session.flush()
+    if body.email:
+        _queue_email(session, case, contact, key, body.email, message, as_of)
+    _event(session, case, "reminder-sent", as_of, detail=f"#{reminder_number} → {body.slug}")
+    return contact
+
+
+def record_escalation(
+    *,
+    session: Session,
+    number: str,
+    reason: EscalationReason,
+    material: str | None,
+    request_id: int | None,
+    manager_email: str,
+    message: RenderedMessage,
+    as_of: datetime,
+) -> Contact:
+    """Hand the case to a manager: visible status, audit event and a memo email, once."""
+    case = get_case(session, number)
+    key = f"escalation:{case.number}:{reason}:{material or '-'}:{request_id or '-'}"
+    existing = _contact_by_key(session, key)
+    if existing is not None:
+        return existing
+    assert case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.ESCALATION,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        material_slug=material,
+        in_reply_to=request_id,
+        outcome=str(reason),
+        note=message.subject,
+        dedupe_key=key,
+        occurred_at=as_of,
+    )
+    session.add(contact)
+    session.flush()
+    _queue_email(session, case, contact, key, manager_email, message, as_of)
+    if reason == EscalationReason.NO_BODY_LEFT and material is not None:
+        case_material = _material(session, case, material)
+        case_material.status = MaterialStatus.UNOBTAINABLE
+        session.add(case_material)
+    case.escalated_at = as_of
+    case.escalation_reason = str(reason)
+    session.add(case)
+    _event(session, case, "escalated", as_of, detail=str(reason), to_status=CaseStatus.ESCALATED)
+    return contact
+
+
+def mark_urgent(*, session: Session, number: str, urgent: bool, as_of: datetime) -> None:
+    case = get_case(session, number)
+    if case.urgent == urgent:
+        return
+    case.urgent = urgent
+    session.add(case)
+    _event(
+        session,
+        case,
+        "marked-urgent" if urgent else "urgency-cleared",
+        as_of,
+        detail=f"deadline {case.deadline_date}",
+    )
+
+
+def close_case(
+    *, session: Session, number: str, message: RenderedMessage, document_path: str, as_of: datetime
+) -> Case:
+    """Every material is in: close the case and tell the applicant, once."""
+    case = get_case(session, number)
+    if case.closed_at is not None:
+        return case
+    pending = [m.slug for m in _materials(session, case) if m.status != MaterialStatus.COLLECTED]
+    if pending:
+        raise UserError("materials_missing", case=number, materials=", ".join(pending))
+    key = f"closing:{case.number}"
+    applicant = session.get(Applicant, case.applicant_id)
+    assert applicant is not None and case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.CLOSING,
+        channel=Channel.EMAIL if applicant.email else Channel.PHONE,
+        direction=Direction.OUTBOUND,
+        note=message.subject,
+        dedupe_key=key,
+        occurred_at=as_of,
+        document_path=document_path,
+    )
+    session.add(contact)
+    session.flush()
+    if applicant.email:
+        _queue_email(session, case, contact, key, applicant.email, message, as_of)
+    case.closed_at = as_of
+    case.escalated_at = None
+    session.add(case)
+    _event(session, case, "case-closed", as_of, to_status=CaseStatus.CLOSED)
+    return case
+
+
+# ---------------------------------------------------------------- inbound: replies and visits
+
+
+def _awaited_request(session: Session, case: Case, reply: Reply) -> Contact:
+    """The open request this reply answers; a reply nobody is waiting for is refused."""
+    query = select(Contact).where(
+        Contact.case_id == case.id,
+        Contact.kind == ContactKind.REQUEST,
+        Contact.agency_slug == reply.agency,
+        col(Contact.answered_at).is_(None),
+    )
+    if reply.material:
+        query = query.where(Contact.material_slug == reply.material)
+    candidates = list(session.exec(query.order_by(col(Contact.id))))
+    if not candidates:
+        raise UserError("not_waiting", case=case.number, agency=reply.agency)
+    if len(candidates) > 1 and not reply.material:
+        raise UserError(
+            "which_material",
+            case=case.number,
+            materials=", ".join(c.material_slug or "" for c in candidates),
+        )
+    return candidates[0]
+
+
+def record_reply(
+    *,
+    session: Session,
+    number: str,
+    reply: Reply,
+    as_of: datetime,
+    generation: int | None = None,
+    actor: str = "staff",
+) -> Contact | None:
+    """Record an agency's answer and what follows from it.
+
+    `generation` is the waiting state the answer was given for: if the case has moved on since
+    (the same answer already recorded from the CLI, say), nothing is written and None returned.
+    """
+    case = get_case(session, number)
+    if generation is not None and generation != case.wait_generation:
+        return None
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=number)
+    get_agency(session, reply.agency)
+    request = _awaited_request(session, case, reply)
+    material_slug = request.material_slug
+    assert material_slug is not None and case.id is not None and request.id is not None
+    material = _material(session, case, material_slug)
+    playbook = get_playbook(case.playbook)
+
+    if reply.outcome == ReplyOutcome.FORWARDED:
+        if not reply.forward_to:
+            raise UserError("forward_to_missing")
+        if reply.forward_to == reply.agency:
+            raise UserError("forward_to_same", agency=reply.agency)
+        get_agency(session, reply.forward_to)
+
+    request.answered_at = as_of
+    request.outcome = str(reply.outcome)
+    session.add(request)
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.REPLY,
+        channel=Channel.PHONE,
+        direction=Direction.INBOUND,
+        agency_slug=reply.agency,
+        material_slug=material_slug,
+        in_reply_to=request.id,
+        outcome=str(reply.outcome),
+        note=reply.note or None,
+        occurred_at=as_of,
+    )
+    session.add(contact)
+
+    if reply.outcome == ReplyOutcome.RECEIVED:
+        material.status = MaterialStatus.COLLECTED
+        material.collected_at = as_of
+    elif reply.outcome == ReplyOutcome.FORWARDED:
+        material.status = MaterialStatus.PENDING
+        material.agency_slug = reply.forward_to
+    elif reply.outcome == ReplyOutcome.NO_RECORD:
+        material.status = MaterialStatus.PENDING
+        material.agency_slug = _next_untried_agency(playbook, material)
+    elif reply.outcome == ReplyOutcome.NEEDS_INFO:
+        material.status = MaterialStatus.WAITING_APPLICANT
+        material.note = reply.note or None
+    elif reply.outcome == ReplyOutcome.REFUSED:
+        material.status = MaterialStatus.UNOBTAINABLE
+        material.note = reply.note or None
+        case.escalated_at = as_of
+        case.escalation_reason = str(EscalationReason.REFUSED)
+    session.add(material)
+    if case.escalation_reason == EscalationReason.NO_ANSWER and reply.outcome != "refused":
+        case.escalated_at = None  # the silence that was escalated has been broken
+        case.escalation_reason = None
+    case.wait_generation += 1
+    session.add(case)
+    _event(
+        session,
+        case,
+        "reply-recorded",
+        as_of,
+        detail=f"{reply.agency}: {reply.outcome} ({material_slug})"
+        + (f" → {reply.forward_to}" if reply.forward_to else ""),
+        actor=actor,
+    )
+    session.flush()
+    _refresh_status(session, case, as_of, actor)
+    return contact
+
+
+def _next_untried_agency(playbook: Playbook, material: CaseMaterial) -> str | None:
+    spec = playbook.material(material.slug)
+    order = spec.agencies if spec else []
+    return next((slug for slug in order if slug not in material.tried_agencies), None)
+
+
+def record_visit(
+    *,
+    session: Session,
+    number: str,
+    reason: str,
+    brought: list[str],
+    as_of: datetime,
+    actor: str = "staff",
+) -> Contact:
+    """The applicant came to the window: count the trip and take in what was brought."""
+    case = get_case(session, number)
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=number)
+    materials = [_material(session, case, slug) for slug in brought]
+    for material in materials:
+        if material.status != MaterialStatus.WAITING_APPLICANT:
+            raise UserError("not_waiting_applicant", case=number, material=material.slug)
+    assert case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.VISIT,
+        channel=Channel.WINDOW,
+        direction=Direction.INBOUND,
+        outcome=reason,
+        note=("带来：" + "、".join(m.name for m in materials)) if materials else None,
+        occurred_at=as_of,
+    )
+    session.add(contact)
+    for material in materials:
+        if material.obtained_by == "office":
+            # The agency asked for something only the applicant has: ask the same body again.
+            material.status = MaterialStatus.PENDING
+        else:
+            material.status = MaterialStatus.COLLECTED
+            material.collected_at = as_of
+        session.add(material)
+    if materials:
+        case.wait_generation += 1
+        session.add(case)
+    _event(session, case, "applicant-visited", as_of, detail=reason, actor=actor)
+    session.flush()
+    _refresh_status(session, case, as_of, actor)
+    return contact
+
+
+def consume_wake(*, session: Session, number: str, generation: int) -> bool:
+    """A wake-up input for this waiting state was used: move to the next state key."""
+    case = get_case(session, number)
+    if case.wait_generation != generation:
+        return False
+    case.wait_generation += 1
+    session.add(case)
+    return True
+
+
+# ---------------------------------------------------------------- outbox
+
+
+class OutgoingEmail(BaseModel):
+    id: int
+    message_id: str
+    to_address: str
+    subject: str
+    body_text: str
+    attempts: int
+
+
+def pending_emails(*, session: Session, number: str | None = None) -> list[OutgoingEmail]:
+    query = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
+    if number is not None:
+        case = get_case(session, number)
+        query = query.where(OutboxMessage.case_id == case.id)
+    return [
+        OutgoingEmail.model_validate(row, from_attributes=True)
+        for row in session.exec(query.order_by(col(OutboxMessage.id)))
+    ]
+
+
+def mark_email_sent(*, session: Session, outbox_id: int, as_of: datetime) -> None:
+    row = session.get(OutboxMessage, outbox_id)
+    assert row is not None
+    row.status = OutboxStatus.SENT
+    row.sent_at = as_of
+    row.attempts += 1
+    session.add(row)
+
+
+def mark_email_failed(*, session: Session, outbox_id: int, error: str, permanent: bool) -> None:
+    row = session.get(OutboxMessage, outbox_id)
+    assert row is not None
+    row.attempts += 1
+    row.last_error = error[:500]
+    if permanent:
+        row.status = OutboxStatus.FAILED
+    session.add(row)
+
+
+class OpenCase(BaseModel):
+    number: str
+    playbook: str
+    flow_run_id: str | None
+
+
+def open_cases(*, session: Session) -> list[OpenCase]:
+    """Cases not yet closed, oldest first."""
+    rows = session.exec(select(Case).where(col(Case.closed_at).is_(None)).order_by(col(Case.id)))
+    return [OpenCase(number=c.number, playbook=c.playbook, flow_run_id=c.flow_run_id) for c in rows]
+
+
+# ---------------------------------------------------------------- what staff see
+
+
+class ContactRow(BaseModel):
+    id: int
+    occurred_at: datetime
+    kind: str
+    channel: str
+    direction: str
+    agency: str | None
+    material: str | None
+    outcome: str | None
+    note: str | None
+    document: str | None
+
+
+class EventRow(BaseModel):
+    occurred_at: datetime
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    detail: str
+    actor: str
+
+
+class MaterialRow(BaseModel):
+    slug: str
+    name: str
+    obtained_by: str
+    status: str
+    agency: str | None
+    tried: list[str]
+    note: str | None
+
+
+class CaseDetail(BaseModel):
+    """The case page: personal data only in masked form (see casework.masking)."""
+
+    number: str
+    playbook: str
+    status: str
+    urgent: bool
+    opened_at: datetime
+    closed_at: datetime | None
+    promised_by: date
+    deadline_date: date | None
+    escalation_reason: str | None
+    applicant_name: str
+    applicant_phone: str
+    trips: int
+    flow_run_id: str | None
+    materials: list[MaterialRow]
+    contacts: list[ContactRow]
+    events: list[EventRow]
+    emails: list[dict[str, Any]]
+
+
+def case_detail(*, session: Session, number: str) -> CaseDetail:
+    from casework.masking import mask_name, mask_phone
+
+    case = get_case(session, number)
+    applicant = session.get(Applicant, case.applicant_id)
+    assert applicant is not None
+    contacts = list(
+        session.exec(select(Contact).where(Contact.case_id == case.id).order_by(col(Contact.id)))
+    )
+    events = session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+    )
+    emails = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.case_id == case.id)
+        .order_by(col(OutboxMessage.id))
+    )
+    return CaseDetail(
+        number=case.number,
+        playbook=case.playbook,
+        status=str(case.status),
+        urgent=case.urgent,
+        opened_at=case.opened_at,
+        closed_at=case.closed_at,
+        promised_by=case.promised_by,
+        deadline_date=case.deadline_date,
+        escalation_reason=case.escalation_reason,
+        applicant_name=mask_name(applicant.name),
+        applicant_phone=mask_phone(applicant.phone),
+        trips=sum(1 for c in contacts if c.kind == ContactKind.VISIT),
+        flow_run_id=case.flow_run_id,
+        materials=[
+            MaterialRow(
+                slug=m.slug,
+                name=m.name,
+                obtained_by=m.obtained_by,
+                status=str(m.status),
+                agency=m.agency_slug,
+                tried=list(m.tried_agencies),
+                note=m.note,
+            )
+            for m in _materials(session, case)
+        ],
+        contacts=[
+            ContactRow(
+                id=c.id or 0,
+                occurred_at=c.occurred_at,
+                kind=str(c.kind),
+                channel=str(c.channel),
+                direction=str(c.direction),
+                agency=c.agency_slug,
+                material=c.material_slug,
+                outcome=c.outcome,
+                note=c.note,
+                document=c.document_path,
+            )
+            for c in contacts
+        ],
+        events=[
+            EventRow(
+                occurred_at=e.occurred_at,
+                kind=e.kind,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                detail=e.detail,
+                actor=e.actor,
+            )
+            for e in events
+        ],
+        emails=[
+            {
+                "to": e.to_address,
+                "subject": e.subject,
+                "status": str(e.status),
+                "attempts": e.attempts,
+                "error": e.last_error,
+            }
+            for e in emails
+        ],
+    )
+
+
+class CaseSummary(BaseModel):
+    number: str
+    playbook: str
+    status: str
+    urgent: bool
+    applicant_name: str
+    opened_on: date
+    promised_by: date
+    deadline_date: date | None
+    overdue: bool
+
+
+def case_summaries(
+    *, session: Session, today: date, overdue_only: bool = False
+) -> list[CaseSummary]:
+    """Every case, newest first; overdue = open and past the promised date or a chase due."""
+    from casework.masking import mask_name
+    from casework.planning import reminder_due_on
+
+    rows = []
+    for case in session.exec(select(Case).order_by(col(Case.id).desc())):
+        applicant = session.get(Applicant, case.applicant_id)
+        overdue = False
+        if case.closed_at is None:
+            overdue = case.promised_by < today
+            if not overdue:
+                playbook = get_playbook(case.playbook)
+                for material in _materials(session, case):
+                    request = _open_request(session, case, material)
+                    if (
+                        request
+                        and not request.escalated
+                        and (reminder_due_on(request, playbook, urgent=case.urgent) <= today)
+                    ):
+                        overdue = True
+        if overdue_only and not overdue:
+            continue
+        rows.append(
+            CaseSummary(
+                number=case.number,
+                playbook=case.playbook,
+                status=str(case.status),
+                urgent=case.urgent,
+                applicant_name=mask_name(applicant.name if applicant else ""),
+                opened_on=office_date(case.opened_at),
+                promised_by=case.promised_by,
+                deadline_date=case.deadline_date,
+                overdue=overdue,
+            )
+        )
+    return rows

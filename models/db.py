@@ -1,0 +1,77 @@
+"""Engine, sessions and schema migrations for the case database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+from casework.settings import get_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+@lru_cache
+def engine_for(url: str) -> Engine:
+    """One engine per database URL; SQLite gets WAL and a busy timeout for concurrent writers."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def get_engine() -> Engine:
+    settings = get_settings()
+    if settings.db_url.startswith("sqlite"):
+        settings.home.mkdir(parents=True, exist_ok=True)
+    return engine_for(settings.db_url)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+_migrated: set[str] = set()
+
+
+def migrate() -> None:
+    """Bring the case database schema up to the newest migration (once per process)."""
+    url = get_settings().db_url
+    if url in _migrated:
+        return
+    engine = get_engine()
+    with engine.begin() as connection:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    _migrated.add(url)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session whose work is committed together at the end, or rolled back on any error."""
+    migrate()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

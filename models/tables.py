@@ -1,0 +1,192 @@
+"""The case database: SQLModel tables and their status enums."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlmodel import AutoString, Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and gives them back aware, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the case database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    WAITING_AGENCY = "waiting_agency"
+    WAITING_APPLICANT = "waiting_applicant"
+    ESCALATED = "escalated"
+    CLOSED = "closed"
+
+
+class MaterialStatus(StrEnum):
+    PENDING = "pending"
+    REQUESTED = "requested"
+    WAITING_APPLICANT = "waiting_applicant"
+    COLLECTED = "collected"
+    UNOBTAINABLE = "unobtainable"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    LETTER = "letter"
+    POST = "post"
+    VISIT = "visit"
+    WINDOW = "window"
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class ContactKind(StrEnum):
+    NOTICE = "notice"
+    REQUEST = "request"
+    REMINDER = "reminder"
+    REPLY = "reply"
+    ESCALATION = "escalation"
+    VISIT = "visit"
+    CLOSING = "closing"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Applicant(SQLModel, table=True):
+    """The citizen; personal data lives only in this table of the case database."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    id_number: str = Field(index=True)
+    phone: str
+    email: str | None = None
+    address: str | None = None
+
+
+class Case(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, index=True)
+    playbook: str = Field(index=True)
+    status: CaseStatus = Field(default=CaseStatus.OPEN, index=True, sa_type=AutoString)
+    applicant_id: int = Field(foreign_key="applicant.id")
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    opened_at: datetime = _ts()
+    closed_at: datetime | None = _ts(nullable=True)
+    promised_by: date
+    deadline_date: date | None = None
+    urgent: bool = False
+    escalated_at: datetime | None = _ts(nullable=True)
+    escalation_reason: str | None = None
+    outside_remit: bool = False
+    wait_generation: int = 0
+    flow_run_id: str | None = None
+
+
+class CaseNumberCounter(SQLModel, table=True):
+    """Last case number handed out per year, so numbers never repeat."""
+
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Agency(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True)
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+class CaseMaterial(SQLModel, table=True):
+    __tablename__ = "material"
+    __table_args__ = (UniqueConstraint("case_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    slug: str
+    name: str
+    position: int
+    obtained_by: str
+    status: MaterialStatus = Field(default=MaterialStatus.PENDING, sa_type=AutoString)
+    agency_slug: str | None = None
+    tried_agencies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = None
+    collected_at: datetime | None = _ts(nullable=True)
+
+
+class Contact(SQLModel, table=True):
+    """One call, letter, email, visit or reply between the office and someone outside it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: ContactKind = Field(sa_type=AutoString)
+    channel: Channel = Field(sa_type=AutoString)
+    direction: Direction = Field(sa_type=AutoString)
+    agency_slug: str | None = None
+    material_slug: str | None = None
+    in_reply_to: int | None = Field(default=None, foreign_key="contact.id")
+    outcome: str | None = None
+    note: str | None = None
+    dedupe_key: str | None = Field(default=None, unique=True)
+    occurred_at: datetime = _ts()
+    answered_at: datetime | None = _ts(nullable=True)
+    document_path: str | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An email to send; written with the change that causes it, sent by the relay."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    dedupe_key: str = Field(unique=True, index=True)
+    message_id: str = Field(unique=True)
+    to_address: str
+    subject: str
+    body_text: str
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, index=True, sa_type=AutoString)
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class CaseEvent(SQLModel, table=True):
+    """The audit trail: one row per state change, written in the same transaction."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    occurred_at: datetime = _ts()
+    kind: str
+    from_status: str | None = None
+    to_status: str | None = None
+    detail: str = ""
+    actor: str = "system"

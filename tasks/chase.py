@@ -1,0 +1,54 @@
+"""The sweep that keeps cases moving when nobody touches them: chase, relay, reconcile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
+
+from casework.planning import Action, plan_next_step
+from casework.playbook import get_playbook
+from models import cases
+from models.db import session_scope
+from tasks.orchestration import is_paused, start_case_flow, wake_case_flow
+from tasks.send import relay_pending
+
+
+class SweepReport(BaseModel):
+    as_of: datetime
+    woken: list[str] = []
+    started: list[str] = []
+    emails_sent: int = 0
+
+
+def sweep(as_of: datetime) -> SweepReport:
+    """Wake every suspended case run with work due at `as_of`; start runs for cases without one."""
+    report = SweepReport(as_of=as_of)
+    with session_scope() as session:
+        open_cases = cases.open_cases(session=session)
+    for case in open_cases:
+        if case.flow_run_id is None:
+            start_case_flow(case.number, case.playbook)
+            report.started.append(case.number)
+            continue
+        with session_scope() as session:
+            view = cases.case_view(session=session, number=case.number)
+        step = plan_next_step(view, get_playbook(case.playbook), as_of)
+        if step.action is Action.WAIT or not is_paused(case.flow_run_id):
+            continue
+        if wake_case_flow(case.flow_run_id, note=f"due: {step.action}", as_of=as_of):
+            report.woken.append(case.number)
+    report.emails_sent = sum(1 for r in relay_pending() if r.delivered)
+    return report
+
+
+@task(cache_policy=NO_CACHE)
+def sweep_cases(as_of: datetime) -> SweepReport:
+    """Wake due cases, start missing case runs and relay the outbox."""
+    report = sweep(as_of)
+    get_run_logger().info(
+        "Woke %s, started %s, sent %d email(s)", report.woken, report.started, report.emails_sent
+    )
+    return report

@@ -1,0 +1,46 @@
+"""The Resume form a suspended case shows in the Prefect UI (and the CLI fills in the same way)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from prefect.input import RunInput
+from pydantic import Field
+
+from casework.replies import Reply, ReplyOutcome
+
+
+class FormOutcome(StrEnum):
+    RECEIVED = "received"
+    FORWARDED = "forwarded"
+    NO_RECORD = "no-record"
+    NEEDS_INFO = "needs-info"
+    REFUSED = "refused"
+    RECHECK = "recheck"
+
+
+class CaseInput(RunInput):
+    """An agency's answer, or `recheck` to make the case look at its database again."""
+
+    outcome: FormOutcome = Field(
+        title="答复结果 outcome",
+        description="received 已取得材料 / forwarded 转其他单位 / no-record 无记录 / "
+        "needs-info 需申请人补充 / refused 拒绝 / recheck 仅重新检查案件",
+    )
+    agency: str | None = Field(default=None, title="答复单位 agency (slug)")
+    material: str | None = Field(default=None, title="材料 material (slug)，可留空")
+    forward_to: str | None = Field(default=None, title="转往单位 forward to (slug)")
+    note: str = Field(
+        default="", max_length=500, title="备注 note（勿填写身份证号、电话等个人信息）"
+    )
+    as_of: datetime | None = Field(default=None, title="按此时间处理 as of（一般留空）")
+
+    def to_reply(self) -> Reply:
+        return Reply(
+            agency=self.agency or "",
+            outcome=ReplyOutcome(self.outcome.value),
+            material=self.material or None,
+            forward_to=self.forward_to or None,
+            note=self.note,
+        )

@@ -1,0 +1,96 @@
+"""The mail seam: turns outbox rows into MIME messages and hands them to an SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Protocol
+
+import aiosmtplib
+
+from casework.clock import now
+from casework.rendering import one_line
+from casework.settings import Settings
+from models.cases import OutgoingEmail
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outbox_id: int
+    delivered: bool
+    error: str | None = None
+    permanent: bool = False
+
+
+class Mailer(Protocol):
+    async def deliver(self, emails: list[OutgoingEmail]) -> list[Delivery]: ...
+
+
+def build_message(email: OutgoingEmail, *, sender: str) -> EmailMessage:
+    """A UTF-8 MIME message with the outbox row's fixed Message-ID."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = one_line(email.to_address)
+    message["Subject"] = one_line(email.subject)
+    message["Message-ID"] = email.message_id
+    message["Date"] = format_datetime(now())
+    message.set_content(email.body_text, charset="utf-8")
+    return message
+
+
+class SmtpMailer:
+    """Sends a batch over one SMTP connection; 5xx and refused recipients are permanent."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            start_tls=s.smtp_starttls,
+            timeout=s.smtp_timeout_seconds,
+        )
+
+    async def deliver(self, emails: list[OutgoingEmail]) -> list[Delivery]:
+        if not emails:
+            return []
+        results: list[Delivery] = []
+        client = self._client()
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            return [Delivery(e.id, False, f"connect: {exc}") for e in emails]
+        try:
+            for email in emails:
+                results.append(await self._send_one(client, email))
+        finally:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+        return results
+
+    async def _send_one(self, client: aiosmtplib.SMTP, email: OutgoingEmail) -> Delivery:
+        message = build_message(email, sender=self.settings.mail_from)
+        try:
+            refused, _response = await client.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            return Delivery(email.id, False, f"refused: {exc}", permanent=True)
+        except aiosmtplib.SMTPResponseException as exc:
+            return Delivery(email.id, False, f"{exc.code} {exc.message}", permanent=exc.code >= 500)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            return Delivery(email.id, False, str(exc))
+        if refused:
+            return Delivery(email.id, False, f"refused: {refused}", permanent=True)
+        return Delivery(email.id, True)
+
+
+def deliver_now(mailer: Mailer, emails: list[OutgoingEmail]) -> list[Delivery]:
+    """Run the async mailer from synchronous task code."""
+    return asyncio.run(mailer.deliver(emails))

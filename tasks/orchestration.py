@@ -1,0 +1,94 @@
+"""The seam to Prefect's API: start a case's flow run, wake it, read its state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
+from prefect.flow_runs import NotPausedError, resume_flow_run
+
+from casework.clock import now
+from models import cases
+from models.db import session_scope
+
+CASE_FLOW = "hard-case"
+
+
+def deployment_name(playbook: str) -> str:
+    """Each case type has its own deployment of the case flow, named by its slug."""
+    return f"{CASE_FLOW}/{playbook}"
+
+
+def start_case_flow(number: str, playbook: str) -> str:
+    """Create the case's flow run (at most one per case) and record its id on the case."""
+    flow_run = run_deployment(
+        deployment_name(playbook),
+        parameters={"case_number": number},
+        flow_run_name=f"case-{number}",
+        timeout=0,
+        tags=[playbook],
+        idempotency_key=f"case-{number}",
+        as_subflow=False,
+    )
+    with session_scope() as session:
+        cases.set_flow_run(
+            session=session, number=number, flow_run_id=str(flow_run.id), as_of=now()
+        )
+    return str(flow_run.id)
+
+
+def flow_run_state(flow_run_id: str) -> str | None:
+    """The run's state name (e.g. 'Suspended', 'Completed'), or None if Prefect has no such run."""
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(UUID(flow_run_id))
+        except ObjectNotFound:
+            return None
+    return run.state.name if run.state else None
+
+
+def is_paused(flow_run_id: str) -> bool:
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(UUID(flow_run_id))
+        except ObjectNotFound:
+            return False
+    return bool(run.state and run.state.is_paused())
+
+
+def wake_case_flow(flow_run_id: str, *, note: str, as_of: datetime | None = None) -> bool:
+    """Resume a suspended case run so it re-reads the case database; False if it was not paused."""
+    run_input: dict[str, object] = {"outcome": "recheck", "note": note}
+    if as_of is not None:
+        run_input["as_of"] = as_of.isoformat()
+    try:
+        resume_flow_run(UUID(flow_run_id), run_input=run_input)
+    except NotPausedError:
+        return False
+    return True
+
+
+def wait_until_settled(flow_run_id: str, *, after: datetime, timeout: float = 120) -> str:
+    """Block until the run is suspended or finished in a state entered after `after`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            run = client.read_flow_run(UUID(flow_run_id))
+            state = run.state
+            if (
+                state is not None
+                and (state.is_paused() or state.is_final())
+                and state.timestamp is not None
+                and state.timestamp > after
+            ):
+                return state.name
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"flow run {flow_run_id} still {state.name if state else '?'} after {timeout}s"
+                )
+            time.sleep(0.3)

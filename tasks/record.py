@@ -1,0 +1,67 @@
+"""Tasks that read and record case state in the case database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from casework.errors import UserError
+from casework.messages import message
+from casework.planning import Step, plan_next_step
+from casework.playbook import get_playbook
+from casework.replies import Reply
+from models import cases
+from models.db import session_scope
+
+
+@task(cache_policy=NO_CACHE, task_run_name="next-step-{number}")
+def next_step(number: str, as_of: datetime) -> Step:
+    """Decide the case's next step from the case database."""
+    with session_scope() as session:
+        view = cases.case_view(session=session, number=number)
+    return plan_next_step(view, get_playbook(view.playbook), as_of)
+
+
+@task(cache_policy=NO_CACHE)
+def mark_urgent(number: str, urgent: bool, as_of: datetime) -> None:
+    """Flag (or unflag) the case as urgent because its statutory deadline is near."""
+    with session_scope() as session:
+        cases.mark_urgent(session=session, number=number, urgent=urgent, as_of=as_of)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="record-reply-{reply.agency}-{reply.outcome}")
+def record_reply(number: str, generation: int, reply: Reply, as_of: datetime) -> str:
+    """Record an agency's answer given through the Resume form; says what happened."""
+    try:
+        with session_scope() as session:
+            contact = cases.record_reply(
+                session=session,
+                number=number,
+                reply=reply,
+                as_of=as_of,
+                generation=generation,
+                actor="prefect-ui",
+            )
+    except UserError as exc:
+        # A mistyped form must not fail the case: report it and wait again under a new key.
+        get_run_logger().error("Reply not recorded: %s", message(exc.code, "zh", **exc.params))
+        with session_scope() as session:
+            cases.consume_wake(session=session, number=number, generation=generation)
+        return "rejected"
+    return "recorded" if contact is not None else "already-recorded"
+
+
+@task(cache_policy=NO_CACHE)
+def record_wake(number: str, generation: int) -> None:
+    """A wake-up (re-check) input was used up: wait under a fresh key next time."""
+    with session_scope() as session:
+        cases.consume_wake(session=session, number=number, generation=generation)
+
+
+@task(cache_policy=NO_CACHE)
+def link_flow_run(number: str, flow_run_id: str, as_of: datetime) -> None:
+    """Remember which Prefect flow run is working this case."""
+    with session_scope() as session:
+        cases.set_flow_run(session=session, number=number, flow_run_id=flow_run_id, as_of=as_of)

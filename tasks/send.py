@@ -1,0 +1,174 @@
+"""Tasks that reach outside the office: notices, requests, reminders, escalations, the relay."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from casework.clock import now
+from casework.planning import EscalationReason, Step
+from casework.playbook import get_playbook
+from casework.settings import get_settings
+from models import cases
+from models.db import session_scope
+from tasks.mailer import Delivery, SmtpMailer, deliver_now
+from tasks.render import document_name, escalation_text, file_document, render_for_case
+
+# Idempotency lives in the case database (dedupe keys), not in Prefect's result cache, so a
+# re-run after a resume or a crash re-executes these tasks and they find their work done.
+_TASK = {"cache_policy": NO_CACHE}
+
+
+def _playbook_of(number: str) -> str:
+    with session_scope() as session:
+        return cases.get_case(session, number).playbook
+
+
+def relay_pending(number: str | None = None) -> list[Delivery]:
+    """Send whatever the outbox holds (for one case, or all) and mark each result."""
+    with session_scope() as session:
+        emails = cases.pending_emails(session=session, number=number)
+    results = deliver_now(SmtpMailer(get_settings()), emails)
+    for result in results:
+        with session_scope() as session:
+            if result.delivered:
+                cases.mark_email_sent(session=session, outbox_id=result.outbox_id, as_of=now())
+            else:
+                cases.mark_email_failed(
+                    session=session,
+                    outbox_id=result.outbox_id,
+                    error=result.error or "unknown",
+                    permanent=result.permanent,
+                )
+    return results
+
+
+@task(**_TASK)
+def relay_outbox(number: str | None = None) -> int:
+    """Send pending outbox emails; returns how many went out."""
+    results = relay_pending(number)
+    failed = [r for r in results if not r.delivered]
+    if failed:
+        get_run_logger().warning(
+            "%d email(s) not delivered yet (kept in the outbox): %s",
+            len(failed),
+            "; ".join(f"#{r.outbox_id} {r.error}" for r in failed),
+        )
+    return len(results) - len(failed)
+
+
+@task(**_TASK, task_run_name="notify-applicant-{number}")
+def notify_applicant(number: str, as_of: datetime) -> None:
+    """Render the one-time notification, file it for printing and email it if we can."""
+    playbook = get_playbook(_playbook_of(number))
+    message = render_for_case(playbook.templates.notice, number, as_of)
+    path = file_document(number, document_name("notice"), message)
+    with session_scope() as session:
+        cases.record_notice(
+            session=session, number=number, message=message, document_path=path, as_of=as_of
+        )
+    relay_outbox.fn(number)
+
+
+@task(**_TASK, task_run_name="send-request-{step.material}-{step.agency}")
+def send_request(number: str, step: Step, as_of: datetime) -> None:
+    """Write the request letter to the agency and send it."""
+    assert step.material and step.agency
+    playbook = get_playbook(_playbook_of(number))
+    material = playbook.material(step.material)
+    with session_scope() as session:
+        agency = cases.get_agency(session, step.agency)
+    message = render_for_case(
+        playbook.templates.request, number, as_of, agency=agency, material=material
+    )
+    path = file_document(number, document_name("request", step.material, step.agency), message)
+    with session_scope() as session:
+        cases.record_request(
+            session=session,
+            number=number,
+            material=step.material,
+            agency=step.agency,
+            message=message,
+            document_path=path,
+            as_of=as_of,
+        )
+    relay_outbox.fn(number)
+
+
+@task(**_TASK, task_run_name="send-reminder-{step.agency}-{step.reminder_number}")
+def send_reminder(number: str, step: Step, as_of: datetime) -> None:
+    """Remind an agency that has not answered within the follow-up interval."""
+    assert step.request_id is not None and step.reminder_number and step.agency
+    playbook = get_playbook(_playbook_of(number))
+    with session_scope() as session:
+        agency = cases.get_agency(session, step.agency)
+        view = cases.case_view(session=session, number=number)
+    request = next(m.open_request for m in view.materials if m.slug == step.material)
+    assert request is not None
+    message = render_for_case(
+        playbook.templates.reminder,
+        number,
+        as_of,
+        agency=agency,
+        material=playbook.material(step.material or ""),
+        reminder_number=step.reminder_number,
+        requested_on=request.sent_at.date(),
+    )
+    with session_scope() as session:
+        cases.record_reminder(
+            session=session,
+            number=number,
+            request_id=step.request_id,
+            reminder_number=step.reminder_number,
+            message=message,
+            as_of=as_of,
+        )
+    relay_outbox.fn(number)
+
+
+@task(**_TASK, task_run_name="escalate-{step.reason}")
+def escalate_case(number: str, step: Step, as_of: datetime) -> None:
+    """Hand the case to a manager with a memo saying why."""
+    assert step.reason is not None
+    reason = EscalationReason(step.reason)
+    playbook = get_playbook(_playbook_of(number))
+    agency = None
+    if step.agency:
+        with session_scope() as session:
+            agency = cases.get_agency(session, step.agency)
+    message = render_for_case(
+        playbook.templates.escalation,
+        number,
+        as_of,
+        reason_text=escalation_text(reason),
+        material=playbook.material(step.material) if step.material else None,
+        agency=agency,
+    )
+    with session_scope() as session:
+        cases.record_escalation(
+            session=session,
+            number=number,
+            reason=reason,
+            material=step.material,
+            request_id=step.request_id,
+            manager_email=get_settings().manager_email,
+            message=message,
+            as_of=as_of,
+        )
+    get_run_logger().warning("Case %s escalated to a manager: %s", number, reason)
+    relay_outbox.fn(number)
+
+
+@task(**_TASK, task_run_name="close-case-{number}")
+def close_case(number: str, as_of: datetime) -> None:
+    """Every material is in: close the case and tell the applicant."""
+    playbook = get_playbook(_playbook_of(number))
+    message = render_for_case(playbook.templates.closing, number, as_of)
+    path = file_document(number, document_name("closing"), message)
+    with session_scope() as session:
+        cases.close_case(
+            session=session, number=number, message=message, document_path=path, as_of=as_of
+        )
+    relay_outbox.fn(number)
