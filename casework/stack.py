@@ -176,8 +176,6 @@ class Stack:
                     s.work_pool,
                     "--type",
                     "process",
-                    "--limit",
-                    "8",
                 ],
             )
 

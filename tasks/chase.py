@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
@@ -12,6 +12,7 @@ from casework.planning import Action, plan_next_step
 from casework.playbook import get_playbook
 from models import cases
 from models.db import session_scope
+from tasks.logs import task_logger
 from tasks.orchestration import is_paused, start_case_flow, wake_case_flow
 from tasks.send import relay_pending
 
@@ -48,7 +49,7 @@ def sweep(as_of: datetime) -> SweepReport:
 def sweep_cases(as_of: datetime) -> SweepReport:
     """Wake due cases, start missing case runs and relay the outbox."""
     report = sweep(as_of)
-    get_run_logger().info(
+    task_logger().info(
         "Woke %s, started %s, sent %d email(s)", report.woken, report.started, report.emails_sent
     )
     return report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from casework.errors import UserError
@@ -14,6 +14,7 @@ from casework.playbook import get_playbook
 from casework.replies import Reply
 from models import cases
 from models.db import session_scope
+from tasks.logs import task_logger
 
 
 @task(cache_policy=NO_CACHE, task_run_name="next-step-{number}")
@@ -46,7 +47,7 @@ def record_reply(number: str, generation: int, reply: Reply, as_of: datetime) ->
             )
     except UserError as exc:
         # A mistyped form must not fail the case: report it and wait again under a new key.
-        get_run_logger().error("Reply not recorded: %s", message(exc.code, "zh", **exc.params))
+        task_logger().error("Reply not recorded: %s", message(exc.code, "zh", **exc.params))
         with session_scope() as session:
             cases.consume_wake(session=session, number=number, generation=generation)
         return "rejected"

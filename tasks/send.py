@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from casework.clock import now
@@ -13,6 +13,7 @@ from casework.playbook import get_playbook
 from casework.settings import get_settings
 from models import cases
 from models.db import session_scope
+from tasks.logs import task_logger
 from tasks.mailer import Delivery, SmtpMailer, deliver_now
 from tasks.render import document_name, escalation_text, file_document, render_for_case
 
@@ -51,7 +52,7 @@ def relay_outbox(number: str | None = None) -> int:
     results = relay_pending(number)
     failed = [r for r in results if not r.delivered]
     if failed:
-        get_run_logger().warning(
+        task_logger().warning(
             "%d email(s) not delivered yet (kept in the outbox): %s",
             len(failed),
             "; ".join(f"#{r.outbox_id} {r.error}" for r in failed),
@@ -157,7 +158,7 @@ def escalate_case(number: str, step: Step, as_of: datetime) -> None:
             message=message,
             as_of=as_of,
         )
-    get_run_logger().warning("Case %s escalated to a manager: %s", number, reason)
+    task_logger().warning("Case %s escalated to a manager: %s", number, reason)
     relay_outbox.fn(number)
 
 

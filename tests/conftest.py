@@ -1,0 +1,79 @@
+"""Test set-up: every test session gets its own Casework home, ports and database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Before anything imports prefect or reads settings: a private home and private ports.
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="casework-tests-"))
+os.environ["CASEWORK_HOME"] = str(_SESSION_HOME)
+os.environ["CASEWORK_PREFECT_PORT"] = str(_free_port())
+os.environ["CASEWORK_SMTP_PORT"] = str(_free_port())
+for _key in [k for k in os.environ if k.startswith("PREFECT_")]:
+    del os.environ[_key]
+
+from casework.settings import get_settings  # noqa: E402
+from casework.stack import apply_prefect_env  # noqa: E402
+
+apply_prefect_env(get_settings())
+
+from tests.factories import reset_database  # noqa: E402
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A new, migrated SQLite case database (and letters folder) for one test."""
+    path = tmp_path / "case.db"
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("CASEWORK_HOME", str(tmp_path))
+    reset_database()
+    yield path
+    monkeypatch.undo()
+    reset_database()
+
+
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
+    """A real aiosmtpd server on a free port; yields the list of messages it received."""
+    from aiosmtpd.controller import Controller
+
+    from tests.factories import RecordingHandler
+
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    monkeypatch.setenv("CASEWORK_SMTP_PORT", str(controller.port))
+    get_settings.cache_clear()
+    try:
+        yield handler.messages
+    finally:
+        controller.stop()
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[object]:
+    """The real local stack (Prefect server + process worker + SMTP Maildir server)."""
+    from casework.stack import Stack
+
+    reset_database()
+    running = Stack(get_settings())
+    running.up()
+    try:
+        yield running
+    finally:
+        running.down()

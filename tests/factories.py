@@ -1,0 +1,54 @@
+"""Helpers for tests: intake data, database reset, a recording SMTP handler."""
+
+from __future__ import annotations
+
+from datetime import date
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from casework.demo import synthetic_id_number
+
+
+def reset_database() -> None:
+    """Forget cached settings, engines and migrations so the next use reads the environment."""
+    from casework.playbook import _load_all
+    from casework.rendering import _environment
+    from casework.settings import get_settings
+    from models import db
+
+    get_settings.cache_clear()
+    db.engine_for.cache_clear()
+    db._migrated.clear()
+    _load_all.cache_clear()
+    _environment.cache_clear()
+
+
+def shen_intake(cremation_date: date, *, email: str | None = "shen.family@example.com") -> Any:
+    from models.cases import ApplicantIn, CaseIntake
+
+    return CaseIntake(
+        playbook="recover-cremation-certificate",
+        applicant=ApplicantIn(
+            name="沈桂兰",
+            id_number=synthetic_id_number(date(1950, 3, 8)),
+            phone="13800001234",
+            email=email,
+        ),
+        fields={"deceased_name": "王建国", "cremation_date": cremation_date.isoformat()},
+    )
+
+
+class RecordingHandler:
+    """aiosmtpd handler that keeps every message, parsed, with its envelope recipients."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(
+            envelope.original_content or envelope.content, policy=policy.default
+        )
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"

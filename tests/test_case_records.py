@@ -1,0 +1,144 @@
+"""Case database and side-effect tasks against real SQLite and a real SMTP server (no Prefect)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from casework.clock import start_of_office_day
+from casework.errors import UserError
+from casework.planning import Action, plan_next_step
+from casework.playbook import get_playbook
+from casework.replies import Reply, ReplyOutcome
+from models import cases
+from models.db import session_scope
+from models.tables import CaseEvent, Contact, OutboxMessage
+from tasks.send import notify_applicant, send_request
+from tests.factories import shen_intake
+
+pytestmark = pytest.mark.flow
+DAY = start_of_office_day(date(2026, 11, 16))
+
+
+def _count(model: type) -> int:
+    with session_scope() as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def _open(email: str | None = "shen.family@example.com", cremated: date = date(2017, 6, 1)) -> str:
+    with session_scope() as session:
+        return cases.open_case(
+            session=session, intake=shen_intake(cremated, email=email), as_of=DAY
+        ).number
+
+
+def _plan(number: str):  # type: ignore[no-untyped-def]
+    with session_scope() as session:
+        view = cases.case_view(session=session, number=number)
+    return plan_next_step(view, get_playbook(view.playbook), DAY)
+
+
+def test_open_case_numbers_and_audits(fresh_db: object) -> None:
+    first, second = _open(cremated=date(2016, 12, 10)), _open()
+    assert (first, second) == ("HC-2026-0001", "HC-2026-0002")
+    with session_scope() as session:
+        case = cases.get_case(session, first)
+        kinds = [
+            e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))
+        ]
+    assert kinds == ["case-opened"]
+    assert case.deadline_date == date(2026, 12, 10)
+    assert case.promised_by == date(2026, 12, 7)  # 15 working days after 16 Nov
+
+
+def test_notice_and_request_are_sent_once_however_often_the_task_runs(
+    fresh_db: object, smtp_server: list
+) -> None:
+    number = _open()
+    for _ in range(2):
+        notify_applicant.fn(number, DAY)
+    step = _plan(number)
+    assert step.action is Action.REQUEST
+    for _ in range(2):
+        send_request.fn(number, step, DAY)
+    assert [m["X-Envelope-To"] for m in smtp_server] == [
+        "shen.family@example.com",
+        "front-desk@crematorium.example",
+    ]
+    assert smtp_server[1]["Subject"] == f"[{number}] 关于协助查询火化记录并补办火化证明的函"
+    assert "王建国" in smtp_server[1].get_content()
+    assert _count(OutboxMessage) == 2
+    with session_scope() as session:
+        pending = cases.pending_emails(session=session)
+    assert pending == []
+    assert _plan(number).action is Action.WAIT
+
+
+def test_applicant_without_email_gets_a_printed_notice_only(
+    fresh_db: object, smtp_server: list
+) -> None:
+    number = _open(email=None, cremated=date(2016, 12, 10))
+    notify_applicant.fn(number, DAY)
+    assert smtp_server == []
+    with session_scope() as session:
+        detail = cases.case_detail(session=session, number=number)
+    notice = next(c for c in detail.contacts if c.kind == "notice")
+    assert notice.channel == "window"
+    assert notice.document is not None
+    text = Path(notice.document).read_text(encoding="utf-8")
+    assert "一次性告知书" in text and "2026年12月10日" in text and "沈桂兰" in text
+
+
+def test_stale_or_wrong_replies_write_nothing(fresh_db: object, smtp_server: list) -> None:
+    number = _open()
+    notify_applicant.fn(number, DAY)
+    send_request.fn(number, _plan(number), DAY)
+    before = (_count(Contact), _count(CaseEvent))
+    reply = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
+    with session_scope() as session:
+        stale = cases.record_reply(
+            session=session, number=number, reply=reply, as_of=DAY, generation=99
+        )
+    assert stale is None
+    bad = [
+        Reply(agency="crematorium-archive-room", outcome=ReplyOutcome.RECEIVED),  # not asked
+        Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.FORWARDED),  # no target
+        Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.FORWARDED, forward_to="x"),
+    ]
+    codes = []
+    for item in bad:
+        with pytest.raises(UserError) as info, session_scope() as session:
+            cases.record_reply(session=session, number=number, reply=item, as_of=DAY)
+        codes.append(info.value.code)
+    assert codes == ["not_waiting", "forward_to_missing", "unknown_agency"]
+    assert (_count(Contact), _count(CaseEvent)) == before
+
+
+def test_forwarding_then_no_record_moves_along_the_chain(
+    fresh_db: object, smtp_server: list
+) -> None:
+    number = _open()
+    notify_applicant.fn(number, DAY)
+    send_request.fn(number, _plan(number), DAY)
+    with session_scope() as session:
+        cases.record_reply(
+            session=session,
+            number=number,
+            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.NO_RECORD),
+            as_of=DAY,
+        )
+    step = _plan(number)
+    assert (step.action, step.agency) == (Action.REQUEST, "crematorium-archive-room")
+    send_request.fn(number, step, DAY)
+    with session_scope() as session:
+        cases.record_reply(
+            session=session,
+            number=number,
+            reply=Reply(agency="crematorium-archive-room", outcome=ReplyOutcome.NO_RECORD),
+            as_of=DAY,
+        )
+    step = _plan(number)
+    assert (step.action, step.reason) == (Action.ESCALATE, "no-body-left")

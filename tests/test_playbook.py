@@ -1,0 +1,71 @@
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from casework.playbook import PlaybookError, all_playbooks, load_playbook_file
+from casework.settings import get_settings
+
+pytestmark = pytest.mark.unit
+
+
+def _shen_data() -> dict:
+    path = get_settings().playbooks_dir / "recover-cremation-certificate.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / f"{data['slug']}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_cremation_playbook_loads_with_its_chain_and_limit() -> None:
+    book = all_playbooks()["recover-cremation-certificate"]
+    material = book.material("cremation-certificate")
+    assert material is not None
+    assert material.agencies == ["crematorium-front-desk", "crematorium-archive-room"]
+    assert book.deadline is not None
+    assert book.deadline.last_day(date(2016, 12, 10)) == date(2026, 12, 10)
+    assert book.deadline.last_day(date(2016, 2, 29)) == date(2026, 2, 28)
+    assert book.follow_up.reminders_before_escalation == 2
+
+
+def test_templates_named_by_playbooks_exist() -> None:
+    root = get_settings().templates_dir
+    for book in all_playbooks().values():
+        for name in book.templates.model_dump().values():
+            assert (root / name).is_file(), f"{book.slug}: missing template {name}"
+
+
+def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
+    data = _shen_data()
+    data["follow_up"]["interval_days"] = 3
+    with pytest.raises(PlaybookError) as info:
+        load_playbook_file(_write(tmp_path, data))
+    assert "recover-cremation-certificate.yaml: follow_up.interval_days" in str(info.value)
+
+
+def test_deadline_needs_its_start_field(tmp_path: Path) -> None:
+    data = _shen_data()
+    data["fields"] = [f for f in data["fields"] if f["key"] != "cremation_date"]
+    with pytest.raises(PlaybookError) as info:
+        load_playbook_file(_write(tmp_path, data))
+    assert "deadline.starts_from" in str(info.value)
+
+
+def test_material_with_unknown_agency_is_refused(tmp_path: Path) -> None:
+    data = _shen_data()
+    data["materials"][0]["agencies"].append("nowhere")
+    with pytest.raises(PlaybookError) as info:
+        load_playbook_file(_write(tmp_path, data))
+    assert "unknown agency 'nowhere'" in str(info.value)
+
+
+def test_slug_must_match_file_name(tmp_path: Path) -> None:
+    data = _shen_data()
+    path = tmp_path / "other-name.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PlaybookError, match="must match the file name"):
+        load_playbook_file(path)

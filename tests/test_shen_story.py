@@ -1,0 +1,191 @@
+"""Ms. Shen's case (seed 004) through the real stack: Prefect server, process worker, SMTP."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
+from prefect.flow_runs import resume_flow_run
+from typer.testing import CliRunner
+
+from casework.cli import app
+from casework.clock import now, office_date
+from casework.demo import synthetic_id_number
+from casework.mailserver import read_mailbox
+from casework.settings import get_settings
+from casework.workdays import add_working_days
+from tasks.orchestration import wait_until_settled
+
+pytestmark = pytest.mark.integration
+runner = CliRunner()
+
+
+def cli(*args: str) -> Any:
+    result = runner.invoke(app, ["--lang", "en", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout) if "--json" in args else result.stdout
+
+
+def mail_for(number: str) -> list[tuple[str, str]]:
+    return [
+        (m["X-Envelope-To"], m["Subject"])
+        for m in read_mailbox(get_settings().mailbox_dir)
+        if f"[{number}]" in m["Subject"]
+    ]
+
+
+def contacts(number: str) -> list[tuple[str, str | None, str | None]]:
+    shown = cli("show", number, "--json")
+    return [(c["kind"], c["agency"], c["outcome"]) for c in shown["contacts"]]
+
+
+def open_shen_case(cremated: date) -> tuple[str, str]:
+    started = now()
+    opened = cli(
+        "open",
+        "recover-cremation-certificate",
+        "--json",
+        "--name",
+        "沈桂兰",
+        "--id-number",
+        synthetic_id_number(date(1950, 3, 8)),
+        "--phone",
+        "13800001234",
+        "--email",
+        "shen.family@example.com",
+        "--field",
+        "deceased_name=王建国",
+        "--field",
+        f"cremation_date={cremated.isoformat()}",
+    )
+    number, run_id = opened["case"], opened["flow_run_id"]
+    assert run_id, "the flow run was not created"
+    assert wait_until_settled(run_id, after=started) == "Suspended"
+    return number, run_id
+
+
+def test_shen_case_end_to_end(stack: object) -> None:
+    today = office_date(now())
+    # Cremated ten years ago less 20 days: the reissue limit is near, so the case is urgent.
+    cremated = date(today.year - 10, today.month, min(today.day, 28)) + timedelta(days=20)
+    number, run_id = open_shen_case(cremated)
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(run_id))
+        assert run.name == f"case-{number}"
+        assert run.parameters == {"case_number": number}
+        assert "recover-cremation-certificate" in run.tags
+        assert run.state is not None
+        pause_key = run.state.state_details.pause_key
+        assert pause_key == "case-wait-0"
+        description = client.read_flow_run_input(UUID(run_id), f"suspended-{pause_key}-description")
+    assert "crematorium-front-desk" in description and "火化证明" in description
+    assert mail_for(number) == [
+        ("shen.family@example.com", f"[{number}] 一次性告知书：补办火化证明（丧葬费补贴）"),
+        ("front-desk@crematorium.example", f"[{number}] 关于协助查询火化记录并补办火化证明的函"),
+    ]
+
+    # The front desk forwards us to the archive room: answered through the Resume form's API.
+    started = now()
+    resume_flow_run(
+        UUID(run_id),
+        run_input={
+            "outcome": "forwarded",
+            "agency": "crematorium-front-desk",
+            "forward_to": "crematorium-archive-room",
+            "note": "前台查不到十年前的记录",
+        },
+    )
+    assert wait_until_settled(run_id, after=started) == "Suspended"
+    assert mail_for(number)[-1] == (
+        "archive@crematorium.example",
+        f"[{number}] 关于协助查询火化记录并补办火化证明的函",
+    )
+
+    # Nobody touches the case; the sweep one working day later (urgent: daily) chases.
+    started = now()
+    due = add_working_days(today, 1)
+    sweep = cli("chase", "--as-of", due.isoformat(), "--wait", "--json")
+    assert number in sweep["woken"]
+    assert mail_for(number)[-1] == (
+        "archive@crematorium.example",
+        f"[{number}] 催办：火化证明（补办件或火化记录证明）（第1次提醒）",
+    )
+    sent_so_far = len(mail_for(number))
+
+    # Waking it twice more, and sweeping again on the same day, sends nothing new.
+    for _ in range(2):
+        started = now()
+        cli("chase", "--as-of", due.isoformat(), "--wait", "--json")
+    assert len(mail_for(number)) == sent_so_far
+
+    # The archive room finds the record: recorded at the window.
+    started = now()
+    cli(
+        "reply",
+        number,
+        "--agency",
+        "crematorium-archive-room",
+        "--outcome",
+        "received",
+        "--as-of",
+        due.isoformat(),
+    )
+    assert wait_until_settled(run_id, after=started) == "Completed"
+
+    assert mail_for(number) == [
+        ("shen.family@example.com", f"[{number}] 一次性告知书：补办火化证明（丧葬费补贴）"),
+        ("front-desk@crematorium.example", f"[{number}] 关于协助查询火化记录并补办火化证明的函"),
+        ("archive@crematorium.example", f"[{number}] 关于协助查询火化记录并补办火化证明的函"),
+        (
+            "archive@crematorium.example",
+            f"[{number}] 催办：火化证明（补办件或火化记录证明）（第1次提醒）",
+        ),
+        ("shen.family@example.com", f"[{number}] 办结通知：补办火化证明（丧葬费补贴）"),
+    ]
+    assert contacts(number) == [
+        ("visit", None, "intake"),
+        ("notice", None, None),
+        ("request", "crematorium-front-desk", "forwarded"),
+        ("reply", "crematorium-front-desk", "forwarded"),
+        ("request", "crematorium-archive-room", "received"),
+        ("reminder", "crematorium-archive-room", None),
+        ("reply", "crematorium-archive-room", "received"),
+        ("closing", None, None),
+    ]
+    shown = cli("show", number, "--json")
+    events = [e["kind"] for e in shown["events"]]
+    assert events == [
+        "case-opened",
+        "flow-run-linked",
+        "applicant-notified",
+        "marked-urgent",
+        "request-sent",
+        "status-changed",
+        "reply-recorded",
+        "status-changed",
+        "request-sent",
+        "status-changed",
+        "reminder-sent",
+        "reply-recorded",
+        "status-changed",
+        "case-closed",
+    ]
+    assert shown["status"] == "closed" and shown["trips"] == 1
+    assert [m["status"] for m in shown["materials"]] == ["collected"]
+
+    # Re-running the whole flow for the closed case sends nothing and changes nothing.
+    rerun = run_deployment(
+        "hard-case/recover-cremation-certificate",
+        parameters={"case_number": number},
+        timeout=120,
+        as_subflow=False,
+    )
+    assert rerun.state is not None and rerun.state.is_completed()
+    assert len(mail_for(number)) == 5
+    assert contacts(number)[-1] == ("closing", None, None)

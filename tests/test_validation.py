@@ -1,0 +1,55 @@
+from datetime import date
+
+import pytest
+
+from casework import validation
+from casework.masking import mask_id_number, mask_name, mask_phone, mask_text
+from casework.validation import InvalidInput
+
+pytestmark = pytest.mark.unit
+TODAY = date(2026, 11, 23)
+
+
+def test_standard_example_id_is_valid() -> None:
+    assert validation.resident_id("11010519491231002x", today=TODAY) == "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("110105194912310021", "id_check_digit"),
+        ("11010519491231002", "id_format"),
+        ("99010519491231002X", "id_region"),
+        ("110105194913310021", "id_birthdate"),
+        ("110105203012310021", "id_birthdate"),
+        ("1101051949123100A1", "id_format"),
+    ],
+)
+def test_bad_ids_say_what_is_wrong(value: str, code: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        validation.resident_id(value, today=TODAY)
+    assert info.value.code == code
+
+
+def test_phones() -> None:
+    assert validation.phone("+86 138 0000 1234") == "13800001234"
+    assert validation.phone("010-63012345") == "010-63012345"
+    for bad in ["12800001234", "1380000123", "hello", "010-12"]:
+        with pytest.raises(InvalidInput):
+            validation.phone(bad)
+
+
+def test_emails_refuse_header_injection() -> None:
+    assert validation.email(" a.b@example.com ") == "a.b@example.com"
+    for bad in ["a@b", "a@example.com\r\nBcc: x@y.z", "no-at.example.com"]:
+        with pytest.raises(InvalidInput):
+            validation.email(bad)
+
+
+def test_masks() -> None:
+    assert mask_name("沈桂兰") == "沈**"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_id_number("11010519491231002X") == "1101**********002X"
+    assert mask_text("call 13812345678, id 11010519491231002X") == (
+        "call 138****5678, id 1101**********002X"
+    )
