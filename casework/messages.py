@@ -121,11 +121,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def _printable(value: object) -> str:
+    """Echoed user input stays on one line: control characters are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+
+
 def message(code: str, lang: str = "zh", **params: object) -> str:
     """The text for `code` in `lang` ("zh" or "en"), with params filled in."""
     zh, en = MESSAGES.get(code, (code, code))
     template = en if lang == "en" else zh
+    safe = {k: v if k == "detail" else _printable(v) for k, v in params.items()}
     try:
-        return template.format(**params)
+        return template.format(**safe)
     except (KeyError, IndexError):
         return template

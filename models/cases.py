@@ -224,6 +224,7 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
     )
     session.add(case)
     session.flush()
+    assert case.id is not None
     for position, spec in enumerate(playbook.materials):
         session.add(
             CaseMaterial(
@@ -240,7 +241,6 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
                 agency_slug=spec.agencies[0] if spec.agencies else None,
             )
         )
-    assert case.id is not None
     session.add(
         Contact(
             case_id=case.id,

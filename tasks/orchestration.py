@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import NotPausedError, resume_flow_run
@@ -24,7 +25,7 @@ def deployment_name(playbook: str) -> str:
 
 def start_case_flow(number: str, playbook: str) -> str:
     """Create the case's flow run (at most one per case) and record its id on the case."""
-    flow_run = run_deployment(
+    flow_run: FlowRun = run_deployment(  # type: ignore[assignment]
         deployment_name(playbook),
         parameters={"case_number": number},
         flow_run_name=f"case-{number}",
@@ -86,7 +87,7 @@ def wait_until_settled(flow_run_id: str, *, after: datetime, timeout: float = 12
                 and state.timestamp is not None
                 and state.timestamp > after
             ):
-                return state.name
+                return str(state.name)
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f"flow run {flow_run_id} still {state.name if state else '?'} after {timeout}s"

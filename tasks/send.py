@@ -18,8 +18,8 @@ from tasks.mailer import Delivery, SmtpMailer, deliver_now
 from tasks.render import document_name, escalation_text, file_document, render_for_case
 
 # Idempotency lives in the case database (dedupe keys), not in Prefect's result cache, so a
-# re-run after a resume or a crash re-executes these tasks and they find their work done.
-_TASK = {"cache_policy": NO_CACHE}
+# re-run after a resume or a crash re-executes these tasks (NO_CACHE) and they find their work
+# done.
 
 
 def _playbook_of(number: str) -> str:
@@ -46,7 +46,7 @@ def relay_pending(number: str | None = None) -> list[Delivery]:
     return results
 
 
-@task(**_TASK)
+@task(cache_policy=NO_CACHE)
 def relay_outbox(number: str | None = None) -> int:
     """Send pending outbox emails; returns how many went out."""
     results = relay_pending(number)
@@ -60,7 +60,7 @@ def relay_outbox(number: str | None = None) -> int:
     return len(results) - len(failed)
 
 
-@task(**_TASK, task_run_name="notify-applicant-{number}")
+@task(cache_policy=NO_CACHE, task_run_name="notify-applicant-{number}")
 def notify_applicant(number: str, as_of: datetime) -> None:
     """Render the one-time notification, file it for printing and email it if we can."""
     playbook = get_playbook(_playbook_of(number))
@@ -73,7 +73,7 @@ def notify_applicant(number: str, as_of: datetime) -> None:
     relay_outbox.fn(number)
 
 
-@task(**_TASK, task_run_name="send-request-{step.material}-{step.agency}")
+@task(cache_policy=NO_CACHE, task_run_name="send-request-{step.material}-{step.agency}")
 def send_request(number: str, step: Step, as_of: datetime) -> None:
     """Write the request letter to the agency and send it."""
     assert step.material and step.agency
@@ -98,7 +98,7 @@ def send_request(number: str, step: Step, as_of: datetime) -> None:
     relay_outbox.fn(number)
 
 
-@task(**_TASK, task_run_name="send-reminder-{step.agency}-{step.reminder_number}")
+@task(cache_policy=NO_CACHE, task_run_name="send-reminder-{step.agency}-{step.reminder_number}")
 def send_reminder(number: str, step: Step, as_of: datetime) -> None:
     """Remind an agency that has not answered within the follow-up interval."""
     assert step.request_id is not None and step.reminder_number and step.agency
@@ -129,7 +129,7 @@ def send_reminder(number: str, step: Step, as_of: datetime) -> None:
     relay_outbox.fn(number)
 
 
-@task(**_TASK, task_run_name="escalate-{step.reason}")
+@task(cache_policy=NO_CACHE, task_run_name="escalate-{step.reason}")
 def escalate_case(number: str, step: Step, as_of: datetime) -> None:
     """Hand the case to a manager with a memo saying why."""
     assert step.reason is not None
@@ -162,7 +162,7 @@ def escalate_case(number: str, step: Step, as_of: datetime) -> None:
     relay_outbox.fn(number)
 
 
-@task(**_TASK, task_run_name="close-case-{number}")
+@task(cache_policy=NO_CACHE, task_run_name="close-case-{number}")
 def close_case(number: str, as_of: datetime) -> None:
     """Every material is in: close the case and tell the applicant."""
     playbook = get_playbook(_playbook_of(number))

@@ -50,5 +50,5 @@ class RecordingHandler:
             envelope.original_content or envelope.content, policy=policy.default
         )
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(message)  # type: ignore[arg-type]
+        self.messages.append(message)
         return "250 OK"

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 from typer.testing import CliRunner
@@ -180,7 +181,7 @@ def test_shen_case_end_to_end(stack: object) -> None:
     assert [m["status"] for m in shown["materials"]] == ["collected"]
 
     # Re-running the whole flow for the closed case sends nothing and changes nothing.
-    rerun = run_deployment(
+    rerun: FlowRun = run_deployment(  # type: ignore[assignment]
         "hard-case/recover-cremation-certificate",
         parameters={"case_number": number},
         timeout=120,

@@ -1,0 +1,159 @@
+"""Staff mistakes at the CLI: one line in their language, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import func, select
+from typer.testing import CliRunner
+
+from casework.cli import app
+from casework.demo import synthetic_id_number
+from models.db import session_scope
+from models.tables import Case, CaseEvent, Contact
+
+pytestmark = pytest.mark.flow
+runner = CliRunner()
+GOOD_ID = synthetic_id_number(date(1950, 3, 8))
+OPEN = [
+    "open",
+    "recover-cremation-certificate",
+    "--no-start",
+    "--name",
+    "沈桂兰",
+    "--phone",
+    "13800001234",
+    "--field",
+    "deceased_name=王建国",
+]
+
+
+def rows() -> tuple[int, int, int]:
+    with session_scope() as session:
+        return tuple(  # type: ignore[return-value]
+            int(session.exec(select(func.count()).select_from(m)).one())
+            for m in (Case, Contact, CaseEvent)
+        )
+
+
+def run(*args: str) -> tuple[int, list[str]]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, [line for line in result.output.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            [
+                "open",
+                "no-such-type",
+                "--name",
+                "a",
+                "--id-number",
+                GOOD_ID,
+                "--phone",
+                "13800001234",
+            ],
+            "没有这种案件类型：no-such-type",
+        ),
+        (
+            [
+                *OPEN,
+                "--id-number",
+                GOOD_ID[:-1] + ("0" if GOOD_ID[-1] != "0" else "1"),
+                "--field",
+                "cremation_date=2017-01-01",
+            ],
+            "校验位不正确",
+        ),
+        (
+            [*OPEN, "--id-number", "1101021950030800", "--field", "cremation_date=2017-01-01"],
+            "应为18位",
+        ),
+        ([*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=2017-13-01"], "日期无效"),
+        ([*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=2099-01-01"], "不能晚于今天"),
+        ([*OPEN, "--id-number", GOOD_ID], "缺少必填字段：cremation_date"),
+        (
+            [
+                *OPEN,
+                "--id-number",
+                GOOD_ID,
+                "--field",
+                "cremation_date=2017-01-01",
+                "--field",
+                "colour=red",
+            ],
+            "此类案件没有字段：colour",
+        ),
+        (
+            [
+                *OPEN,
+                "--id-number",
+                GOOD_ID,
+                "--field",
+                "cremation_date=2017-01-01",
+                "--email",
+                "x@y\r\nBcc: z@w.cn",
+            ],
+            "电子邮箱地址无效",
+        ),
+        (
+            [
+                "reply",
+                "HC-2026-9999",
+                "--agency",
+                "crematorium-front-desk",
+                "--outcome",
+                "received",
+            ],
+            "找不到案件：HC-2026-9999",
+        ),
+        (
+            ["reply", "HC-2026-9999", "--agency", "crematorium-front-desk", "--outcome", "maybe"],
+            "答复结果无效：maybe",
+        ),
+        (["show", "HC-2026-9999"], "找不到案件"),
+        (["visit", "HC-2026-9999"], "找不到案件"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    fresh_db: object, args: list[str], expected: str
+) -> None:
+    before = rows()
+    code, lines = run(*args)
+    assert code == 2
+    assert len(lines) == 1 and expected in lines[0], lines
+    assert rows() == before
+
+
+def test_phone_is_checked(fresh_db: object) -> None:
+    args = [a if a != "13800001234" else "12345" for a in OPEN]
+    code, lines = run(*args, "--id-number", GOOD_ID, "--field", "cremation_date=2017-01-01")
+    assert (code, len(lines)) == (2, 1) and "电话号码无效" in lines[0]
+    assert rows() == (0, 0, 0)
+
+
+def test_replies_the_case_is_not_waiting_for_are_refused(fresh_db: object) -> None:
+    code, lines = run(*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=2017-01-01")
+    assert code == 0, lines
+    before = rows()
+    for args, expected in [
+        (["--agency", "crematorium-front-desk", "--outcome", "received"], "没有在等待"),
+        (["--agency", "nowhere", "--outcome", "received"], "找不到单位：nowhere"),
+    ]:
+        code, lines = run("reply", "HC-2026-0001", *args)
+        assert (code, len(lines)) == (2, 1) and expected in lines[0], lines
+    assert rows() == before
+
+
+def test_english_on_request(fresh_db: object) -> None:
+    code, lines = run("--lang", "en", "show", "HC-2026-0042")
+    assert (code, lines) == (2, ["No such case: HC-2026-0042"])
+
+
+def test_playbooks_lists_the_cremation_case(fresh_db: object) -> None:
+    result = runner.invoke(app, ["playbooks", "--json"])
+    assert result.exit_code == 0
+    assert "recover-cremation-certificate" in result.stdout
