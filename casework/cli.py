@@ -266,7 +266,7 @@ def _start_flow(number: str, playbook: str, *, quiet: bool) -> str | None:
     return flow_run_id
 
 
-def _wake(number: str, note: str, *, quiet: bool = False) -> bool:
+def _wake(number: str, note: str, *, quiet: bool = False, as_of: datetime | None = None) -> bool:
     """Tell the case's flow run to re-read the case database."""
     from casework.stack import Stack
     from models.cases import get_case
@@ -280,7 +280,7 @@ def _wake(number: str, note: str, *, quiet: bool = False) -> bool:
         return False
     from tasks.orchestration import wake_case_flow
 
-    woken = wake_case_flow(flow_run_id, note=note)
+    woken = wake_case_flow(flow_run_id, note=note, as_of=as_of)
     if not quiet:
         say("flow_woken") if woken else say("flow_not_woken", reason="not suspended")
     return woken
@@ -310,6 +310,7 @@ def reply(
         raise UserError("bad_outcome", value=outcome, choices="/".join(choices))
     if len(note) > 2000 or any(ord(c) < 32 and c not in "\n\t" for c in note):
         raise UserError("field_format", value="--note")
+    moment = parse_as_of(as_of)
     answer = Reply(
         agency=agency.strip(),
         outcome=ReplyOutcome(outcome),
@@ -318,13 +319,13 @@ def reply(
         note=note,
     )
     with session_scope() as session:
-        contact = record_reply(session=session, number=case, reply=answer, as_of=parse_as_of(as_of))
+        contact = record_reply(session=session, number=case, reply=answer, as_of=moment)
     assert contact is not None
-    woken = _wake(case, f"reply #{contact.id} recorded at the window", quiet=as_json)
+    if not as_json:
+        say("reply_recorded", agency=agency, outcome=outcome)
+    woken = _wake(case, f"reply #{contact.id} recorded at the window", quiet=as_json, as_of=moment)
     if as_json:
         emit_json({"case": case, "contact_id": contact.id, "flow_resumed": woken})
-    else:
-        say("reply_recorded", agency=agency, outcome=outcome)
 
 
 @app.command()
@@ -365,7 +366,7 @@ def show(
     case: Annotated[str, typer.Argument(help="案件编号")], as_json: JsonOption = False
 ) -> None:
     """一个案件的全貌：材料、往来记录、审计记录、文书。"""
-    from casework.clock import office_date
+    from casework.clock import office_date, office_time
     from models.cases import case_detail
     from models.db import session_scope
 
@@ -392,17 +393,15 @@ def show(
         )
     typer.echo("\n往来记录：")
     for c in d.contacts:
-        party = c.agency or "申请人"
+        party = c.agency or ("主管" if c.kind == "escalation" else "申请人")
         typer.echo(
-            f"  {office_date(c.occurred_at)} {c.kind:10} {c.channel:6} {c.direction:8} "
-            f"{party:26} {c.outcome or ''}  {c.note or ''}"
+            f"  {office_time(c.occurred_at)} {c.kind:10} {c.channel:6} {c.direction:8} "
+            f"{party:26} {c.outcome or '':10} {c.note or ''}"
         )
     typer.echo("\n审计记录：")
     for e in d.events:
-        typer.echo(
-            f"  {e.occurred_at:%Y-%m-%d %H:%M} {e.kind:18} {e.from_status}→{e.to_status} "
-            f"{e.detail} ({e.actor})"
-        )
+        change = f"{e.from_status}→{e.to_status} " if e.from_status != e.to_status else ""
+        typer.echo(f"  {office_time(e.occurred_at)} {e.kind:18} {change}{e.detail} ({e.actor})")
     docs = [c.document for c in d.contacts if c.document]
     if docs:
         typer.echo("\n文书：")

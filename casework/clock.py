@@ -18,6 +18,11 @@ def office_date(moment: datetime) -> date:
     return moment.astimezone(OFFICE_TZ).date()
 
 
+def office_time(moment: datetime) -> str:
+    """2026-11-23 09:00 in Beijing time, for people to read."""
+    return moment.astimezone(OFFICE_TZ).strftime("%Y-%m-%d %H:%M")
+
+
 def start_of_office_day(day: date) -> datetime:
     """09:00 Beijing time on `day`, as an aware datetime (what `--as-of DATE` means)."""
     return datetime(day.year, day.month, day.day, 9, 0, tzinfo=OFFICE_TZ).astimezone(UTC)

@@ -83,6 +83,7 @@ def run_demo(*, lang: str = "zh") -> None:
         agency="crematorium-archive-room",
         outcome="received",
         note="已找到火化记录，补办件已寄出",
+        as_of=due.isoformat(),
     )
     typer.echo(f"  流程状态：{wait_until_settled(run_id, after=started)}")
 

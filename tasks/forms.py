@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from prefect.input import RunInput
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from casework.clock import OFFICE_TZ
 from casework.replies import Reply, ReplyOutcome
 
 
@@ -35,6 +36,14 @@ class CaseInput(RunInput):
         default="", max_length=500, title="备注 note（勿填写身份证号、电话等个人信息）"
     )
     as_of: datetime | None = Field(default=None, title="按此时间处理 as of（一般留空）")
+
+    @field_validator("as_of")
+    @classmethod
+    def _office_time_if_naive(cls, value: datetime | None) -> datetime | None:
+        # The UI's date picker may send a time without a zone: it means office (Beijing) time.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=OFFICE_TZ)
+        return value
 
     def to_reply(self) -> Reply:
         return Reply(
