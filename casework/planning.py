@@ -48,6 +48,7 @@ class MaterialView(BaseModel):
     status: str
     agency_slug: str | None
     open_request: OpenRequest | None = None
+    escalated: bool = False
 
 
 class CaseView(BaseModel):
@@ -114,6 +115,15 @@ def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
         return Step(action=Action.ESCALATE, generation=gen, reason=EscalationReason.DEADLINE_PASSED)
 
     for material in view.materials:
+        if material.status == "unobtainable" and not material.escalated:
+            # Only a refusal makes a material unobtainable without an escalation already sent.
+            return Step(
+                action=Action.ESCALATE,
+                generation=gen,
+                material=material.slug,
+                agency=material.agency_slug,
+                reason=EscalationReason.REFUSED,
+            )
         if material.obtained_by != ObtainedBy.OFFICE or material.status not in _BEING_CHASED:
             continue
         if past_deadline:

@@ -34,6 +34,7 @@ from models.tables import (
 )
 
 MESSAGE_ID_DOMAIN = "casework.local"
+_MATERIAL_ESCALATIONS = (EscalationReason.NO_BODY_LEFT, EscalationReason.REFUSED)
 
 
 class ApplicantIn(BaseModel):
@@ -314,9 +315,11 @@ def case_view(*, session: Session, number: str) -> CaseView:
     """The snapshot the planner decides on."""
     case = get_case(session, number)
     contacts = list(session.exec(select(Contact).where(Contact.case_id == case.id)))
-    escalation_reasons = sorted(
-        {c.outcome or "" for c in contacts if c.kind == ContactKind.ESCALATION}
-    )
+    escalations = [c for c in contacts if c.kind == ContactKind.ESCALATION]
+    escalation_reasons = sorted({c.outcome or "" for c in escalations})
+    escalated_materials = {
+        c.material_slug for c in escalations if c.outcome in _MATERIAL_ESCALATIONS
+    }
     materials = [
         MaterialView(
             slug=m.slug,
@@ -325,6 +328,7 @@ def case_view(*, session: Session, number: str) -> CaseView:
             status=str(m.status),
             agency_slug=m.agency_slug,
             open_request=_open_request(session, case, m),
+            escalated=m.slug in escalated_materials,
         )
         for m in _materials(session, case)
     ]
@@ -692,12 +696,10 @@ def record_reply(
         material.status = MaterialStatus.WAITING_APPLICANT
         material.note = reply.note or None
     elif reply.outcome == ReplyOutcome.REFUSED:
-        material.status = MaterialStatus.UNOBTAINABLE
+        material.status = MaterialStatus.UNOBTAINABLE  # the planner escalates it next
         material.note = reply.note or None
-        case.escalated_at = as_of
-        case.escalation_reason = str(EscalationReason.REFUSED)
     session.add(material)
-    if case.escalation_reason == EscalationReason.NO_ANSWER and reply.outcome != "refused":
+    if case.escalation_reason == EscalationReason.NO_ANSWER:
         case.escalated_at = None  # the silence that was escalated has been broken
         case.escalation_reason = None
     case.wait_generation += 1

@@ -142,3 +142,112 @@ def test_forwarding_then_no_record_moves_along_the_chain(
         )
     step = _plan(number)
     assert (step.action, step.reason) == (Action.ESCALATE, "no-body-left")
+
+
+def _step_and_do(number: str, as_of=DAY) -> Action:  # type: ignore[no-untyped-def]
+    """Run the planner's next step with the real tasks (what the flow body does), once."""
+    from tasks.send import close_case, escalate_case, send_reminder
+
+    with session_scope() as session:
+        view = cases.case_view(session=session, number=number)
+    step = plan_next_step(view, get_playbook(view.playbook), as_of)
+    if step.action is Action.NOTIFY:
+        notify_applicant.fn(number, as_of)
+    elif step.action is Action.REQUEST:
+        send_request.fn(number, step, as_of)
+    elif step.action is Action.REMIND:
+        send_reminder.fn(number, step, as_of)
+    elif step.action is Action.ESCALATE:
+        escalate_case.fn(number, step, as_of)
+    elif step.action is Action.CLOSE:
+        close_case.fn(number, as_of)
+    elif step.action is Action.MARK_URGENT:
+        with session_scope() as session:
+            cases.mark_urgent(session=session, number=number, urgent=step.urgent, as_of=as_of)
+    return step.action
+
+
+def _run_until_wait(number: str, as_of=DAY) -> list[Action]:  # type: ignore[no-untyped-def]
+    actions = []
+    for _ in range(20):
+        action = _step_and_do(number, as_of)
+        actions.append(action)
+        if action in (Action.WAIT, Action.DONE):
+            return actions
+    raise AssertionError(f"no wait after {actions}")
+
+
+def test_needs_info_waits_for_the_applicant_then_asks_again(
+    fresh_db: object, smtp_server: list
+) -> None:
+    number = _open()
+    assert _run_until_wait(number) == [Action.NOTIFY, Action.REQUEST, Action.WAIT]
+    with session_scope() as session:
+        cases.record_reply(
+            session=session,
+            number=number,
+            reply=Reply(
+                agency="crematorium-front-desk",
+                outcome=ReplyOutcome.NEEDS_INFO,
+                note="需要申请人的结婚证复印件",
+            ),
+            as_of=DAY,
+        )
+        assert cases.get_case(session, number).status == "waiting_applicant"
+    assert _run_until_wait(number) == [Action.WAIT]
+    with session_scope() as session:
+        cases.record_visit(
+            session=session,
+            number=number,
+            reason="补充结婚证",
+            brought=["cremation-certificate"],
+            as_of=DAY,
+        )
+    assert _run_until_wait(number) == [Action.REQUEST, Action.WAIT]
+    with session_scope() as session:
+        detail = cases.case_detail(session=session, number=number)
+    assert [(c.kind, c.agency) for c in detail.contacts if c.kind != "notice"] == [
+        ("visit", None),
+        ("request", "crematorium-front-desk"),
+        ("reply", "crematorium-front-desk"),
+        ("visit", None),
+        ("request", "crematorium-front-desk"),
+    ]
+    assert detail.trips == 2
+    assert [m["X-Envelope-To"] for m in smtp_server].count("front-desk@crematorium.example") == 2
+
+
+def test_past_the_deadline_the_case_escalates_and_sends_no_request(
+    fresh_db: object, smtp_server: list
+) -> None:
+    number = _open(cremated=date(2016, 11, 1))  # limit was 2026-11-01, before DAY
+    assert _run_until_wait(number) == [Action.NOTIFY, Action.ESCALATE, Action.WAIT]
+    assert [m["X-Envelope-To"] for m in smtp_server] == [
+        "shen.family@example.com",
+        "manager@street-office.example",
+    ]
+    assert "已超过法定时限" in smtp_server[1]["Subject"]
+    with session_scope() as session:
+        case = cases.get_case(session, number)
+    assert (case.status, case.escalation_reason) == ("escalated", "deadline-passed")
+
+
+def test_a_refusal_escalates_the_case(fresh_db: object, smtp_server: list) -> None:
+    number = _open()
+    _run_until_wait(number)
+    with session_scope() as session:
+        cases.record_reply(
+            session=session,
+            number=number,
+            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.REFUSED),
+            as_of=DAY,
+        )
+    assert _run_until_wait(number) == [Action.ESCALATE, Action.WAIT]
+    with session_scope() as session:
+        case = cases.get_case(session, number)
+        detail = cases.case_detail(session=session, number=number)
+    assert (case.status, case.escalation_reason) == ("escalated", "refused")
+    assert detail.materials[0].status == "unobtainable"
+    assert smtp_server[-1]["X-Envelope-To"] == "manager@street-office.example"
+    assert "单位拒绝办理" in smtp_server[-1]["Subject"]
+    assert _run_until_wait(number) == [Action.WAIT]

@@ -190,3 +190,36 @@ def test_shen_case_end_to_end(stack: object) -> None:
     assert rerun.state is not None and rerun.state.is_completed()
     assert len(mail_for(number)) == 5
     assert contacts(number)[-1] == ("closing", None, None)
+
+
+def test_a_mistyped_resume_form_does_not_fail_the_case(stack: object) -> None:
+    number, run_id = open_shen_case(date(2017, 6, 1))
+    before = contacts(number)
+    started = now()
+    resume_flow_run(UUID(run_id), run_input={"outcome": "received", "agency": "no-such-body"})
+    assert wait_until_settled(run_id, after=started) == "Suspended"
+    assert contacts(number) == before
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(run_id))
+    assert run.state is not None and run.state.state_details.pause_key == "case-wait-1"
+
+    # The corrected answer, given on the new form, is recorded.
+    started = now()
+    resume_flow_run(
+        UUID(run_id), run_input={"outcome": "no-record", "agency": "crematorium-front-desk"}
+    )
+    assert wait_until_settled(run_id, after=started) == "Suspended"
+    assert contacts(number)[-2:] == [
+        ("reply", "crematorium-front-desk", "no-record"),
+        ("request", "crematorium-archive-room", None),
+    ]
+
+
+def test_the_scheduled_sweep_deployment_runs(stack: object) -> None:
+    swept: FlowRun = run_deployment(  # type: ignore[assignment]
+        "chase-due-cases/every-15-minutes", timeout=120, as_subflow=False
+    )
+    assert swept.state is not None and swept.state.is_completed(), swept.state
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("chase-due-cases/every-15-minutes")
+    assert [s.schedule.interval.total_seconds() for s in deployment.schedules] == [900.0]  # type: ignore[union-attr]
