@@ -29,9 +29,12 @@ class CaseInput(RunInput):
         description="received 已取得材料 / forwarded 转其他单位 / no-record 无记录 / "
         "needs-info 需申请人补充 / refused 拒绝 / recheck 仅重新检查案件",
     )
-    agency: str | None = Field(default=None, title="答复单位 agency (slug)")
-    material: str | None = Field(default=None, title="材料 material (slug)，可留空")
-    forward_to: str | None = Field(default=None, title="转往单位 forward to (slug)")
+    # Plain strings (not Optional) so the UI shows simple text boxes; empty means "not given".
+    agency: str = Field(default="", max_length=64, title="答复单位 agency (slug)")
+    material: str = Field(default="", max_length=64, title="材料 material (slug)，可留空")
+    forward_to: str = Field(
+        default="", max_length=64, title="转往单位 forward to (slug)，转办时填写"
+    )
     note: str = Field(
         default="", max_length=500, title="备注 note（勿填写身份证号、电话等个人信息）"
     )
