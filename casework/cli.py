@@ -328,33 +328,180 @@ def reply(
         emit_json({"case": case, "contact_id": contact.id, "flow_resumed": woken})
 
 
-@app.command()
-@user_errors
-def visit(
-    case: Annotated[str, typer.Argument(help="案件编号")],
-    reason: Annotated[str, typer.Option("--reason", help="来访原因")] = "补充材料",
-    brought: Annotated[
-        list[str] | None, typer.Option("--brought", help="带来的材料代码，可多次")
-    ] = None,
-    as_json: JsonOption = False,
+def _trip_reason(value: str) -> Any:
+    from models.cases import TripReason
+
+    choices = [r.value for r in TripReason]
+    if value not in choices:
+        raise UserError("bad_reason", value=value, choices="/".join(choices))
+    return TripReason(value)
+
+
+def _take_in(
+    case: str, reason: str, brought: list[str], channel: Any, note: str | None, as_json: bool
 ) -> None:
-    """申请人来到窗口：记一次跑动，收下带来的材料。"""
     from casework.clock import now
     from models.cases import case_detail, record_visit
     from models.db import session_scope
 
-    if not reason.strip() or len(reason) > 200:
-        raise UserError("field_format", value="--reason")
+    if note is not None and (len(note) > 200 or any(ord(c) < 32 for c in note)):
+        raise UserError("field_format", value="--note")
     with session_scope() as session:
         record_visit(
-            session=session, number=case, reason=reason.strip(), brought=brought or [], as_of=now()
+            session=session,
+            number=case,
+            reason=_trip_reason(reason),
+            brought=brought,
+            as_of=now(),
+            channel=channel,
+            note=note,
         )
         trips = case_detail(session=session, number=case).trips
-    woken = _wake(case, "applicant visited", quiet=True) if brought else False
+    woken = _wake(case, "materials taken in", quiet=True) if brought else False
     if as_json:
         emit_json({"case": case, "trips": trips, "flow_resumed": woken})
-    else:
+    elif channel == "window":
         say("visit_recorded", trips=trips)
+    else:
+        say("receipt_recorded", trips=trips)
+
+
+@app.command()
+@user_errors
+def visit(
+    case: Annotated[str, typer.Argument(help="案件编号")],
+    reason: Annotated[
+        str,
+        typer.Option(help="来访原因：material-missing/signature/appointment/collect/other"),
+    ] = "material-missing",
+    brought: Annotated[
+        list[str] | None, typer.Option("--brought", help="带来的材料代码，可多次")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="备注")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """申请人来到窗口：记一次跑动，收下带来的材料。"""
+    _take_in(case, reason, brought or [], "window", note, as_json)
+
+
+@app.command()
+@user_errors
+def receive(
+    case: Annotated[str, typer.Argument(help="案件编号")],
+    brought: Annotated[list[str], typer.Option("--brought", help="收到的材料代码，可多次")],
+    via: Annotated[str, typer.Option(help="post 邮寄 / home-visit 上门 / email / phone")] = "post",
+    note: Annotated[str | None, typer.Option(help="备注")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """不用申请人跑腿就收到的材料（邮寄、上门、邮件）：不计跑动次数。"""
+    if via not in ("post", "home-visit", "email", "phone"):
+        raise UserError("bad_via", value=via)
+    _take_in(case, "other", brought, via, note, as_json)
+
+
+@app.command()
+@user_errors
+def appoint(
+    case: Annotated[str, typer.Argument(help="案件编号")],
+    agency: Annotated[str, typer.Option("--agency", help="预约的单位代码")],
+    at: Annotated[str, typer.Option("--at", help="预约时间 YYYY-MM-DD HH:MM（北京时间）")],
+    material: Annotated[str | None, typer.Option("--material", help="为哪份材料")] = None,
+    escort: Annotated[str | None, typer.Option("--escort", help="陪同的工作人员")] = None,
+    pickup: Annotated[bool, typer.Option("--pickup", help="上门接送")] = False,
+    applicant_attends: Annotated[bool, typer.Option(help="申请人本人到场（计一次跑动）")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """预约单位办理时间（可安排工作人员陪同）；前一个工作日自动提醒陪同人员。"""
+    from casework.clock import OFFICE_TZ, now
+    from models.cases import record_appointment
+    from models.db import session_scope
+
+    try:
+        moment = datetime.strptime(at.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=OFFICE_TZ)
+    except ValueError:
+        raise UserError("appointment_format", value=at) from None
+    if escort is not None:
+        from casework.validation import person_name
+
+        escort = person_name(escort)
+    with session_scope() as session:
+        contact = record_appointment(
+            session=session,
+            number=case,
+            agency=agency,
+            at=moment,
+            material=material,
+            escort=escort,
+            pickup=pickup,
+            applicant_attends=applicant_attends,
+            as_of=now(),
+        )
+    woken = _wake(case, f"appointment #{contact.id} booked", quiet=True)
+    if as_json:
+        emit_json({"case": case, "appointment_id": contact.id, "flow_resumed": woken})
+    else:
+        say("appointment_booked", agency=agency, at=at)
+
+
+agency_app = typer.Typer(help="单位：查看、临时添加（如通过114查到的工作单位）。")
+app.add_typer(agency_app, name="agency")
+
+
+@agency_app.command("add")
+@user_errors
+def agency_add(
+    slug: Annotated[str, typer.Argument(help="单位代码，如 employer-zhang-san")],
+    name: Annotated[str, typer.Option("--name", help="单位名称")],
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    phone: Annotated[str | None, typer.Option("--phone")] = None,
+    address: Annotated[str | None, typer.Option("--address")] = None,
+) -> None:
+    """临时添加一个单位（没有邮箱的单位用邮寄信函联系）。"""
+    from casework import validation
+    from models.cases import add_agency
+    from models.db import session_scope
+
+    clean_name = name.strip()
+    if not clean_name or len(clean_name) > 100 or any(ord(c) < 32 for c in clean_name):
+        raise UserError("field_format", value="--name")
+    with session_scope() as session:
+        add_agency(
+            session=session,
+            slug=validation.slug(slug, field="agency"),
+            name=clean_name,
+            email=validation.email(email) if email else None,
+            phone=validation.phone(phone) if phone else None,
+            address=address.strip() if address else None,
+        )
+    say("agency_added", agency=slug)
+
+
+@agency_app.command("list")
+@user_errors
+def agency_list(as_json: JsonOption = False) -> None:
+    """列出单位。"""
+    from sqlmodel import select
+
+    from models.db import session_scope
+    from models.tables import Agency
+
+    with session_scope() as session:
+        rows = [a.model_dump(exclude={"id"}) for a in session.exec(select(Agency))]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['slug']:32} {row['name']}  {row['email'] or '（邮寄）'}")
+
+
+@app.command("check-playbooks")
+@user_errors
+def check_playbooks() -> None:
+    """校验所有案件类型文件，并用示例数据渲染它们用到的每个模板。"""
+    from tasks.render import render_playbook_samples
+
+    for slug, names in render_playbook_samples().items():
+        typer.echo(f"✓ {slug}: {len(names)} 个模板")
 
 
 # ---------------------------------------------------------------- reading

@@ -88,7 +88,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--as-of: invalid date {value} (use YYYY-MM-DD)",
     ),
     "service_failed": ("{service} 启动失败，详见 {log}", "{service} failed to start; see {log}"),
+    "bad_reason": (
+        "来访原因无效：{value}（可选：{choices}）",
+        "Invalid reason {value} (choose: {choices})",
+    ),
+    "bad_via": (
+        "收到方式无效：{value}（post/home-visit/email/phone）",
+        "Invalid --via {value} (post/home-visit/email/phone)",
+    ),
+    "appointment_format": (
+        "预约时间无效：{value}（格式 YYYY-MM-DD HH:MM）",
+        "Invalid time {value} (use YYYY-MM-DD HH:MM)",
+    ),
+    "appointment_in_past": ("预约时间已过：{at}", "The appointment time has passed: {at}"),
+    "agency_exists": ("单位已存在：{agency}", "Agency already exists: {agency}"),
     # reports
+    "receipt_recorded": (
+        "已收下材料（不计跑动，目前共跑动 {trips} 次）。",
+        "Materials taken in (no trip; trips so far: {trips}).",
+    ),
+    "appointment_booked": ("已预约 {agency}：{at}。", "Appointment booked with {agency}: {at}."),
+    "agency_added": ("已添加单位：{agency}", "Agency added: {agency}"),
     "opened": (
         "已受理案件 {case}（{title}），承诺 {promised} 前办结。",
         "Opened case {case} ({title}); promised by {promised}.",

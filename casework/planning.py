@@ -17,6 +17,9 @@ _BEING_CHASED = ("pending", "requested")
 class Action(StrEnum):
     NOTIFY = "notify"
     MARK_URGENT = "mark-urgent"
+    COMPLETE_SERVICE = "complete-service"
+    CONFIRM_APPOINTMENT = "confirm-appointment"
+    REMIND_STAFF = "remind-staff"
     REQUEST = "request"
     REMIND = "remind"
     ESCALATE = "escalate"
@@ -51,6 +54,14 @@ class MaterialView(BaseModel):
     escalated: bool = False
 
 
+class AppointmentView(BaseModel):
+    contact_id: int
+    agency_slug: str
+    scheduled_at: datetime
+    confirmed: bool
+    staff_reminded: bool
+
+
 class CaseView(BaseModel):
     """What planning needs to know about a case, read in one transaction."""
 
@@ -63,6 +74,8 @@ class CaseView(BaseModel):
     escalation_reasons: list[str]
     wait_generation: int
     materials: list[MaterialView]
+    completed_services: list[str] = []
+    appointments: list[AppointmentView] = []
 
 
 class Step(BaseModel):
@@ -76,6 +89,8 @@ class Step(BaseModel):
     reminder_number: int | None = None
     reason: EscalationReason | None = None
     urgent: bool = False
+    service: str | None = None
+    appointment_id: int | None = None
 
     @property
     def wait_key(self) -> str:
@@ -89,6 +104,17 @@ def is_urgent(view: CaseView, playbook: Playbook, today: date) -> bool:
         return False
     days_left = (view.deadline_date - today).days
     return 0 <= days_left <= playbook.deadline.urgent_within_days
+
+
+def is_ready(material: str, playbook: Playbook, collected: set[str], view: CaseView) -> bool:
+    """A material may be requested once what it requires is in and one of its services is open."""
+    spec = playbook.material(material)
+    if spec is not None and not set(spec.requires) <= collected:
+        return False
+    services = playbook.services_of(material)
+    if not services:
+        return True
+    return any(set(sv.after) <= set(view.completed_services) for sv in services)
 
 
 def reminder_due_on(request: OpenRequest, playbook: Playbook, *, urgent: bool) -> date:
@@ -114,6 +140,28 @@ def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
     if past_deadline and EscalationReason.DEADLINE_PASSED not in view.escalation_reasons:
         return Step(action=Action.ESCALATE, generation=gen, reason=EscalationReason.DEADLINE_PASSED)
 
+    collected = {m.slug for m in view.materials if m.status == "collected"}
+    for service in playbook.services:
+        if service.slug not in view.completed_services and set(service.materials) <= collected:
+            return Step(action=Action.COMPLETE_SERVICE, generation=gen, service=service.slug)
+
+    for appointment in view.appointments:
+        if not appointment.confirmed:
+            return Step(
+                action=Action.CONFIRM_APPOINTMENT,
+                generation=gen,
+                agency=appointment.agency_slug,
+                appointment_id=appointment.contact_id,
+            )
+        day = office_date(appointment.scheduled_at)
+        if not appointment.staff_reminded and today < day and add_working_days(today, 1) >= day:
+            return Step(
+                action=Action.REMIND_STAFF,
+                generation=gen,
+                agency=appointment.agency_slug,
+                appointment_id=appointment.contact_id,
+            )
+
     for material in view.materials:
         if material.status == "unobtainable" and not material.escalated:
             # Only a refusal makes a material unobtainable without an escalation already sent.
@@ -129,6 +177,8 @@ def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
         if past_deadline:
             continue  # chasing a document that can no longer be issued is a dead end
         request = material.open_request
+        if request is None and not is_ready(material.slug, playbook, collected, view):
+            continue
         if request is None:
             if material.agency_slug is None:
                 return Step(

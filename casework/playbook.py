@@ -61,6 +61,24 @@ class Material(_Strict):
     applicant_brings: list[str] = Field(
         default_factory=list, description="What the applicant must provide for it"
     )
+    requires: list[str] = Field(
+        default_factory=list, description="Materials to collect before requesting this one"
+    )
+    appointment: bool = Field(
+        default=False, description="Obtained at an appointment the applicant attends in person"
+    )
+    letter_fields: list[str] = Field(
+        default_factory=list, description="Case fields a request letter for it may print"
+    )
+
+
+class Service(_Strict):
+    """One service of a bundle: its materials and the services that must finish first."""
+
+    slug: str = Field(pattern=SLUG_PATTERN)
+    name: str
+    materials: list[str] = Field(min_length=1)
+    after: list[str] = Field(default_factory=list)
 
 
 class FollowUp(_Strict):
@@ -91,11 +109,13 @@ class Deadline(_Strict):
 class Templates(_Strict):
     """Template names under templates/, relative paths."""
 
-    notice: str
-    request: str
-    reminder: str
-    escalation: str
-    closing: str
+    notice: str = "common/notice.txt.j2"
+    request: str = "common/request.txt.j2"
+    reminder: str = "common/reminder.txt.j2"
+    escalation: str = "common/escalation.txt.j2"
+    closing: str = "common/closing.txt.j2"
+    appointment: str = "common/appointment.txt.j2"
+    staff_reminder: str = "common/staff-reminder.txt.j2"
 
 
 class Playbook(_Strict):
@@ -111,7 +131,8 @@ class Playbook(_Strict):
     fields: list[CaseField] = Field(default_factory=list)
     agencies: list[Agency]
     materials: list[Material] = Field(min_length=1)
-    templates: Templates
+    services: list[Service] = Field(default_factory=list)
+    templates: Templates = Field(default_factory=Templates)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -127,6 +148,15 @@ class Playbook(_Strict):
                     raise ValueError(f"materials.{material.slug}.agencies: unknown agency {slug!r}")
             if material.obtained_by is ObtainedBy.OFFICE and not material.agencies:
                 raise ValueError(f"materials.{material.slug}: office materials need an agency")
+        for material in self.materials:
+            for slug in material.requires:
+                if slug not in material_slugs:
+                    raise ValueError(f"materials.{material.slug}.requires: unknown {slug!r}")
+            for key in material.letter_fields:
+                if key not in {f.key for f in self.fields}:
+                    raise ValueError(f"materials.{material.slug}.letter_fields: unknown {key!r}")
+        _check_acyclic("materials.requires", {m.slug: m.requires for m in self.materials})
+        self._check_services(material_slugs)
         field_keys = {f.key for f in self.fields}
         if self.deadline and self.deadline.starts_from not in field_keys:
             raise ValueError(
@@ -138,11 +168,52 @@ class Playbook(_Strict):
                 raise ValueError("deadline.starts_from: must name a required date field")
         return self
 
+    def _check_services(self, material_slugs: list[str]) -> None:
+        if not self.services:
+            return
+        service_slugs = [sv.slug for sv in self.services]
+        if len(set(service_slugs)) != len(service_slugs):
+            raise ValueError("services: duplicate slug")
+        for service in self.services:
+            for slug in service.materials:
+                if slug not in material_slugs:
+                    raise ValueError(f"services.{service.slug}.materials: unknown {slug!r}")
+            for slug in service.after:
+                if slug not in service_slugs:
+                    raise ValueError(f"services.{service.slug}.after: unknown service {slug!r}")
+        _check_acyclic("services.after", {sv.slug: sv.after for sv in self.services})
+        used = {slug for sv in self.services for slug in sv.materials}
+        for slug in material_slugs:
+            if slug not in used:
+                raise ValueError(f"materials.{slug}: not used by any service")
+
+    def services_of(self, material: str) -> list[Service]:
+        return [sv for sv in self.services if material in sv.materials]
+
     def agency(self, slug: str) -> Agency | None:
         return next((a for a in self.agencies if a.slug == slug), None)
 
     def material(self, slug: str) -> Material | None:
         return next((m for m in self.materials if m.slug == slug), None)
+
+
+def _check_acyclic(where: str, edges: dict[str, list[str]]) -> None:
+    """Refuse a dependency cycle, naming it (a → b → a)."""
+    state: dict[str, str] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        if state.get(node) == "done":
+            return
+        if state.get(node) == "active":
+            cycle = [*path[path.index(node) :], node]
+            raise ValueError(f"{where}: cycle {' → '.join(cycle)}")
+        state[node] = "active"
+        for nxt in edges.get(node, []):
+            visit(nxt, [*path, node])
+        state[node] = "done"
+
+    for start in edges:
+        visit(start, [])
 
 
 class PlaybookError(Exception):
@@ -175,6 +246,10 @@ def load_playbook_file(path: Path) -> Playbook:
         raise PlaybookError(_format_validation(path, exc)) from None
     if playbook.slug != path.stem:
         raise PlaybookError(f"{path.name}: slug: {playbook.slug!r} must match the file name")
+    templates_dir = get_settings().templates_dir
+    for key, name in playbook.templates.model_dump().items():
+        if not (templates_dir / name).is_file():
+            raise PlaybookError(f"{path.name}: templates.{key}: no template {name!r}")
     return playbook
 
 

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     office_phone: str = "010-0000-0000"
     office_clerk: str = "徐畅"
     manager_email: str = "manager@street-office.example"
+    staff_email: str = "xxt-window-staff@street-office.example"
 
     lang: str = "zh"
 

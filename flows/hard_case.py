@@ -9,9 +9,24 @@ from prefect.runtime import flow_run
 from casework.clock import now
 from casework.planning import Action
 from tasks.forms import CaseInput, FormOutcome
-from tasks.record import link_flow_run, mark_urgent, next_step, record_reply, record_wake
+from tasks.record import (
+    complete_service,
+    link_flow_run,
+    mark_urgent,
+    next_step,
+    record_reply,
+    record_wake,
+)
 from tasks.report import describe_wait
-from tasks.send import close_case, escalate_case, notify_applicant, send_reminder, send_request
+from tasks.send import (
+    close_case,
+    confirm_appointment,
+    escalate_case,
+    notify_applicant,
+    remind_staff,
+    send_reminder,
+    send_request,
+)
 
 MAX_STEPS_PER_EXECUTION = 200
 
@@ -21,12 +36,14 @@ def hard_case(case_number: str) -> str:
     """Work one hard case until every material is collected.
 
     Opens with the one-time notification to the applicant, then asks the bodies named in the
-    case's playbook for each material in turn: a request letter by email, reminders when an
-    agency stays silent past the follow-up interval (working days), a manager's escalation after
-    the last reminder or when the statutory deadline has passed. While it waits for an answer
-    the run is Suspended with no process; the answer comes from the Resume form in the Prefect
-    UI or from `casework reply`. Every decision is read from the case database, so re-running
-    from the top after a resume repeats nothing that was already done.
+    case's playbook for each material in turn (for a bundle, service by service, each shared
+    material once): a request letter by email or post, reminders when an agency stays silent
+    past the follow-up interval (working days), a manager's escalation after the last reminder
+    or when the statutory deadline has passed. Appointments are confirmed to the applicant and
+    the escorting staff are reminded the working day before. While it waits for an answer the
+    run is Suspended with no process; the answer comes from the Resume form in the Prefect UI
+    or from `casework reply`. Every decision is read from the case database, so re-running from
+    the top after a resume repeats nothing that was already done.
     """
     logger = get_run_logger()
     as_of = now()
@@ -38,6 +55,12 @@ def hard_case(case_number: str) -> str:
                 notify_applicant(case_number, as_of)
             case Action.MARK_URGENT:
                 mark_urgent(case_number, step.urgent, as_of)
+            case Action.COMPLETE_SERVICE:
+                complete_service(case_number, step.service or "", as_of)
+            case Action.CONFIRM_APPOINTMENT:
+                confirm_appointment(case_number, step, as_of)
+            case Action.REMIND_STAFF:
+                remind_staff(case_number, step, as_of)
             case Action.REQUEST:
                 send_request(case_number, step, as_of)
             case Action.REMIND:

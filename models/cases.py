@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
@@ -11,7 +12,13 @@ from sqlmodel import Session, col, func, select
 
 from casework.clock import office_date
 from casework.errors import UserError
-from casework.planning import CaseView, EscalationReason, MaterialView, OpenRequest
+from casework.planning import (
+    AppointmentView,
+    CaseView,
+    EscalationReason,
+    MaterialView,
+    OpenRequest,
+)
 from casework.playbook import Playbook, get_playbook
 from casework.rendering import RenderedMessage
 from casework.replies import Reply, ReplyOutcome
@@ -248,9 +255,10 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
             kind=ContactKind.VISIT,
             channel=Channel.WINDOW,
             direction=Direction.INBOUND,
-            outcome="intake",
+            outcome=TripReason.INTAKE,
             note="受理：申请人到窗口",
             occurred_at=as_of,
+            trip=True,
         )
     )
     _event(
@@ -332,10 +340,31 @@ def case_view(*, session: Session, number: str) -> CaseView:
         )
         for m in _materials(session, case)
     ]
+    completed_services = list(
+        session.exec(
+            select(CaseEvent.detail).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == "service-completed"
+            )
+        )
+    )
+    follow_ups = {(c.in_reply_to, c.kind) for c in contacts if c.in_reply_to is not None}
+    appointments = [
+        AppointmentView(
+            contact_id=c.id or 0,
+            agency_slug=c.agency_slug or "",
+            scheduled_at=c.scheduled_at,
+            confirmed=(c.id, ContactKind.APPOINTMENT_CONFIRMATION) in follow_ups,
+            staff_reminded=(c.id, ContactKind.STAFF_REMINDER) in follow_ups,
+        )
+        for c in contacts
+        if c.kind == ContactKind.APPOINTMENT and c.scheduled_at is not None
+    ]
     return CaseView(
         number=case.number,
         playbook=case.playbook,
         status=str(case.status),
+        completed_services=completed_services,
+        appointments=appointments,
         notified=any(c.kind == ContactKind.NOTICE for c in contacts),
         urgent=case.urgent,
         deadline_date=case.deadline_date,
@@ -724,16 +753,33 @@ def _next_untried_agency(playbook: Playbook, material: CaseMaterial) -> str | No
     return next((slug for slug in order if slug not in material.tried_agencies), None)
 
 
+class TripReason(StrEnum):
+    """Why the applicant had to come (or was reached): every trip is counted with one."""
+
+    INTAKE = "intake"
+    MATERIAL_MISSING = "material-missing"
+    SIGNATURE = "signature"
+    APPOINTMENT = "appointment"
+    COLLECT = "collect"
+    OTHER = "other"
+
+
 def record_visit(
     *,
     session: Session,
     number: str,
-    reason: str,
+    reason: TripReason,
     brought: list[str],
     as_of: datetime,
+    channel: Channel = Channel.WINDOW,
+    note: str | None = None,
     actor: str = "staff",
 ) -> Contact:
-    """The applicant came to the window: count the trip and take in what was brought."""
+    """The applicant came to the window (a trip) or sent or handed over materials without one.
+
+    Only a window visit counts as a trip; materials taken in by post, on a home visit or by
+    email cost the applicant nothing.
+    """
     case = get_case(session, number)
     if case.closed_at is not None:
         raise UserError("case_closed", case=number)
@@ -741,15 +787,17 @@ def record_visit(
     for material in materials:
         if material.status != MaterialStatus.WAITING_APPLICANT:
             raise UserError("not_waiting_applicant", case=number, material=material.slug)
+    trip = channel == Channel.WINDOW
     assert case.id is not None
     contact = Contact(
         case_id=case.id,
-        kind=ContactKind.VISIT,
-        channel=Channel.WINDOW,
+        kind=ContactKind.VISIT if trip else ContactKind.RECEIPT,
+        channel=channel,
         direction=Direction.INBOUND,
-        outcome=reason,
-        note=("带来：" + "、".join(m.name for m in materials)) if materials else None,
+        outcome=str(reason),
+        note=note or (("带来：" + "、".join(m.name for m in materials)) if materials else None),
         occurred_at=as_of,
+        trip=trip,
     )
     session.add(contact)
     for material in materials:
@@ -763,10 +811,150 @@ def record_visit(
     if materials:
         case.wait_generation += 1
         session.add(case)
-    _event(session, case, "applicant-visited", as_of, detail=reason, actor=actor)
+    _event(
+        session,
+        case,
+        "applicant-visited" if trip else "materials-received",
+        as_of,
+        detail=f"{reason}: {', '.join(brought)}" if brought else str(reason),
+        actor=actor,
+    )
     session.flush()
     _refresh_status(session, case, as_of, actor)
     return contact
+
+
+def record_appointment(
+    *,
+    session: Session,
+    number: str,
+    agency: str,
+    at: datetime,
+    material: str | None,
+    escort: str | None,
+    pickup: bool,
+    applicant_attends: bool,
+    as_of: datetime,
+    actor: str = "staff",
+) -> Contact:
+    """Book an appointment with a body; if the applicant attends it is a trip (reason appointment)."""
+    case = get_case(session, number)
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=number)
+    get_agency(session, agency)
+    if material is not None:
+        _material(session, case, material)
+    if at <= as_of:
+        raise UserError("appointment_in_past", at=at)
+    assert case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.APPOINTMENT,
+        channel=Channel.VISIT,
+        direction=Direction.OUTBOUND,
+        agency_slug=agency,
+        material_slug=material,
+        outcome=str(TripReason.APPOINTMENT) if applicant_attends else None,
+        note=f"陪同：{escort}" if escort else None,
+        occurred_at=as_of,
+        scheduled_at=at,
+        trip=applicant_attends,
+        details={"escort": escort, "pickup": pickup, "applicant_attends": applicant_attends},
+    )
+    session.add(contact)
+    case.wait_generation += 1
+    session.add(case)
+    _event(
+        session, case, "appointment-booked", as_of, detail=f"{agency} {at.isoformat()}", actor=actor
+    )
+    return contact
+
+
+def appointment_details(*, session: Session, number: str, appointment_id: int) -> dict[str, Any]:
+    case = get_case(session, number)
+    contact = session.get(Contact, appointment_id)
+    if contact is None or contact.case_id != case.id or contact.kind != ContactKind.APPOINTMENT:
+        raise UserError("unknown_request", case=number, request=appointment_id)
+    assert contact.scheduled_at is not None
+    details = dict(contact.details or {})
+    return {
+        "id": contact.id,
+        "agency": contact.agency_slug,
+        "material": contact.material_slug,
+        "scheduled_at": contact.scheduled_at,
+        "escort": details.get("escort"),
+        "pickup": bool(details.get("pickup")),
+    }
+
+
+def record_appointment_notice(
+    *,
+    session: Session,
+    number: str,
+    appointment_id: int,
+    kind: ContactKind,
+    to_address: str | None,
+    message: RenderedMessage,
+    document_path: str | None,
+    as_of: datetime,
+) -> Contact:
+    """The applicant's confirmation or the staff reminder for an appointment, once each."""
+    case = get_case(session, number)
+    key = f"{kind}:{case.number}:{appointment_id}"
+    existing = _contact_by_key(session, key)
+    if existing is not None:
+        return existing
+    assert case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=kind,
+        channel=Channel.EMAIL if to_address else Channel.PHONE,
+        direction=Direction.OUTBOUND,
+        in_reply_to=appointment_id,
+        note=message.subject,
+        dedupe_key=key,
+        occurred_at=as_of,
+        document_path=document_path,
+    )
+    session.add(contact)
+    session.flush()
+    if to_address:
+        _queue_email(session, case, contact, key, to_address, message, as_of)
+    _event(session, case, str(kind), as_of, detail=f"appointment #{appointment_id}")
+    return contact
+
+
+def record_service_completed(
+    *, session: Session, number: str, service: str, as_of: datetime
+) -> None:
+    """A service of a bundle has all its materials: log it once (later services may start)."""
+    case = get_case(session, number)
+    done = session.exec(
+        select(CaseEvent).where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind == "service-completed",
+            CaseEvent.detail == service,
+        )
+    ).first()
+    if done is None:
+        _event(session, case, "service-completed", as_of, detail=service)
+
+
+def add_agency(
+    *,
+    session: Session,
+    slug: str,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    address: str | None,
+) -> Agency:
+    """A body no playbook knows, added on the fly (e.g. an employer found through 114)."""
+    if session.exec(select(Agency).where(Agency.slug == slug)).first() is not None:
+        raise UserError("agency_exists", agency=slug)
+    agency = Agency(slug=slug, name=name, email=email, phone=phone, address=address)
+    session.add(agency)
+    return agency
 
 
 def consume_wake(*, session: Session, number: str, generation: int) -> bool:
@@ -919,7 +1107,7 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
         escalation_reason=case.escalation_reason,
         applicant_name=mask_name(applicant.name),
         applicant_phone=mask_phone(applicant.phone),
-        trips=sum(1 for c in contacts if c.kind == ContactKind.VISIT),
+        trips=sum(1 for c in contacts if c.trip),
         flow_run_id=case.flow_run_id,
         materials=[
             MaterialRow(

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint, false
 from sqlmodel import AutoString, Field, SQLModel
 
 
@@ -56,6 +56,7 @@ class Channel(StrEnum):
     POST = "post"
     VISIT = "visit"
     WINDOW = "window"
+    HOME_VISIT = "home-visit"
 
 
 class Direction(StrEnum):
@@ -71,6 +72,10 @@ class ContactKind(StrEnum):
     ESCALATION = "escalation"
     VISIT = "visit"
     CLOSING = "closing"
+    APPOINTMENT = "appointment"
+    APPOINTMENT_CONFIRMATION = "appointment-confirmation"
+    STAFF_REMINDER = "staff-reminder"
+    RECEIPT = "receipt"
 
 
 class OutboxStatus(StrEnum):
@@ -158,6 +163,9 @@ class Contact(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, unique=True)
     occurred_at: datetime = _ts()
     answered_at: datetime | None = _ts(nullable=True)
+    scheduled_at: datetime | None = _ts(nullable=True)
+    trip: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     document_path: str | None = None
 
 

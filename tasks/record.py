@@ -66,3 +66,10 @@ def link_flow_run(number: str, flow_run_id: str, as_of: datetime) -> None:
     """Remember which Prefect flow run is working this case."""
     with session_scope() as session:
         cases.set_flow_run(session=session, number=number, flow_run_id=flow_run_id, as_of=as_of)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="complete-service-{service}")
+def complete_service(number: str, service: str, as_of: datetime) -> None:
+    """A service of the bundle has every material: the services after it may start."""
+    with session_scope() as session:
+        cases.record_service_completed(session=session, number=number, service=service, as_of=as_of)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from casework.clock import office_date
 from casework.planning import EscalationReason
-from casework.playbook import get_playbook
+from casework.playbook import FieldKind, Playbook, all_playbooks, get_playbook
 from casework.rendering import RenderedMessage, render_message
 from casework.settings import get_settings
 from models.cases import letter_context
@@ -21,25 +21,77 @@ ESCALATION_TEXT = {
 }
 
 
-def case_context(number: str, as_of: datetime, **extra: Any) -> dict[str, Any]:
-    """Everything a case template may use: the case, its playbook, the office, today."""
+def _playbook_extras(playbook: Playbook, today: date) -> dict[str, Any]:
     settings = get_settings()
-    with session_scope() as session:
-        context = letter_context(session=session, number=number)
-    playbook = get_playbook(context["case"]["playbook"])
-    context.update(
-        playbook=playbook,
-        agency_names={a.slug: a.name for a in playbook.agencies},
-        office={
+    return {
+        "playbook": playbook,
+        "agency_names": {a.slug: a.name for a in playbook.agencies},
+        "field_labels": {f.key: f.label for f in playbook.fields},
+        "office": {
             "name": settings.office_name,
             "address": settings.office_address,
             "phone": settings.office_phone,
             "clerk": settings.office_clerk,
         },
-        today=office_date(as_of),
-    )
+        "today": today,
+    }
+
+
+def case_context(number: str, as_of: datetime, **extra: Any) -> dict[str, Any]:
+    """Everything a case template may use: the case, its playbook, the office, today."""
+    with session_scope() as session:
+        context = letter_context(session=session, number=number)
+    playbook = get_playbook(context["case"]["playbook"])
+    context.update(_playbook_extras(playbook, office_date(as_of)))
     context.update(extra)
     return context
+
+
+def sample_context(playbook: Playbook) -> dict[str, Any]:
+    """A made-up case of this type, with every variable any template may use."""
+    today = date(2026, 11, 23)
+    start = date(2016, 12, 10)
+    fields = {
+        f.key: start.isoformat() if f.kind is FieldKind.DATE else f"示例{f.label}"
+        for f in playbook.fields
+    }
+    context: dict[str, Any] = {
+        "case": {
+            "number": "HC-2026-0000",
+            "opened_on": today,
+            "promised_by": today,
+            "deadline_date": playbook.deadline.last_day(start) if playbook.deadline else None,
+            "urgent": True,
+            "fields": fields,
+            "status": "open",
+            "playbook": playbook.slug,
+        },
+        "applicant": {"name": "示例申请人", "has_email": True},
+        "materials": [
+            {"slug": m.slug, "name": m.name, "status": "collected", "agency": None}
+            for m in playbook.materials
+        ],
+        "agency": playbook.agencies[0],
+        "reminder_number": 1,
+        "requested_on": today,
+        "reason_text": "示例原因",
+        "appointment": {"at": "2026-12-01 09:30", "escort": "张军", "pickup": True},
+    }
+    context.update(_playbook_extras(playbook, today))
+    return context
+
+
+def render_playbook_samples() -> dict[str, list[str]]:
+    """Render every template every playbook names, for every material: errors surface here."""
+    rendered: dict[str, list[str]] = {}
+    for slug, playbook in all_playbooks().items():
+        context = sample_context(playbook)
+        names = sorted(set(playbook.templates.model_dump().values()))
+        for name in names:
+            for material in playbook.materials:
+                render_message(name, {**context, "material": material})
+        rendered[slug] = names
+    return rendered
 
 
 def render_for_case(

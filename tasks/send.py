@@ -173,3 +173,68 @@ def close_case(number: str, as_of: datetime) -> None:
             session=session, number=number, message=message, document_path=path, as_of=as_of
         )
     relay_outbox.fn(number)
+
+
+def _appointment_context(number: str, appointment_id: int) -> dict[str, object]:
+    from casework.clock import office_time
+
+    with session_scope() as session:
+        details = cases.appointment_details(
+            session=session, number=number, appointment_id=appointment_id
+        )
+        agency = cases.get_agency(session, str(details["agency"]))
+    playbook = get_playbook(_playbook_of(number))
+    material = playbook.material(str(details["material"])) if details["material"] else None
+    return {
+        "agency": agency,
+        "material": material,
+        "appointment": {
+            "at": office_time(details["scheduled_at"]),
+            "escort": details["escort"],
+            "pickup": details["pickup"],
+        },
+    }
+
+
+@task(cache_policy=NO_CACHE, task_run_name="confirm-appointment-{step.agency}")
+def confirm_appointment(number: str, step: Step, as_of: datetime) -> None:
+    """Tell the applicant when and where the appointment is, and who will accompany her."""
+    assert step.appointment_id is not None
+    playbook = get_playbook(_playbook_of(number))
+    extra = _appointment_context(number, step.appointment_id)
+    message = render_for_case(playbook.templates.appointment, number, as_of, **extra)
+    path = file_document(number, document_name("appointment", step.appointment_id), message)
+    with session_scope() as session:
+        to_address = cases.applicant_email(session=session, number=number)
+        cases.record_appointment_notice(
+            session=session,
+            number=number,
+            appointment_id=step.appointment_id,
+            kind=cases.ContactKind.APPOINTMENT_CONFIRMATION,
+            to_address=to_address,
+            message=message,
+            document_path=path,
+            as_of=as_of,
+        )
+    relay_outbox.fn(number)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="remind-staff-{step.agency}")
+def remind_staff(number: str, step: Step, as_of: datetime) -> None:
+    """The working day before an appointment, remind the staff member who escorts."""
+    assert step.appointment_id is not None
+    playbook = get_playbook(_playbook_of(number))
+    extra = _appointment_context(number, step.appointment_id)
+    message = render_for_case(playbook.templates.staff_reminder, number, as_of, **extra)
+    with session_scope() as session:
+        cases.record_appointment_notice(
+            session=session,
+            number=number,
+            appointment_id=step.appointment_id,
+            kind=cases.ContactKind.STAFF_REMINDER,
+            to_address=get_settings().staff_email,
+            message=message,
+            document_path=None,
+            as_of=as_of,
+        )
+    relay_outbox.fn(number)

@@ -199,7 +199,7 @@ def test_needs_info_waits_for_the_applicant_then_asks_again(
         cases.record_visit(
             session=session,
             number=number,
-            reason="补充结婚证",
+            reason=cases.TripReason.MATERIAL_MISSING,
             brought=["cremation-certificate"],
             as_of=DAY,
         )
