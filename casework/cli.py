@@ -215,6 +215,9 @@ def open_(
     field: Annotated[
         list[str] | None, typer.Option("--field", help="案件字段 KEY=VALUE，可多次")
     ] = None,
+    brought: Annotated[
+        list[str] | None, typer.Option("--brought", help="受理时已带来的材料代码，可多次")
+    ] = None,
     start: Annotated[bool, typer.Option(help="立即启动案件流程")] = True,
     as_json: JsonOption = False,
 ) -> None:
@@ -238,6 +241,7 @@ def open_(
             address=address.strip() if address else None,
         ),
         fields=_parse_fields(field or [], playbook.slug, today),
+        brought=brought or [],
     )
     with session_scope() as session:
         case = open_case(session=session, intake=intake, as_of=as_of)
@@ -642,11 +646,18 @@ def chase(
 
 @app.command()
 @user_errors
-def demo() -> None:
-    """演示：沈女士补办火化证明的完整故事（转办、催办、取得材料、办结）。"""
+def demo(
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="只演示这些案件类型，可多次")
+    ] = None,
+) -> None:
+    """演示：六个真实故事（沈女士补办火化证明等）在本地服务上完整跑一遍。"""
     from casework.demo import run_demo
+    from casework.playbook import get_playbook
 
-    run_demo(lang=state.lang)
+    for slug in only or []:
+        get_playbook(slug)
+    run_demo(only=only)
 
 
 def main() -> None:  # pragma: no cover - console entry point

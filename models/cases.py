@@ -60,6 +60,7 @@ class CaseIntake(BaseModel):
     playbook: str
     applicant: ApplicantIn
     fields: dict[str, Any]
+    brought: list[str] = []
     actor: str = "staff"
 
 
@@ -270,6 +271,14 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
         to_status=CaseStatus.OPEN,
         actor=intake.actor,
     )
+    session.flush()
+    for slug in intake.brought:
+        material = _material(session, case, slug)
+        if material.obtained_by != "applicant":
+            raise UserError("not_waiting_applicant", case=case.number, material=slug)
+        material.status = MaterialStatus.COLLECTED
+        material.collected_at = as_of
+        session.add(material)
     session.flush()
     _refresh_status(session, case, as_of, intake.actor)
     return case

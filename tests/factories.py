@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-from casework.demo import synthetic_id_number
+from casework.stories import synthetic_id_number
 
 
 def reset_database() -> None:

@@ -9,7 +9,7 @@ from sqlmodel import func, select
 from typer.testing import CliRunner
 
 from casework.cli import app
-from casework.demo import synthetic_id_number
+from casework.stories import synthetic_id_number
 from models.db import session_scope
 from models.tables import Case, CaseEvent, Contact
 

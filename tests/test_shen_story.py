@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from casework.cli import app
 from casework.clock import now, office_date
-from casework.demo import synthetic_id_number
 from casework.mailserver import read_mailbox
 from casework.settings import get_settings
+from casework.stories import synthetic_id_number
 from casework.workdays import add_working_days
 from tasks.orchestration import wait_until_settled
 

@@ -1,0 +1,139 @@
+"""Every seed story through the real stack: contacts, materials, trips and the final state."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casework.mailserver import read_mailbox
+from casework.settings import get_settings
+from casework.stories import (
+    Driver,
+    elderly_couple,
+    li,
+    tianqiao_father,
+    today_at_office,
+    zhao_brother,
+    zheng,
+)
+from models.cases import case_detail
+from models.db import session_scope
+
+pytestmark = pytest.mark.integration
+
+
+def detail(number: str) -> Any:
+    with session_scope() as session:
+        return case_detail(session=session, number=number)
+
+
+def mail_to(number: str) -> list[str]:
+    return [
+        m["X-Envelope-To"]
+        for m in read_mailbox(get_settings().mailbox_dir)
+        if f"[{number}]" in m["Subject"]
+    ]
+
+
+def kinds(d: Any) -> list[tuple[str, str | None, str | None]]:
+    return [(c.kind, c.agency, c.outcome) for c in d.contacts]
+
+
+def test_tianqiao_father_never_travels_and_the_employer_is_reached_by_post(stack: object) -> None:
+    number = tianqiao_father(Driver(echo=False), today_at_office())
+    d = detail(number)
+    assert d.status == "closed"
+    assert d.trips == 1  # the first visit, when he asked for help
+    assert kinds(d) == [
+        ("visit", None, "intake"),
+        ("notice", None, None),
+        ("request", "district-talent-service-centre", "forwarded"),
+        ("reply", "district-talent-service-centre", "forwarded"),
+        ("request", "employer-liu-jianjun", "needs-info"),
+        ("reply", "employer-liu-jianjun", "needs-info"),
+        ("receipt", None, "other"),
+        ("request", "employer-liu-jianjun", "received"),
+        ("reply", "employer-liu-jianjun", "received"),
+        ("closing", None, None),
+    ]
+    employer_requests = [
+        c for c in d.contacts if c.agency == "employer-liu-jianjun" and c.kind == "request"
+    ]
+    assert {c.channel for c in employer_requests} == {"post"}
+    assert all(c.document for c in employer_requests)  # printed letters to post
+    assert mail_to(number) == ["archive@talent-centre.example"]  # the employer has no email
+
+
+def test_zhao_brother_assessment_is_an_escorted_appointment(stack: object) -> None:
+    number = zhao_brother(Driver(echo=False), today_at_office())
+    d = detail(number)
+    assert d.status == "closed"
+    assert d.trips == 3  # intake, bringing documents, the assessment
+    assert [m.status for m in d.materials] == ["collected"] * 4
+    trip_reasons = [c.outcome for c in d.contacts if c.kind in ("visit", "appointment")]
+    assert trip_reasons == ["intake", "material-missing", "appointment"]
+    appointment = next(c for c in d.contacts if c.kind == "appointment")
+    assert appointment.note == "陪同：张军"
+    assert Counter(mail_to(number)) == Counter(
+        {
+            "zhao.family@example.com": 3,  # notice, appointment confirmation, closing
+            "records@hospital.example": 1,
+            "si@social-insurance.example": 1,
+            "appraisal@assessment-centre.example": 1,
+            "xxt-window-staff@street-office.example": 1,  # reminder the working day before
+        }
+    )
+    # The assessment request waited for both the medical records and the application.
+    order = [c.agency for c in d.contacts if c.kind == "request"]
+    assert order.index("labour-capacity-assessment-centre") == 2
+
+
+def test_elderly_couple_bundle_runs_in_order_with_one_pool_of_materials(stack: object) -> None:
+    number = elderly_couple(Driver(echo=False), today_at_office())
+    d = detail(number)
+    assert d.status == "closed"
+    assert d.trips == 2
+    completed = [e.detail for e in d.events if e.kind == "service-completed"]
+    assert completed == [
+        "archive-transfer",
+        "unemployment-insurance",
+        "medical-insurance",
+        "low-income-certification",
+        "expedited-reimbursement",
+    ]
+    requests = Counter(c.material for c in d.contacts if c.kind == "request")
+    assert set(requests.values()) == {1}  # every material asked for exactly once
+    assert requests["bank-account-proof"] == 1  # shared by two services, requested once
+    assert mail_to(number).count("branch@bank.example") == 1
+    visits_with_documents = [c for c in d.contacts if c.outcome == "material-missing"]
+    assert len(visits_with_documents) == 1  # identity documents handed over once for 3 services
+
+
+def test_zheng_outside_remit_is_picked_up_and_escorted(stack: object) -> None:
+    number = zheng(Driver(echo=False), today_at_office())
+    d = detail(number)
+    assert d.status == "closed"
+    assert d.trips == 2  # the window (documents checked there and then) and the appointment
+    with session_scope() as session:
+        from models.cases import get_case
+
+        assert get_case(session, number).outside_remit is True
+    appointment = next(c for c in d.contacts if c.kind == "appointment")
+    assert appointment.note == "陪同：张思思"
+    assert "xxt-window-staff@street-office.example" in mail_to(number)
+
+
+def test_li_tells_everything_once_two_trips_under_a_month(stack: object) -> None:
+    number = li(Driver(echo=False), today_at_office())
+    d = detail(number)
+    assert d.status == "closed"
+    assert d.trips == 2
+    assert (d.closed_at - d.opened_at).days < 30
+    notice = next(c for c in d.contacts if c.kind == "notice")
+    text = Path(notice.document).read_text(encoding="utf-8")
+    for material in d.materials:
+        assert material.name in text  # the one-time notification lists every material
+    assert [c.agency for c in d.contacts if c.kind == "request"] == ["street-social-assistance"]
