@@ -129,3 +129,82 @@ def test_closes_when_everything_is_collected_and_then_is_done() -> None:
 def test_wait_key_follows_the_generation() -> None:
     step = plan_next_step(requested(), BOOK, at(MONDAY))
     assert step.wait_key == "case-wait-3"
+
+
+BUNDLE = get_playbook("hardship-bundle")
+
+
+def bundle_view(collected: set[str], completed: list[str]) -> CaseView:
+    materials = [
+        MaterialView(
+            slug=m.slug,
+            name=m.name,
+            obtained_by=str(m.obtained_by),
+            status="collected"
+            if m.slug in collected
+            else ("pending" if m.obtained_by == "office" else "waiting_applicant"),
+            agency_slug=m.agencies[0] if m.agencies else None,
+        )
+        for m in BUNDLE.materials
+    ]
+    return view(
+        playbook=BUNDLE.slug, deadline_date=None, materials=materials, completed_services=completed
+    )
+
+
+def test_bundle_starts_with_the_first_service_only() -> None:
+    step = plan_next_step(bundle_view(set(), []), BUNDLE, at(MONDAY))
+    assert (step.action, step.material) == (Action.REQUEST, "archive-transfer-receipt")
+
+
+def test_bundle_completes_a_service_then_opens_the_next() -> None:
+    step = plan_next_step(bundle_view({"archive-transfer-receipt"}, []), BUNDLE, at(MONDAY))
+    assert (step.action, step.service) == (Action.COMPLETE_SERVICE, "archive-transfer")
+    step = plan_next_step(
+        bundle_view({"archive-transfer-receipt"}, ["archive-transfer"]), BUNDLE, at(MONDAY)
+    )
+    # The benefit approval waits for the applicant's documents; the bank can be asked now.
+    assert (step.action, step.material) == (Action.REQUEST, "bank-account-proof")
+
+
+def test_a_material_waits_for_what_it_requires() -> None:
+    book = get_playbook("temporary-assistance")
+    materials = [
+        MaterialView(
+            slug=m.slug,
+            name=m.name,
+            obtained_by=str(m.obtained_by),
+            status="pending" if m.obtained_by == "office" else "waiting_applicant",
+            agency_slug=m.agencies[0] if m.agencies else None,
+        )
+        for m in book.materials
+    ]
+    waiting = view(playbook=book.slug, deadline_date=None, materials=materials)
+    assert plan_next_step(waiting, book, at(MONDAY)).action is Action.WAIT
+    ready = [
+        m.model_copy(update={"status": "collected"}) if m.obtained_by == "applicant" else m
+        for m in materials
+    ]
+    step = plan_next_step(
+        view(playbook=book.slug, deadline_date=None, materials=ready), book, at(MONDAY)
+    )
+    assert (step.action, step.material) == (Action.REQUEST, "assistance-payment")
+
+
+def test_staff_are_reminded_the_working_day_before_an_appointment() -> None:
+    from casework.planning import AppointmentView
+
+    friday, monday = date(2026, 11, 20), date(2026, 11, 23)
+    booked = AppointmentView(
+        contact_id=9,
+        agency_slug="crematorium-archive-room",
+        scheduled_at=at(monday),
+        confirmed=True,
+        staff_reminded=False,
+    )
+    waiting = requested(sent=date(2026, 11, 19)).model_copy(update={"appointments": [booked]})
+    assert plan_next_step(waiting, BOOK, at(date(2026, 11, 19))).action is Action.WAIT
+    step = plan_next_step(waiting, BOOK, at(friday))
+    assert (step.action, step.appointment_id) == (Action.REMIND_STAFF, 9)
+    unconfirmed = view(appointments=[booked.model_copy(update={"confirmed": False})])
+    assert plan_next_step(unconfirmed, BOOK, at(MONDAY)).action is Action.CONFIRM_APPOINTMENT

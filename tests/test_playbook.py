@@ -69,3 +69,72 @@ def test_slug_must_match_file_name(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(PlaybookError, match="must match the file name"):
         load_playbook_file(path)
+
+
+def _bundle_data() -> dict:
+    path = get_settings().playbooks_dir / "hardship-bundle.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_a_cycle_in_the_service_order_is_named(tmp_path: Path) -> None:
+    data = _bundle_data()
+    data["services"][0]["after"] = ["expedited-reimbursement"]
+    with pytest.raises(PlaybookError) as info:
+        load_playbook_file(_write(tmp_path, data))
+    message = str(info.value)
+    assert message.startswith("hardship-bundle.yaml: ")
+    assert "services.after: cycle archive-transfer → expedited-reimbursement" in message
+
+
+def test_a_missing_template_is_named(tmp_path: Path) -> None:
+    data = _shen_data()
+    data["templates"]["reminder"] = "common/no-such.txt.j2"
+    with pytest.raises(PlaybookError) as info:
+        load_playbook_file(_write(tmp_path, data))
+    assert "templates.reminder: no template 'common/no-such.txt.j2'" in str(info.value)
+
+
+def test_a_deadline_rule_without_its_start_date_is_refused(tmp_path: Path) -> None:
+    data = _shen_data()
+    data["fields"] = [
+        {**f, "required": False} if f["key"] == "cremation_date" else f for f in data["fields"]
+    ]
+    with pytest.raises(PlaybookError, match="must name a required date field"):
+        load_playbook_file(_write(tmp_path, data))
+
+
+def test_every_case_type_has_a_deployment_and_a_story() -> None:
+    from casework.settings import PROJECT_DIR
+    from casework.stories import STORIES
+
+    deployments = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text(encoding="utf-8"))
+    case_deployments = {
+        d["name"]
+        for d in deployments["deployments"]
+        if d.get("entrypoint", "flows/hard_case.py:hard_case") == "flows/hard_case.py:hard_case"
+        and d["name"] != "every-15-minutes"
+    }
+    assert set(all_playbooks()) == case_deployments == set(STORIES)
+    assert len(all_playbooks()) == 6
+
+
+def test_bundle_shares_materials_between_services() -> None:
+    book = all_playbooks()["hardship-bundle"]
+    users = {m.slug: [s.slug for s in book.services_of(m.slug)] for m in book.materials}
+    assert users["patient-identity-documents"] == [
+        "unemployment-insurance",
+        "medical-insurance",
+        "low-income-certification",
+    ]
+    assert users["bank-account-proof"] == ["unemployment-insurance", "expedited-reimbursement"]
+
+
+def test_check_playbooks_renders_every_template() -> None:
+    from tasks.render import render_playbook_samples
+
+    rendered = render_playbook_samples()
+    assert set(rendered) == set(all_playbooks())
+    assert all(
+        "common/notice.txt.j2" in names or any("notice" in n for n in names)
+        for names in rendered.values()
+    )
