@@ -536,6 +536,13 @@ def show(
     )
     if d.escalation_reason and d.status == "escalated":
         typer.echo(f"已上报主管：{d.escalation_reason}")
+    if d.outside_remit:
+        typer.echo("业务范围外协助办理")
+    if d.services:
+        typer.echo(
+            "服务顺序："
+            + " → ".join(f"{sv['name']}{'✓' if sv['completed'] else ''}" for sv in d.services)
+        )
     typer.echo("\n材料：")
     for m in d.materials:
         typer.echo(

@@ -1079,6 +1079,8 @@ class CaseDetail(BaseModel):
     escalation_reason: str | None
     applicant_name: str
     applicant_phone: str
+    outside_remit: bool
+    services: list[dict[str, Any]]
     trips: int
     flow_run_id: str | None
     materials: list[MaterialRow]
@@ -1096,9 +1098,12 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
     contacts = list(
         session.exec(select(Contact).where(Contact.case_id == case.id).order_by(col(Contact.id)))
     )
-    events = session.exec(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+    events = list(
+        session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+        )
     )
+    completed = {e.detail for e in events if e.kind == "service-completed"}
     emails = session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.case_id == case.id)
@@ -1116,6 +1121,11 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
         escalation_reason=case.escalation_reason,
         applicant_name=mask_name(applicant.name),
         applicant_phone=mask_phone(applicant.phone),
+        outside_remit=case.outside_remit,
+        services=[
+            {"slug": sv.slug, "name": sv.name, "completed": sv.slug in completed}
+            for sv in get_playbook(case.playbook).services
+        ],
         trips=sum(1 for c in contacts if c.trip),
         flow_run_id=case.flow_run_id,
         materials=[
