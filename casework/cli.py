@@ -653,6 +653,64 @@ def chase(
 
 @app.command()
 @user_errors
+def board(as_json: JsonOption = False) -> None:
+    """每日看板：在办、逾期、上报、30天内到期、各单位答复情况。"""
+    from casework.clock import now, office_date
+    from models.db import session_scope
+    from models.reports import daily_board
+    from tasks.reporting import daily_board_markdown
+
+    with session_scope() as session:
+        figures = daily_board(session=session, today=office_date(now()))
+    if as_json:
+        emit_json(figures.model_dump(mode="json"))
+    else:
+        typer.echo(daily_board_markdown(figures))
+
+
+@app.command()
+@user_errors
+def report(
+    month: Annotated[str, typer.Option("--month", help="月份 YYYY-MM")],
+    fmt: Annotated[str, typer.Option("--format", help="md / csv / xlsx")] = "md",
+    output: Annotated[str | None, typer.Option("--output", help="写入文件（xlsx 必须）")] = None,
+) -> None:
+    """月度报告：服务人数、帮办户数、代取材料、跑动次数、办结用时、范围外协助，及每周图表。"""
+    from pathlib import Path
+
+    from models.db import session_scope
+    from models.reports import month_bounds, monthly_report
+    from tasks.report import write_monthly_report
+    from tasks.reporting import monthly_csv, monthly_markdown, monthly_xlsx
+
+    try:
+        month_bounds(month)
+    except ValueError:
+        raise UserError("bad_month", value=month) from None
+    if fmt not in ("md", "csv", "xlsx"):
+        raise UserError("bad_format", value=fmt)
+    with session_scope() as session:
+        figures = monthly_report(session=session, month=month)
+    if figures.empty:
+        say("no_data", month=month)
+        return
+    _, files = write_monthly_report(month)
+    if fmt == "xlsx":
+        target = Path(output) if output else files[1]
+        monthly_xlsx(figures, target)
+        typer.echo(str(target))
+    else:
+        text = monthly_markdown(figures) if fmt == "md" else monthly_csv(figures)
+        if output:
+            Path(output).write_text(text, encoding="utf-8")
+            typer.echo(output)
+        else:
+            typer.echo(text)
+    say("report_files", files=", ".join(str(f) for f in files))
+
+
+@app.command()
+@user_errors
 def demo(
     only: Annotated[
         list[str] | None, typer.Option("--only", help="只演示这些案件类型，可多次")

@@ -102,7 +102,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "appointment_in_past": ("预约时间已过：{at}", "The appointment time has passed: {at}"),
     "agency_exists": ("单位已存在：{agency}", "Agency already exists: {agency}"),
+    "bad_month": (
+        "月份格式无效：{value}（格式 YYYY-MM，如 2026-11）",
+        "Invalid month {value} (use YYYY-MM, e.g. 2026-11)",
+    ),
+    "bad_format": (
+        "格式无效：{value}（md / csv / xlsx）",
+        "Invalid format {value} (md / csv / xlsx)",
+    ),
     # reports
+    "no_data": ("{month} 没有任何案件数据。", "No case data for {month}."),
+    "report_files": ("报告文件：{files}", "Report files: {files}"),
     "receipt_recorded": (
         "已收下材料（不计跑动，目前共跑动 {trips} 次）。",
         "Materials taken in (no trip; trips so far: {trips}).",

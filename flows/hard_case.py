@@ -9,6 +9,7 @@ from prefect.runtime import flow_run
 from casework.clock import now
 from casework.planning import Action
 from tasks.forms import CaseInput, FormOutcome
+from tasks.publish import publish_case_view
 from tasks.record import (
     complete_service,
     link_flow_run,
@@ -42,12 +43,14 @@ def hard_case(case_number: str) -> str:
     or when the statutory deadline has passed. Appointments are confirmed to the applicant and
     the escorting staff are reminded the working day before. While it waits for an answer the
     run is Suspended with no process; the answer comes from the Resume form in the Prefect UI
-    or from `casework reply`. Every decision is read from the case database, so re-running from
-    the top after a resume repeats nothing that was already done.
+    or from `casework reply`. The run's tags and artifacts (materials checklist, contact log,
+    progress, deadlines) show where the case stands. Every decision is read from the case
+    database, so re-running from the top after a resume repeats nothing already done.
     """
     logger = get_run_logger()
     as_of = now()
-    link_flow_run(case_number, str(flow_run.get_id()), as_of)
+    run_id = str(flow_run.get_id())
+    link_flow_run(case_number, run_id, as_of)
     for _ in range(MAX_STEPS_PER_EXECUTION):
         step = next_step(case_number, as_of)
         match step.action:
@@ -70,9 +73,11 @@ def hard_case(case_number: str) -> str:
             case Action.CLOSE:
                 close_case(case_number, as_of)
             case Action.DONE:
+                publish_case_view(case_number, run_id, as_of)
                 logger.info("Case %s is closed: every material collected", case_number)
                 return "closed"
             case Action.WAIT:
+                publish_case_view(case_number, run_id, as_of)
                 answer = suspend_flow_run(
                     wait_for_input=CaseInput.with_initial_data(
                         description=describe_wait(case_number)

@@ -1179,6 +1179,30 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
     )
 
 
+def is_overdue(session: Session, case: Case, today: date) -> bool:
+    """Open and past the promised date, or an agency's answer overdue and not yet escalated."""
+    from casework.planning import reminder_due_on
+
+    if case.closed_at is not None:
+        return False
+    if case.promised_by < today:
+        return True
+    playbook = get_playbook(case.playbook)
+    for material in _materials(session, case):
+        request = _open_request(session, case, material)
+        if (
+            request
+            and not request.escalated
+            and (reminder_due_on(request, playbook, urgent=case.urgent) <= today)
+        ):
+            return True
+    return False
+
+
+def case_overdue(*, session: Session, number: str, today: date) -> bool:
+    return is_overdue(session, get_case(session, number), today)
+
+
 class CaseSummary(BaseModel):
     number: str
     playbook: str
@@ -1196,24 +1220,11 @@ def case_summaries(
 ) -> list[CaseSummary]:
     """Every case, newest first; overdue = open and past the promised date or a chase due."""
     from casework.masking import mask_name
-    from casework.planning import reminder_due_on
 
     rows = []
     for case in session.exec(select(Case).order_by(col(Case.id).desc())):
         applicant = session.get(Applicant, case.applicant_id)
-        overdue = False
-        if case.closed_at is None:
-            overdue = case.promised_by < today
-            if not overdue:
-                playbook = get_playbook(case.playbook)
-                for material in _materials(session, case):
-                    request = _open_request(session, case, material)
-                    if (
-                        request
-                        and not request.escalated
-                        and (reminder_due_on(request, playbook, urgent=case.urgent) <= today)
-                    ):
-                        overdue = True
+        overdue = is_overdue(session, case, today)
         if overdue_only and not overdue:
             continue
         rows.append(

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from casework.clock import office_date
 from casework.playbook import get_playbook
+from casework.settings import get_settings
 from models import cases
 from models.db import session_scope
+from models.reports import MonthlyReport
+
+DAILY_BOARD_KEY = "casework-daily-board"
+MONTHLY_REPORT_KEY = "casework-monthly-report"
 
 
 @task(cache_policy=NO_CACHE)
@@ -44,3 +52,54 @@ def describe_wait(number: str) -> str:
         "转办时填写转往单位。选 `recheck` 只让案件重新检查，不记录答复。"
     )
     return "\n".join(lines)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_daily_board(as_of: datetime) -> str:
+    """Publish the morning board as the `casework-daily-board` markdown artifact."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from models.reports import daily_board
+    from tasks.reporting import daily_board_markdown
+
+    with session_scope() as session:
+        board = daily_board(session=session, today=office_date(as_of))
+    markdown = daily_board_markdown(board)
+    create_markdown_artifact(markdown, key=DAILY_BOARD_KEY, description=f"每日看板 {board.today}")
+    return markdown
+
+
+@task(cache_policy=NO_CACHE)
+def publish_monthly_report(month: str) -> str:
+    """Write the month's report files and publish it as the `casework-monthly-report` artifact."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from tasks.reporting import monthly_markdown
+
+    report, files = write_monthly_report(month)
+    markdown = monthly_markdown(report)
+    if files:
+        markdown += "\n文件：\n" + "\n".join(f"- `{path}`" for path in files) + "\n"
+    create_markdown_artifact(markdown, key=MONTHLY_REPORT_KEY, description=f"月度报告 {month}")
+    return markdown
+
+
+def write_monthly_report(month: str) -> tuple[MonthlyReport, list[Path]]:
+    """The month's figures, plus CSV, XLSX and the weekly chart in <home>/reports/<month>/."""
+    from models.reports import monthly_report
+    from tasks.reporting import monthly_csv, monthly_xlsx, weekly_chart
+
+    with session_scope() as session:
+        report = monthly_report(session=session, month=month)
+    if report.empty:
+        return report, []
+    folder = get_settings().home / "reports" / month
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = folder / f"casework-{month}.csv"
+    csv_path.write_text(monthly_csv(report), encoding="utf-8-sig")
+    files = [
+        csv_path,
+        monthly_xlsx(report, folder / f"casework-{month}.xlsx"),
+        weekly_chart(report, folder / f"casework-{month}-weekly.png"),
+    ]
+    return report, files

@@ -1,0 +1,242 @@
+"""Figures for managers: the daily board and the monthly report, read from the case database."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from casework.clock import office_date
+from casework.planning import reminder_due_on
+from casework.playbook import get_playbook
+from models.cases import _materials, _open_request, is_overdue
+from models.tables import Agency, Case, CaseEvent, CaseMaterial, Contact, ContactKind
+
+# ---------------------------------------------------------------- daily board
+
+
+class OverdueContact(BaseModel):
+    case: str
+    agency: str
+    material: str
+    requested_on: date
+    reminders: int
+    due_on: date
+
+
+class Escalation(BaseModel):
+    case: str
+    reason: str
+    since: date
+
+
+class NearDeadline(BaseModel):
+    case: str
+    playbook: str
+    deadline: date
+    days_left: int
+
+
+class AgencyResponsiveness(BaseModel):
+    agency: str
+    name: str
+    requests: int
+    answered: int
+    median_days_to_answer: float | None
+    share_never_answered: float
+
+
+class DailyBoard(BaseModel):
+    today: date
+    open_by_type_and_status: dict[str, dict[str, int]]
+    overdue_cases: list[str]
+    overdue_contacts: list[OverdueContact]
+    escalations: list[Escalation]
+    deadlines_next_30_days: list[NearDeadline]
+    agencies: list[AgencyResponsiveness]
+
+
+def daily_board(*, session: Session, today: date) -> DailyBoard:
+    """Open cases by type and status, overdue contacts, escalations, near deadlines, agencies."""
+    open_cases = list(session.exec(select(Case).where(col(Case.closed_at).is_(None))))
+    by_type: dict[str, Counter[str]] = defaultdict(Counter)
+    overdue_contacts: list[OverdueContact] = []
+    for case in open_cases:
+        by_type[case.playbook][str(case.status)] += 1
+        playbook = get_playbook(case.playbook)
+        for material in _materials(session, case):
+            request = _open_request(session, case, material)
+            if request is None or request.escalated:
+                continue
+            due = reminder_due_on(request, playbook, urgent=case.urgent)
+            if due <= today:
+                overdue_contacts.append(
+                    OverdueContact(
+                        case=case.number,
+                        agency=request.agency_slug,
+                        material=material.slug,
+                        requested_on=office_date(request.sent_at),
+                        reminders=request.reminders,
+                        due_on=due,
+                    )
+                )
+    escalations = [
+        Escalation(
+            case=c.number,
+            reason=c.escalation_reason or "",
+            since=office_date(c.escalated_at),
+        )
+        for c in open_cases
+        if c.escalated_at is not None
+    ]
+    near = [
+        NearDeadline(
+            case=c.number,
+            playbook=c.playbook,
+            deadline=c.deadline_date,
+            days_left=(c.deadline_date - today).days,
+        )
+        for c in open_cases
+        if c.deadline_date is not None and 0 <= (c.deadline_date - today).days <= 30
+    ]
+    return DailyBoard(
+        today=today,
+        open_by_type_and_status={k: dict(v) for k, v in sorted(by_type.items())},
+        overdue_cases=[c.number for c in open_cases if is_overdue(session, c, today)],
+        overdue_contacts=overdue_contacts,
+        escalations=escalations,
+        deadlines_next_30_days=sorted(near, key=lambda n: n.days_left),
+        agencies=agency_responsiveness(session=session),
+    )
+
+
+def agency_responsiveness(*, session: Session) -> list[AgencyResponsiveness]:
+    """Per body: requests sent, answered, median days to answer, share never answered."""
+    requests = list(session.exec(select(Contact).where(Contact.kind == ContactKind.REQUEST)))
+    names = {a.slug: a.name for a in session.exec(select(Agency))}
+    by_agency: dict[str, list[Contact]] = defaultdict(list)
+    for request in requests:
+        if request.agency_slug:
+            by_agency[request.agency_slug].append(request)
+    rows = []
+    for slug, sent in sorted(by_agency.items()):
+        answered = [r for r in sent if r.answered_at is not None]
+        days = [
+            (r.answered_at - r.occurred_at).total_seconds() / 86400
+            for r in answered
+            if r.answered_at is not None
+        ]
+        rows.append(
+            AgencyResponsiveness(
+                agency=slug,
+                name=names.get(slug, slug),
+                requests=len(sent),
+                answered=len(answered),
+                median_days_to_answer=round(statistics.median(days), 1) if days else None,
+                share_never_answered=round(1 - len(answered) / len(sent), 3),
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------- monthly report
+
+
+class MonthlyReport(BaseModel):
+    month: str
+    people_served: int
+    cases_opened: int
+    cases_closed: int
+    households_helped_by_type: dict[str, int]
+    services_completed: dict[str, int]
+    materials_obtained_for_citizens: int
+    median_trips_per_closed_case: float | None
+    share_closed_with_0_to_2_trips: float | None
+    median_days_to_close: float | None
+    p90_days_to_close: float | None
+    outside_remit_cases: int
+    weekly: list[tuple[str, int, int]]  # (week starting, opened, closed)
+
+    @property
+    def empty(self) -> bool:
+        return self.cases_opened == 0 and self.cases_closed == 0 and self.people_served == 0
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """First day of the month and first day of the next; raises ValueError if malformed."""
+    year_text, sep, month_text = month.partition("-")
+    if not sep or len(year_text) != 4 or len(month_text) != 2:
+        raise ValueError(month)
+    first = date(int(year_text), int(month_text), 1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def monthly_report(*, session: Session, month: str) -> MonthlyReport:
+    """The figures the seed articles quote, for one calendar month (office time)."""
+    first, following = month_bounds(month)
+
+    def in_month(day: date) -> bool:
+        return first <= day < following
+
+    all_cases = list(session.exec(select(Case)))
+    opened = [c for c in all_cases if in_month(office_date(c.opened_at))]
+    closed = [c for c in all_cases if c.closed_at and in_month(office_date(c.closed_at))]
+    contacts = list(session.exec(select(Contact)))
+    active_case_ids = {c.case_id for c in contacts if in_month(office_date(c.occurred_at))}
+    applicants = {c.applicant_id for c in all_cases if c.id in active_case_ids}
+    trips: Counter[int] = Counter(c.case_id for c in contacts if c.trip)
+    closed_trips = [trips[c.id or 0] for c in closed]
+    days_to_close = [
+        (c.closed_at - c.opened_at).total_seconds() / 86400 for c in closed if c.closed_at
+    ]
+    services = Counter(
+        e.detail
+        for e in session.exec(select(CaseEvent).where(CaseEvent.kind == "service-completed"))
+        if in_month(office_date(e.occurred_at))
+    )
+    materials = [
+        m
+        for m in session.exec(select(CaseMaterial).where(CaseMaterial.obtained_by == "office"))
+        if m.collected_at is not None and in_month(office_date(m.collected_at))
+    ]
+    weekly = []
+    week = first - timedelta(days=first.weekday())
+    while week < following:
+        end = week + timedelta(days=7)
+        weekly.append(
+            (
+                week.isoformat(),
+                sum(1 for c in opened if week <= office_date(c.opened_at) < end),
+                sum(1 for c in closed if c.closed_at and week <= office_date(c.closed_at) < end),
+            )
+        )
+        week = end
+    return MonthlyReport(
+        month=month,
+        people_served=len(applicants),
+        cases_opened=len(opened),
+        cases_closed=len(closed),
+        households_helped_by_type=dict(sorted(Counter(c.playbook for c in closed).items())),
+        services_completed=dict(sorted(services.items())),
+        materials_obtained_for_citizens=len(materials),
+        median_trips_per_closed_case=statistics.median(closed_trips) if closed_trips else None,
+        share_closed_with_0_to_2_trips=(
+            round(sum(1 for t in closed_trips if t <= 2) / len(closed_trips), 3)
+            if closed_trips
+            else None
+        ),
+        median_days_to_close=round(statistics.median(days_to_close), 1) if days_to_close else None,
+        p90_days_to_close=round(_percentile(days_to_close, 0.9), 1) if days_to_close else None,
+        outside_remit_cases=sum(1 for c in opened if c.outside_remit),
+        weekly=weekly,
+    )

@@ -1,0 +1,183 @@
+"""The case as managers see it in the Prefect UI: run tags and keyed artifacts, masked."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from prefect import task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+)
+from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+from pydantic import BaseModel
+
+from casework.clock import office_date, office_time
+from casework.playbook import get_playbook
+from models import cases
+from models.db import session_scope
+
+MATERIAL_STATUS = {
+    "collected": "已取得",
+    "requested": "已发函，等待答复",
+    "waiting_applicant": "等申请人提供",
+    "pending": "待办",
+    "unobtainable": "无法取得（已上报）",
+}
+CONTACT_KIND = {
+    "visit": "到窗口",
+    "receipt": "收到材料",
+    "notice": "一次性告知",
+    "request": "发函",
+    "reminder": "催办",
+    "reply": "答复",
+    "escalation": "上报主管",
+    "closing": "办结通知",
+    "appointment": "预约",
+    "appointment-confirmation": "预约确认",
+    "staff-reminder": "提醒陪同人员",
+}
+
+
+class CaseBoard(BaseModel):
+    """Everything published about one case; contains no personal data beyond a masked name."""
+
+    number: str
+    tags: list[str]
+    checklist: list[dict[str, str]]
+    contacts: list[dict[str, str]]
+    progress: float
+    deadline_markdown: str
+
+
+def build_case_board(number: str, as_of: datetime) -> CaseBoard:
+    """Read the case and shape what the UI shows."""
+    today = office_date(as_of)
+    with session_scope() as session:
+        detail = cases.case_detail(session=session, number=number)
+        overdue = cases.case_overdue(session=session, number=number, today=today)
+        agency_names = {
+            c.agency: cases.get_agency(session, c.agency).name for c in detail.contacts if c.agency
+        }
+    playbook = get_playbook(detail.playbook)
+    agency_names |= {a.slug: a.name for a in playbook.agencies}
+    contacted = sorted({c.agency for c in detail.contacts if c.agency})
+    tags = [detail.playbook, *(f"agency:{slug}" for slug in contacted)]
+    flags = {
+        "urgent": detail.urgent and detail.status != "closed",
+        "overdue": overdue,
+        "escalated": detail.status == "escalated",
+        "outside-remit": detail.outside_remit,
+        "closed": detail.status == "closed",
+    }
+    tags += [flag for flag, on in flags.items() if on]
+    checklist = [
+        {
+            "材料": m.name,
+            "状态": MATERIAL_STATUS.get(m.status, m.status),
+            "由谁取得": "窗口代办" if m.obtained_by == "office" else "申请人提供",
+            "出具单位": agency_names.get(m.agency or "", m.agency or "—"),
+            "已联系": "、".join(agency_names.get(a, a) for a in m.tried) or "—",
+        }
+        for m in detail.materials
+    ]
+    contacts = [
+        {
+            "时间": office_time(c.occurred_at),
+            "方式": c.channel,
+            "对象": agency_names.get(
+                c.agency or "", "主管" if c.kind == "escalation" else "申请人"
+            ),
+            "事项": CONTACT_KIND.get(c.kind, c.kind),
+            "结果": c.outcome or "",
+        }
+        for c in detail.contacts
+    ]
+    collected = sum(1 for m in detail.materials if m.status == "collected")
+    lines = [f"### 案件 {detail.number}：{playbook.title}", "", f"申请人：{detail.applicant_name}"]
+    if detail.deadline_date and playbook.deadline:
+        left = (detail.deadline_date - today).days
+        lines.append(
+            f"- **{playbook.deadline.name}**：{detail.deadline_date}"
+            + (f"（还有 {left} 天）" if left >= 0 else f"（已超过 {-left} 天）")
+        )
+    promised_left = (detail.promised_by - today).days
+    lines.append(
+        f"- 承诺办结：{detail.promised_by}"
+        + (
+            f"（还有 {promised_left} 天）"
+            if promised_left >= 0
+            else f"（已逾期 {-promised_left} 天）"
+        )
+    )
+    lines.append(f"- 跑动次数：{detail.trips}")
+    if detail.services:
+        lines.append(
+            "- 服务顺序："
+            + " → ".join(f"{s['name']}{' ✓' if s['completed'] else ''}" for s in detail.services)
+        )
+    return CaseBoard(
+        number=detail.number,
+        tags=tags,
+        checklist=checklist,
+        contacts=contacts,
+        progress=round(100 * collected / len(detail.materials), 1) if detail.materials else 0.0,
+        deadline_markdown="\n".join(lines),
+    )
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+    ).hexdigest()[:16]
+
+
+def _latest_descriptions(keys: list[str]) -> dict[str, str]:
+    with get_client(sync_client=True) as client:
+        latest = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=keys))
+        )
+    return {a.key: a.description or "" for a in latest}
+
+
+def artifact_key(number: str, part: str) -> str:
+    """Artifact keys allow lowercase letters, digits and dashes: hc-2026-0001-checklist."""
+    return f"{number.lower()}-{part}"
+
+
+@task(cache_policy=NO_CACHE, task_run_name="publish-case-view-{number}")
+def publish_case_view(number: str, flow_run_id: str, as_of: datetime) -> list[str]:
+    """Refresh the run's tags and the case's artifacts; publish only what changed."""
+    board = build_case_board(number, as_of)
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(flow_run_id))
+        if sorted(run.tags) != sorted(board.tags):
+            client.update_flow_run(UUID(flow_run_id), tags=board.tags)
+    parts: dict[str, tuple[Any, str]] = {
+        "checklist": (board.checklist, "材料清单"),
+        "contacts": (board.contacts, "往来记录"),
+        "progress": (board.progress, "材料收齐进度（%）"),
+        "deadline": (board.deadline_markdown, "时限"),
+    }
+    keys = {part: artifact_key(number, part) for part in parts}
+    published = _latest_descriptions(list(keys.values()))
+    changed = []
+    for part, (data, title) in parts.items():
+        description = f"{title} · {number} · digest {_digest(data)}"
+        if published.get(keys[part]) == description:
+            continue
+        if part == "progress":
+            create_progress_artifact(float(data), key=keys[part], description=description)
+        elif part == "deadline":
+            create_markdown_artifact(str(data), key=keys[part], description=description)
+        else:
+            create_table_artifact(data, key=keys[part], description=description)
+        changed.append(part)
+    return changed

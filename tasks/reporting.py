@@ -1,0 +1,153 @@
+"""Turning board and report figures into Markdown, CSV, XLSX and a weekly chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from models.reports import DailyBoard, MonthlyReport
+
+STATUS = {
+    "open": "待办",
+    "waiting_agency": "等单位答复",
+    "waiting_applicant": "等申请人",
+    "escalated": "已上报",
+}
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def daily_board_markdown(board: DailyBoard) -> str:
+    """The morning board: what is stuck, who never answers, which deadline is near."""
+    lines = [f"# 每日案件看板 {board.today}", "", "## 在办案件（按类型和状态）", ""]
+    if board.open_by_type_and_status:
+        lines += ["| 案件类型 | 状态 | 件数 |", "|---|---|---|"]
+        for playbook, statuses in board.open_by_type_and_status.items():
+            for status, count in sorted(statuses.items()):
+                lines.append(f"| {playbook} | {STATUS.get(status, status)} | {count} |")
+    else:
+        lines.append("暂无在办案件。")
+    lines += ["", f"## 逾期案件：{len(board.overdue_cases)} 件", ""]
+    lines += [f"- {number}" for number in board.overdue_cases] or ["无"]
+    lines += ["", f"## 逾期未答复的联系：{len(board.overdue_contacts)} 项", ""]
+    if board.overdue_contacts:
+        lines += [
+            "| 案件 | 单位 | 材料 | 发函日期 | 已催办 | 应答复日期 |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {c.case} | {c.agency} | {c.material} | {c.requested_on} | {c.reminders} | "
+            f"{c.due_on} |"
+            for c in board.overdue_contacts
+        ]
+    else:
+        lines.append("无")
+    lines += ["", f"## 已上报主管：{len(board.escalations)} 件", ""]
+    lines += [f"- {e.case}：{e.reason}（{e.since} 起）" for e in board.escalations] or ["无"]
+    lines += ["", f"## 30天内到期的法定时限：{len(board.deadlines_next_30_days)} 件", ""]
+    lines += [
+        f"- {d.case}（{d.playbook}）：{d.deadline}，还有 {d.days_left} 天"
+        for d in board.deadlines_next_30_days
+    ] or ["无"]
+    lines += ["", "## 各单位答复情况", ""]
+    if board.agencies:
+        lines += [
+            "| 单位 | 发函 | 已答复 | 答复用时中位数（天） | 从未答复占比 |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {a.name} | {a.requests} | {a.answered} | {_number(a.median_days_to_answer)} | "
+            f"{_percent(a.share_never_answered)} |"
+            for a in board.agencies
+        ]
+    else:
+        lines.append("暂无发函记录。")
+    return "\n".join(lines) + "\n"
+
+
+def monthly_rows(report: MonthlyReport) -> list[tuple[str, str]]:
+    """The report as (figure, value) rows, the same for every format."""
+    rows = [
+        ("月份", report.month),
+        ("服务人数", str(report.people_served)),
+        ("受理案件", str(report.cases_opened)),
+        ("办结案件", str(report.cases_closed)),
+        ("代为取得的材料", str(report.materials_obtained_for_citizens)),
+        ("每案跑动次数（中位数）", _number(report.median_trips_per_closed_case)),
+        ("跑动0-2次的案件占比", _percent(report.share_closed_with_0_to_2_trips)),
+        ("办结用时中位数（天）", _number(report.median_days_to_close)),
+        ("办结用时90分位（天）", _number(report.p90_days_to_close)),
+        ("业务范围外协助办理", str(report.outside_remit_cases)),
+    ]
+    rows += [(f"帮助办结：{k}", str(v)) for k, v in report.households_helped_by_type.items()]
+    rows += [(f"完成服务：{k}", str(v)) for k, v in report.services_completed.items()]
+    return rows
+
+
+def monthly_markdown(report: MonthlyReport) -> str:
+    lines = [f"# 月度报告 {report.month}", ""]
+    if report.empty:
+        return "\n".join([*lines, f"{report.month} 没有任何案件数据。", ""])
+    lines += ["| 指标 | 数值 |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in monthly_rows(report)]
+    lines += ["", "## 每周受理与办结", "", "| 周（起始日） | 受理 | 办结 |", "|---|---|---|"]
+    lines += [f"| {week} | {opened} | {closed} |" for week, opened, closed in report.weekly]
+    return "\n".join(lines) + "\n"
+
+
+def monthly_csv(report: MonthlyReport) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["指标", "数值"])
+    writer.writerows(monthly_rows(report))
+    return buffer.getvalue()
+
+
+def monthly_xlsx(report: MonthlyReport, path: Path) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "月度报告"
+    sheet.append(["指标", "数值"])
+    for row in monthly_rows(report):
+        sheet.append(list(row))
+    weeks = book.create_sheet("每周")
+    weeks.append(["周（起始日）", "受理", "办结"])
+    for week in report.weekly:
+        weeks.append(list(week))
+    book.save(path)
+    return path
+
+
+def weekly_chart(report: MonthlyReport, path: Path) -> Path:
+    """Bar chart of cases opened and closed per week (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    weeks = [w for w, _, _ in report.weekly]
+    opened = [o for _, o, _ in report.weekly]
+    closed = [c for _, _, c in report.weekly]
+    positions = range(len(weeks))
+    figure, axes = plt.subplots(figsize=(7, 3.5), dpi=100)
+    axes.bar([p - 0.2 for p in positions], opened, width=0.4, label="opened")
+    axes.bar([p + 0.2 for p in positions], closed, width=0.4, label="closed")
+    axes.set_xticks(list(positions), weeks, rotation=20)
+    axes.set_title(f"Cases per week, {report.month}")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
