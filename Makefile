@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install demo test lint unit up down
+.PHONY: install browser demo test lint unit up down
 
 $(UV):
 	python3 -m venv .tools
@@ -21,7 +21,15 @@ lint: install
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
-test: lint
+# The browser test drives Debian's chromium; a CJK font makes the screenshots readable.
+browser:
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qiE "wqy|noto.*cjk"; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-wqy-zenhei >/dev/null; \
+	else echo "chromium or a CJK font is missing (install as root: chromium fonts-wqy-zenhei)"; fi
+
+test: lint browser
 	.venv/bin/python -m pytest
 
 unit: install

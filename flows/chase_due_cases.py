@@ -10,7 +10,11 @@ from casework.clock import now
 from tasks.chase import SweepReport, sweep_cases
 
 
-@flow(name="chase-due-cases")
+def _run_name() -> str:
+    return f"chase-{now():%Y%m%d-%H%M}"
+
+
+@flow(name="chase-due-cases", flow_run_name=_run_name)
 def chase_due_cases(as_of: datetime | None = None) -> SweepReport:
     """Wake every case whose agency has been silent past its follow-up interval.
 

@@ -6,11 +6,15 @@ from datetime import datetime
 
 from prefect import flow
 
-from casework.clock import now
+from casework.clock import now, office_date
 from tasks.report import publish_daily_board
 
 
-@flow(name="daily-board")
+def _run_name() -> str:
+    return f"daily-board-{office_date(now())}"
+
+
+@flow(name="daily-board", flow_run_name=_run_name)
 def daily_board(as_of: datetime | None = None) -> str:
     """Publish the daily case board as the `casework-daily-board` artifact.
 

@@ -15,7 +15,14 @@ def previous_month(today: date) -> str:
     return f"{last_day:%Y-%m}"
 
 
-@flow(name="monthly-report")
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    month = flow_run.parameters.get("month") or previous_month(office_date(now()))
+    return f"monthly-report-{month}"
+
+
+@flow(name="monthly-report", flow_run_name=_run_name)
 def monthly_report(month: str | None = None) -> str:
     """Publish the month's report as the `casework-monthly-report` artifact (default: last month).
 

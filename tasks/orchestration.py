@@ -25,7 +25,7 @@ def deployment_name(playbook: str) -> str:
 
 def start_case_flow(number: str, playbook: str) -> str:
     """Create the case's flow run (at most one per case) and record its id on the case."""
-    flow_run: FlowRun = run_deployment(  # type: ignore[assignment]
+    flow_run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
         deployment_name(playbook),
         parameters={"case_number": number},
         flow_run_name=f"case-{number}",
@@ -33,6 +33,7 @@ def start_case_flow(number: str, playbook: str) -> str:
         tags=[playbook],
         idempotency_key=f"case-{number}",
         as_subflow=False,
+        _sync=True,  # also when an event loop runs in this thread (e.g. a browser driver)
     )
     with session_scope() as session:
         cases.set_flow_run(
@@ -66,7 +67,7 @@ def wake_case_flow(flow_run_id: str, *, note: str, as_of: datetime | None = None
     if as_of is not None:
         run_input["as_of"] = as_of.isoformat()
     try:
-        resume_flow_run(UUID(flow_run_id), run_input=run_input)
+        resume_flow_run(UUID(flow_run_id), run_input=run_input, _sync=True)  # type: ignore[call-arg]
     except NotPausedError:
         return False
     return True

@@ -1,0 +1,127 @@
+"""The Prefect UI in a real browser (Debian's chromium): a manager answers through Resume."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
+
+from casework.clock import now
+from casework.settings import PROJECT_DIR, get_settings
+from casework.stories import Driver
+from models.cases import case_detail
+from models.db import session_scope
+from tasks.orchestration import wait_until_settled
+from tasks.publish import artifact_key
+
+pytestmark = pytest.mark.integration
+SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: `make test` installs it (as root)")
+        pytest.skip("chromium is not installed (make test installs it when run as root)")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: Any) -> None:
+    number = Driver(echo=False).open(
+        "recover-cremation-certificate",
+        name="钱玉兰",
+        born=date(1948, 7, 7),
+        phone="13800007777",
+        fields={"deceased_name": "吴国华", "cremation_date": date(2017, 6, 1).isoformat()},
+    )
+    with session_scope() as session:
+        run_id = case_detail(session=session, number=number).flow_run_id
+    assert run_id
+    ui = get_settings().prefect_ui_url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{ui}/runs/flow-run/{run_id}")
+    page.get_by_text("Suspended").first.wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "case-suspended.png"))
+
+    page.get_by_text("Artifacts", exact=True).first.click()
+    page.get_by_text(artifact_key(number, "checklist")).first.wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "case-artifacts.png"))
+
+    page.get_by_role("button", name="Resume").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("殡仪馆业务大厅（前台）").first.wait_for()  # whose answer is awaited
+    dialog.locator("button.p-select-button__control").click()
+    page.keyboard.press("ArrowDown")
+    page.locator(".p-select-option", has_text="forwarded").first.click()
+    dialog.locator("textarea").nth(0).fill("crematorium-front-desk")
+    dialog.locator("textarea").nth(2).fill("crematorium-archive-room")
+    page.screenshot(path=str(SCREENSHOTS / "resume-form.png"))
+    submitted = now()
+    dialog.get_by_role("button", name="Submit").click()
+    assert wait_until_settled(run_id, after=submitted) == "Suspended"
+
+    with session_scope() as session:
+        detail = case_detail(session=session, number=number)
+    assert [(c.kind, c.agency, c.outcome) for c in detail.contacts][-2:] == [
+        ("reply", "crematorium-front-desk", "forwarded"),
+        ("request", "crematorium-archive-room", None),
+    ]
+    assert any(e.kind == "reply-recorded" and e.actor == "prefect-ui" for e in detail.events)
+
+    board: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
+        "daily-board/every-morning", timeout=120, as_subflow=False, _sync=True
+    )
+    assert board.state is not None and board.state.is_completed()
+    with get_client(sync_client=True) as client:
+        latest = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(
+                key=ArtifactCollectionFilterKey(any_=["casework-daily-board"])
+            )
+        )
+    page.goto(f"{ui}/artifacts/artifact/{latest[0].latest_id}")
+    page.get_by_text("每日案件看板").first.wait_for()
+    page.get_by_text("各单位答复情况").first.wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "daily-board.png"), full_page=True)
+    page.close()
+    assert all(
+        (SCREENSHOTS / name).stat().st_size > 10_000
+        for name in (
+            "case-suspended.png",
+            "case-artifacts.png",
+            "resume-form.png",
+        )
+    )
+
+
+def test_screenshots_are_where_humans_look() -> None:
+    assert Path(SCREENSHOTS).is_relative_to(PROJECT_DIR)
