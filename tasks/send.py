@@ -6,6 +6,8 @@ from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+from prefect.events import emit_event
 
 from casework.clock import now
 from casework.planning import EscalationReason, Step
@@ -159,6 +161,16 @@ def escalate_case(number: str, step: Step, as_of: datetime) -> None:
             as_of=as_of,
         )
     task_logger().warning("Case %s escalated to a manager: %s", number, reason)
+    # Managers' automations listen for this (prefect.yaml refreshes the daily board on it).
+    if TaskRunContext.get() is not None:  # not when the logic runs outside Prefect (tests)
+        emit_event(
+            event="casework.case.escalated",
+            resource={
+                "prefect.resource.id": f"casework.case.{number}",
+                "prefect.resource.name": number,
+            },
+            payload={"reason": str(reason), "playbook": playbook.slug},
+        )
     relay_outbox.fn(number)
 
 

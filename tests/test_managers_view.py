@@ -112,3 +112,46 @@ def test_board_and_monthly_report_artifacts_match_the_database(stack: object) ->
     assert report_text.startswith(monthly_markdown(figures))
     assert figures.cases_closed >= 1 and f"| 办结案件 | {figures.cases_closed} |" in report_text
     assert ".xlsx" in report_text and "weekly.png" in report_text
+
+
+def test_an_escalation_event_refreshes_the_board_through_an_automation(stack: object) -> None:
+    import time
+
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as client:
+        automations = client.read_automations()
+        assert any("casework.case.escalated" in str(a.trigger.model_dump()) for a in automations), [
+            a.name for a in automations
+        ]
+        before = {
+            r.id
+            for r in client.read_flow_runs(
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=["every-morning"])
+                )
+            )
+        }
+    # Cremated over ten years ago: the case escalates at once (deadline passed).
+    number = Driver(echo=False).open(
+        "recover-cremation-certificate",
+        name="冯桂珍",
+        born=date(1946, 5, 5),
+        phone="13800005555",
+        fields={"deceased_name": "陈永福", "cremation_date": date(2015, 3, 1).isoformat()},
+    )
+    assert "escalated" in run_named(f"case-{number}").tags
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=["every-morning"])
+                ),
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            )
+        if {r.id for r in runs} - before:
+            return
+        time.sleep(1)
+    pytest.fail("no daily-board run was triggered by the escalation event")
