@@ -29,6 +29,7 @@ class Driver:
 
     echo: bool = True
     cases: dict[str, str] = field(default_factory=dict)
+    personal: list[str] = field(default_factory=list)  # what was typed that must stay private
 
     def say(self, text: str) -> None:
         if self.echo:
@@ -70,9 +71,13 @@ class Driver:
         from sqlmodel import col, select
 
         from casework import cli
+        from casework.playbook import get_playbook
         from models.db import session_scope
         from models.tables import Case
 
+        private_fields = {f.key for f in get_playbook(slug).fields if f.personal}
+        self.personal += [name, synthetic_id_number(born), phone]
+        self.personal += [value for key, value in fields.items() if key in private_fields]
         started = now()
         cli.open_(
             slug=slug,

@@ -23,6 +23,7 @@ from models.cases import case_detail
 from models.db import session_scope
 
 pytestmark = pytest.mark.integration
+DRIVER = Driver(echo=False)  # shared, so the last test knows every personal detail typed
 
 
 def detail(number: str) -> Any:
@@ -43,7 +44,7 @@ def kinds(d: Any) -> list[tuple[str, str | None, str | None]]:
 
 
 def test_tianqiao_father_never_travels_and_the_employer_is_reached_by_post(stack: object) -> None:
-    number = tianqiao_father(Driver(echo=False), today_at_office())
+    number = tianqiao_father(DRIVER, today_at_office())
     d = detail(number)
     assert d.status == "closed"
     assert d.trips == 1  # the first visit, when he asked for help
@@ -68,7 +69,7 @@ def test_tianqiao_father_never_travels_and_the_employer_is_reached_by_post(stack
 
 
 def test_zhao_brother_assessment_is_an_escorted_appointment(stack: object) -> None:
-    number = zhao_brother(Driver(echo=False), today_at_office())
+    number = zhao_brother(DRIVER, today_at_office())
     d = detail(number)
     assert d.status == "closed"
     assert d.trips == 3  # intake, bringing documents, the assessment
@@ -92,7 +93,7 @@ def test_zhao_brother_assessment_is_an_escorted_appointment(stack: object) -> No
 
 
 def test_elderly_couple_bundle_runs_in_order_with_one_pool_of_materials(stack: object) -> None:
-    number = elderly_couple(Driver(echo=False), today_at_office())
+    number = elderly_couple(DRIVER, today_at_office())
     d = detail(number)
     assert d.status == "closed"
     assert d.trips == 2
@@ -113,7 +114,7 @@ def test_elderly_couple_bundle_runs_in_order_with_one_pool_of_materials(stack: o
 
 
 def test_zheng_outside_remit_is_picked_up_and_escorted(stack: object) -> None:
-    number = zheng(Driver(echo=False), today_at_office())
+    number = zheng(DRIVER, today_at_office())
     d = detail(number)
     assert d.status == "closed"
     assert d.trips == 2  # the window (documents checked there and then) and the appointment
@@ -127,7 +128,7 @@ def test_zheng_outside_remit_is_picked_up_and_escorted(stack: object) -> None:
 
 
 def test_li_tells_everything_once_two_trips_under_a_month(stack: object) -> None:
-    number = li(Driver(echo=False), today_at_office())
+    number = li(DRIVER, today_at_office())
     d = detail(number)
     assert d.status == "closed"
     assert d.trips == 2
@@ -137,3 +138,20 @@ def test_li_tells_everything_once_two_trips_under_a_month(stack: object) -> None
     for material in d.materials:
         assert material.name in text  # the one-time notification lists every material
     assert [c.agency for c in d.contacts if c.kind == "request"] == ["street-social-assistance"]
+
+
+def test_nothing_personal_reached_prefect(stack: object) -> None:
+    """After the stories: names, ID and phone numbers are nowhere in Prefect's data or logs."""
+    import json
+
+    settings = get_settings()
+    assert len(DRIVER.personal) >= 15, "run after the story tests"
+    places = [p for p in (settings.home / "prefect").rglob("*") if p.is_file()]
+    places += [p for p in settings.logs_dir.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("prefect.db") for p in places)
+    blobs = {p: p.read_bytes() for p in places}
+    hits = []
+    for secret in DRIVER.personal:
+        forms = {secret.encode(), json.dumps(secret).strip('"').encode()}  # raw and \u-escaped
+        hits += [(secret, str(p)) for p, blob in blobs.items() for form in forms if form in blob]
+    assert hits == []
