@@ -345,8 +345,9 @@ def _take_in(
     case: str, reason: str, brought: list[str], channel: Any, note: str | None, as_json: bool
 ) -> None:
     from casework.clock import now
-    from models.cases import case_detail, record_visit
+    from models.cases import record_visit
     from models.db import session_scope
+    from models.views import case_detail
 
     if note is not None and (len(note) > 200 or any(ord(c) < 32 for c in note)):
         raise UserError("field_format", value="--note")
@@ -518,8 +519,8 @@ def show(
 ) -> None:
     """一个案件的全貌：材料、往来记录、审计记录、文书。"""
     from casework.clock import office_date, office_time
-    from models.cases import case_detail
     from models.db import session_scope
+    from models.views import case_detail
 
     with session_scope() as session:
         detail = case_detail(session=session, number=case)
@@ -577,8 +578,8 @@ def cases_(
 ) -> None:
     """列出案件（申请人姓名已脱敏）。"""
     from casework.clock import now, office_date
-    from models.cases import case_summaries
     from models.db import session_scope
+    from models.views import case_summaries
 
     with session_scope() as session:
         rows = case_summaries(session=session, today=office_date(now()), overdue_only=overdue)

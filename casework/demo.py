@@ -10,8 +10,8 @@ from casework.stories import STORIES, Driver, today_at_office
 
 def run_demo(*, only: list[str] | None = None) -> None:
     from casework import cli
-    from models.cases import case_detail
     from models.db import session_scope
+    from models.views import case_detail
 
     settings = get_settings()
     typer.secho("▶ 启动本地服务（Prefect 服务器、工作进程、邮件服务器）", bold=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -23,6 +22,7 @@ from casework.playbook import Playbook, get_playbook
 from casework.rendering import RenderedMessage
 from casework.replies import Reply, ReplyOutcome
 from casework.workdays import add_working_days
+from models.outbox import queue_email
 from models.tables import (
     Agency,
     Applicant,
@@ -36,11 +36,8 @@ from models.tables import (
     ContactKind,
     Direction,
     MaterialStatus,
-    OutboxMessage,
-    OutboxStatus,
 )
 
-MESSAGE_ID_DOMAIN = "casework.local"
 _MATERIAL_ESCALATIONS = (EscalationReason.NO_BODY_LEFT, EscalationReason.REFUSED)
 
 
@@ -101,7 +98,7 @@ def _derive_status(session: Session, case: Case) -> CaseStatus:
         return CaseStatus.CLOSED
     if case.escalated_at is not None:
         return CaseStatus.ESCALATED
-    statuses = {m.status for m in _materials(session, case)}
+    statuses = {m.status for m in materials_of(session, case)}
     if MaterialStatus.WAITING_APPLICANT in statuses:
         return CaseStatus.WAITING_APPLICANT
     if MaterialStatus.REQUESTED in statuses:
@@ -115,7 +112,7 @@ def _refresh_status(session: Session, case: Case, as_of: datetime, actor: str) -
         _event(session, case, "status-changed", as_of, to_status=new_status, actor=actor)
 
 
-def _materials(session: Session, case: Case) -> list[CaseMaterial]:
+def materials_of(session: Session, case: Case) -> list[CaseMaterial]:
     return list(
         session.exec(
             select(CaseMaterial)
@@ -138,33 +135,35 @@ def _contact_by_key(session: Session, dedupe_key: str) -> Contact | None:
     return session.exec(select(Contact).where(Contact.dedupe_key == dedupe_key)).first()
 
 
-def message_id_for(dedupe_key: str) -> str:
-    """The same dedupe key always yields the same Message-ID, so a resend is recognisable."""
-    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:24]
-    return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
-
-
-def _queue_email(
+def _outbound(
     session: Session,
     case: Case,
-    contact: Contact | None,
-    dedupe_key: str,
-    to_address: str,
+    *,
+    kind: ContactKind,
+    key: str,
+    to_address: str | None,
     message: RenderedMessage,
     as_of: datetime,
-) -> None:
-    session.add(
-        OutboxMessage(
-            case_id=case.id,
-            contact_id=contact.id if contact else None,
-            dedupe_key=dedupe_key,
-            message_id=message_id_for(dedupe_key),
-            to_address=to_address,
-            subject=message.subject,
-            body_text=message.text,
-            created_at=as_of,
-        )
+    without_email: Channel = Channel.PHONE,
+    **fields: Any,
+) -> Contact:
+    """Log an outgoing contact and, when there is an address, queue its email: once per key."""
+    assert case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=kind,
+        channel=Channel.EMAIL if to_address else without_email,
+        direction=Direction.OUTBOUND,
+        note=message.subject,
+        dedupe_key=key,
+        occurred_at=as_of,
+        **fields,
     )
+    session.add(contact)
+    session.flush()
+    if to_address:
+        queue_email(session, case, contact, key, to_address, message, as_of)
+    return contact
 
 
 def get_case(session: Session, number: str) -> Case:
@@ -295,7 +294,7 @@ def set_flow_run(*, session: Session, number: str, flow_run_id: str, as_of: date
 # ---------------------------------------------------------------- reading
 
 
-def _open_request(session: Session, case: Case, material: CaseMaterial) -> OpenRequest | None:
+def open_request_of(session: Session, case: Case, material: CaseMaterial) -> OpenRequest | None:
     if material.status != MaterialStatus.REQUESTED:
         return None
     request = session.exec(
@@ -344,10 +343,10 @@ def case_view(*, session: Session, number: str) -> CaseView:
             obtained_by=m.obtained_by,
             status=str(m.status),
             agency_slug=m.agency_slug,
-            open_request=_open_request(session, case, m),
+            open_request=open_request_of(session, case, m),
             escalated=m.slug in escalated_materials,
         )
-        for m in _materials(session, case)
+        for m in materials_of(session, case)
     ]
     completed_services = list(
         session.exec(
@@ -402,7 +401,7 @@ def letter_context(*, session: Session, number: str) -> dict[str, Any]:
         "applicant": {"name": applicant.name, "has_email": bool(applicant.email)},
         "materials": [
             {"slug": m.slug, "name": m.name, "status": str(m.status), "agency": m.agency_slug}
-            for m in _materials(session, case)
+            for m in materials_of(session, case)
         ],
     }
 
@@ -431,21 +430,18 @@ def record_notice(
     if existing is not None:
         return existing
     applicant = session.get(Applicant, case.applicant_id)
-    assert applicant is not None and case.id is not None
-    contact = Contact(
-        case_id=case.id,
+    assert applicant is not None
+    contact = _outbound(
+        session,
+        case,
         kind=ContactKind.NOTICE,
-        channel=Channel.EMAIL if applicant.email else Channel.WINDOW,
-        direction=Direction.OUTBOUND,
-        note=message.subject,
-        dedupe_key=key,
-        occurred_at=as_of,
+        key=key,
+        to_address=applicant.email,
+        message=message,
+        as_of=as_of,
+        without_email=Channel.WINDOW,
         document_path=document_path,
     )
-    session.add(contact)
-    session.flush()
-    if applicant.email:
-        _queue_email(session, case, contact, key, applicant.email, message, as_of)
     _event(session, case, "applicant-notified", as_of, detail="一次性告知书")
     return contact
 
@@ -469,7 +465,7 @@ def record_request(
     case_material = _material(session, case, material)
     body = get_agency(session, agency)
     if case_material.status == MaterialStatus.REQUESTED:
-        open_request = _open_request(session, case, case_material)
+        open_request = open_request_of(session, case, case_material)
         if open_request is not None:
             found = session.get(Contact, open_request.contact_id)
             assert found is not None
@@ -485,23 +481,19 @@ def record_request(
         )
     ).one()
     key = request_key(case, material, agency, int(earlier) + 1)
-    assert case.id is not None
-    contact = Contact(
-        case_id=case.id,
+    contact = _outbound(
+        session,
+        case,
         kind=ContactKind.REQUEST,
-        channel=Channel.EMAIL if body.email else Channel.POST,
-        direction=Direction.OUTBOUND,
+        key=key,
+        to_address=body.email,
+        message=message,
+        as_of=as_of,
+        without_email=Channel.POST,
         agency_slug=agency,
         material_slug=material,
-        note=message.subject,
-        dedupe_key=key,
-        occurred_at=as_of,
         document_path=document_path,
     )
-    session.add(contact)
-    session.flush()
-    if body.email:
-        _queue_email(session, case, contact, key, body.email, message, as_of)
     case_material.status = MaterialStatus.REQUESTED
     case_material.agency_slug = agency
     if agency not in case_material.tried_agencies:
@@ -532,23 +524,18 @@ def record_reminder(
     if request is None or request.case_id != case.id or request.agency_slug is None:
         raise UserError("unknown_request", case=number, request=request_id)
     body = get_agency(session, request.agency_slug)
-    assert case.id is not None
-    contact = Contact(
-        case_id=case.id,
+    contact = _outbound(
+        session,
+        case,
         kind=ContactKind.REMINDER,
-        channel=Channel.EMAIL if body.email else Channel.PHONE,
-        direction=Direction.OUTBOUND,
+        key=key,
+        to_address=body.email,
+        message=message,
+        as_of=as_of,
         agency_slug=body.slug,
         material_slug=request.material_slug,
         in_reply_to=request_id,
-        note=message.subject,
-        dedupe_key=key,
-        occurred_at=as_of,
     )
-    session.add(contact)
-    session.flush()
-    if body.email:
-        _queue_email(session, case, contact, key, body.email, message, as_of)
     _event(session, case, "reminder-sent", as_of, detail=f"#{reminder_number} → {body.slug}")
     return contact
 
@@ -570,22 +557,18 @@ def record_escalation(
     existing = _contact_by_key(session, key)
     if existing is not None:
         return existing
-    assert case.id is not None
-    contact = Contact(
-        case_id=case.id,
+    contact = _outbound(
+        session,
+        case,
         kind=ContactKind.ESCALATION,
-        channel=Channel.EMAIL,
-        direction=Direction.OUTBOUND,
+        key=key,
+        to_address=manager_email,
+        message=message,
+        as_of=as_of,
         material_slug=material,
         in_reply_to=request_id,
         outcome=str(reason),
-        note=message.subject,
-        dedupe_key=key,
-        occurred_at=as_of,
     )
-    session.add(contact)
-    session.flush()
-    _queue_email(session, case, contact, key, manager_email, message, as_of)
     if reason == EscalationReason.NO_BODY_LEFT and material is not None:
         case_material = _material(session, case, material)
         case_material.status = MaterialStatus.UNOBTAINABLE
@@ -619,26 +602,22 @@ def close_case(
     case = get_case(session, number)
     if case.closed_at is not None:
         return case
-    pending = [m.slug for m in _materials(session, case) if m.status != MaterialStatus.COLLECTED]
+    pending = [m.slug for m in materials_of(session, case) if m.status != MaterialStatus.COLLECTED]
     if pending:
         raise UserError("materials_missing", case=number, materials=", ".join(pending))
     key = f"closing:{case.number}"
     applicant = session.get(Applicant, case.applicant_id)
-    assert applicant is not None and case.id is not None
-    contact = Contact(
-        case_id=case.id,
+    assert applicant is not None
+    _outbound(
+        session,
+        case,
         kind=ContactKind.CLOSING,
-        channel=Channel.EMAIL if applicant.email else Channel.PHONE,
-        direction=Direction.OUTBOUND,
-        note=message.subject,
-        dedupe_key=key,
-        occurred_at=as_of,
+        key=key,
+        to_address=applicant.email,
+        message=message,
+        as_of=as_of,
         document_path=document_path,
     )
-    session.add(contact)
-    session.flush()
-    if applicant.email:
-        _queue_email(session, case, contact, key, applicant.email, message, as_of)
     case.closed_at = as_of
     case.escalated_at = None
     session.add(case)
@@ -913,22 +892,17 @@ def record_appointment_notice(
     existing = _contact_by_key(session, key)
     if existing is not None:
         return existing
-    assert case.id is not None
-    contact = Contact(
-        case_id=case.id,
+    contact = _outbound(
+        session,
+        case,
         kind=kind,
-        channel=Channel.EMAIL if to_address else Channel.PHONE,
-        direction=Direction.OUTBOUND,
+        key=key,
+        to_address=to_address,
+        message=message,
+        as_of=as_of,
         in_reply_to=appointment_id,
-        note=message.subject,
-        dedupe_key=key,
-        occurred_at=as_of,
         document_path=document_path,
     )
-    session.add(contact)
-    session.flush()
-    if to_address:
-        _queue_email(session, case, contact, key, to_address, message, as_of)
     _event(session, case, str(kind), as_of, detail=f"appointment #{appointment_id}")
     return contact
 
@@ -974,270 +948,3 @@ def consume_wake(*, session: Session, number: str, generation: int) -> bool:
     case.wait_generation += 1
     session.add(case)
     return True
-
-
-# ---------------------------------------------------------------- outbox
-
-
-class OutgoingEmail(BaseModel):
-    id: int
-    message_id: str
-    to_address: str
-    subject: str
-    body_text: str
-    attempts: int
-
-
-def pending_emails(*, session: Session, number: str | None = None) -> list[OutgoingEmail]:
-    query = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
-    if number is not None:
-        case = get_case(session, number)
-        query = query.where(OutboxMessage.case_id == case.id)
-    return [
-        OutgoingEmail.model_validate(row, from_attributes=True)
-        for row in session.exec(query.order_by(col(OutboxMessage.id)))
-    ]
-
-
-def mark_email_sent(*, session: Session, outbox_id: int, as_of: datetime) -> None:
-    row = session.get(OutboxMessage, outbox_id)
-    assert row is not None
-    row.status = OutboxStatus.SENT
-    row.sent_at = as_of
-    row.attempts += 1
-    session.add(row)
-
-
-def mark_email_failed(*, session: Session, outbox_id: int, error: str, permanent: bool) -> None:
-    row = session.get(OutboxMessage, outbox_id)
-    assert row is not None
-    row.attempts += 1
-    row.last_error = error[:500]
-    if permanent:
-        row.status = OutboxStatus.FAILED
-    session.add(row)
-
-
-class OpenCase(BaseModel):
-    number: str
-    playbook: str
-    flow_run_id: str | None
-
-
-def open_cases(*, session: Session) -> list[OpenCase]:
-    """Cases not yet closed, oldest first."""
-    rows = session.exec(select(Case).where(col(Case.closed_at).is_(None)).order_by(col(Case.id)))
-    return [OpenCase(number=c.number, playbook=c.playbook, flow_run_id=c.flow_run_id) for c in rows]
-
-
-# ---------------------------------------------------------------- what staff see
-
-
-class ContactRow(BaseModel):
-    id: int
-    occurred_at: datetime
-    kind: str
-    channel: str
-    direction: str
-    agency: str | None
-    material: str | None
-    outcome: str | None
-    note: str | None
-    document: str | None
-
-
-class EventRow(BaseModel):
-    occurred_at: datetime
-    kind: str
-    from_status: str | None
-    to_status: str | None
-    detail: str
-    actor: str
-
-
-class MaterialRow(BaseModel):
-    slug: str
-    name: str
-    obtained_by: str
-    status: str
-    agency: str | None
-    tried: list[str]
-    note: str | None
-
-
-class CaseDetail(BaseModel):
-    """The case page: personal data only in masked form (see casework.masking)."""
-
-    number: str
-    playbook: str
-    status: str
-    urgent: bool
-    opened_at: datetime
-    closed_at: datetime | None
-    promised_by: date
-    deadline_date: date | None
-    escalation_reason: str | None
-    applicant_name: str
-    applicant_phone: str
-    outside_remit: bool
-    services: list[dict[str, Any]]
-    trips: int
-    flow_run_id: str | None
-    materials: list[MaterialRow]
-    contacts: list[ContactRow]
-    events: list[EventRow]
-    emails: list[dict[str, Any]]
-
-
-def case_detail(*, session: Session, number: str) -> CaseDetail:
-    from casework.masking import mask_name, mask_phone
-
-    case = get_case(session, number)
-    applicant = session.get(Applicant, case.applicant_id)
-    assert applicant is not None
-    contacts = list(
-        session.exec(select(Contact).where(Contact.case_id == case.id).order_by(col(Contact.id)))
-    )
-    events = list(
-        session.exec(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
-        )
-    )
-    completed = {e.detail for e in events if e.kind == "service-completed"}
-    emails = session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.case_id == case.id)
-        .order_by(col(OutboxMessage.id))
-    )
-    return CaseDetail(
-        number=case.number,
-        playbook=case.playbook,
-        status=str(case.status),
-        urgent=case.urgent,
-        opened_at=case.opened_at,
-        closed_at=case.closed_at,
-        promised_by=case.promised_by,
-        deadline_date=case.deadline_date,
-        escalation_reason=case.escalation_reason,
-        applicant_name=mask_name(applicant.name),
-        applicant_phone=mask_phone(applicant.phone),
-        outside_remit=case.outside_remit,
-        services=[
-            {"slug": sv.slug, "name": sv.name, "completed": sv.slug in completed}
-            for sv in get_playbook(case.playbook).services
-        ],
-        trips=sum(1 for c in contacts if c.trip),
-        flow_run_id=case.flow_run_id,
-        materials=[
-            MaterialRow(
-                slug=m.slug,
-                name=m.name,
-                obtained_by=m.obtained_by,
-                status=str(m.status),
-                agency=m.agency_slug,
-                tried=list(m.tried_agencies),
-                note=m.note,
-            )
-            for m in _materials(session, case)
-        ],
-        contacts=[
-            ContactRow(
-                id=c.id or 0,
-                occurred_at=c.occurred_at,
-                kind=str(c.kind),
-                channel=str(c.channel),
-                direction=str(c.direction),
-                agency=c.agency_slug,
-                material=c.material_slug,
-                outcome=c.outcome,
-                note=c.note,
-                document=c.document_path,
-            )
-            for c in contacts
-        ],
-        events=[
-            EventRow(
-                occurred_at=e.occurred_at,
-                kind=e.kind,
-                from_status=e.from_status,
-                to_status=e.to_status,
-                detail=e.detail,
-                actor=e.actor,
-            )
-            for e in events
-        ],
-        emails=[
-            {
-                "to": e.to_address,
-                "subject": e.subject,
-                "status": str(e.status),
-                "attempts": e.attempts,
-                "error": e.last_error,
-            }
-            for e in emails
-        ],
-    )
-
-
-def is_overdue(session: Session, case: Case, today: date) -> bool:
-    """Open and past the promised date, or an agency's answer overdue and not yet escalated."""
-    from casework.planning import reminder_due_on
-
-    if case.closed_at is not None:
-        return False
-    if case.promised_by < today:
-        return True
-    playbook = get_playbook(case.playbook)
-    for material in _materials(session, case):
-        request = _open_request(session, case, material)
-        if (
-            request
-            and not request.escalated
-            and (reminder_due_on(request, playbook, urgent=case.urgent) <= today)
-        ):
-            return True
-    return False
-
-
-def case_overdue(*, session: Session, number: str, today: date) -> bool:
-    return is_overdue(session, get_case(session, number), today)
-
-
-class CaseSummary(BaseModel):
-    number: str
-    playbook: str
-    status: str
-    urgent: bool
-    applicant_name: str
-    opened_on: date
-    promised_by: date
-    deadline_date: date | None
-    overdue: bool
-
-
-def case_summaries(
-    *, session: Session, today: date, overdue_only: bool = False
-) -> list[CaseSummary]:
-    """Every case, newest first; overdue = open and past the promised date or a chase due."""
-    from casework.masking import mask_name
-
-    rows = []
-    for case in session.exec(select(Case).order_by(col(Case.id).desc())):
-        applicant = session.get(Applicant, case.applicant_id)
-        overdue = is_overdue(session, case, today)
-        if overdue_only and not overdue:
-            continue
-        rows.append(
-            CaseSummary(
-                number=case.number,
-                playbook=case.playbook,
-                status=str(case.status),
-                urgent=case.urgent,
-                applicant_name=mask_name(applicant.name if applicant else ""),
-                opened_on=office_date(case.opened_at),
-                promised_by=case.promised_by,
-                deadline_date=case.deadline_date,
-                overdue=overdue,
-            )
-        )
-    return rows

@@ -12,8 +12,9 @@ from sqlmodel import Session, col, select
 from casework.clock import office_date
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
-from models.cases import _materials, _open_request, is_overdue
+from models.cases import materials_of, open_request_of
 from models.tables import Agency, Case, CaseEvent, CaseMaterial, Contact, ContactKind
+from models.views import is_overdue
 
 # ---------------------------------------------------------------- daily board
 
@@ -67,8 +68,8 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
     for case in open_cases:
         by_type[case.playbook][str(case.status)] += 1
         playbook = get_playbook(case.playbook)
-        for material in _materials(session, case):
-            request = _open_request(session, case, material)
+        for material in materials_of(session, case):
+            request = open_request_of(session, case, material)
             if request is None or request.escalated:
                 continue
             due = reminder_due_on(request, playbook, urgent=case.urgent)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from casework.planning import Action, plan_next_step
 from casework.playbook import get_playbook
-from models import cases
+from models import cases, views
 from models.db import session_scope
 from tasks.logs import task_logger
 from tasks.orchestration import is_paused, start_case_flow, wake_case_flow
@@ -28,7 +28,7 @@ def sweep(as_of: datetime) -> SweepReport:
     """Wake every suspended case run with work due at `as_of`; start runs for cases without one."""
     report = SweepReport(as_of=as_of)
     with session_scope() as session:
-        open_cases = cases.open_cases(session=session)
+        open_cases = views.open_cases(session=session)
     for case in open_cases:
         if case.flow_run_id is None:
             start_case_flow(case.number, case.playbook)

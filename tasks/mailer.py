@@ -13,7 +13,7 @@ import aiosmtplib
 from casework.clock import now
 from casework.rendering import one_line
 from casework.settings import Settings
-from models.cases import OutgoingEmail
+from models.outbox import OutgoingEmail
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from casework.clock import office_date, office_time
 from casework.playbook import get_playbook
-from models import cases
+from models import cases, views
 from models.db import session_scope
 
 MATERIAL_STATUS = {
@@ -61,8 +61,8 @@ def build_case_board(number: str, as_of: datetime) -> CaseBoard:
     """Read the case and shape what the UI shows."""
     today = office_date(as_of)
     with session_scope() as session:
-        detail = cases.case_detail(session=session, number=number)
-        overdue = cases.case_overdue(session=session, number=number, today=today)
+        detail = views.case_detail(session=session, number=number)
+        overdue = views.case_overdue(session=session, number=number, today=today)
         agency_names = {
             c.agency: cases.get_agency(session, c.agency).name for c in detail.contacts if c.agency
         }

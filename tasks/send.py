@@ -13,7 +13,7 @@ from casework.clock import now
 from casework.planning import EscalationReason, Step
 from casework.playbook import get_playbook
 from casework.settings import get_settings
-from models import cases
+from models import cases, outbox
 from models.db import session_scope
 from tasks.logs import task_logger
 from tasks.mailer import Delivery, SmtpMailer, deliver_now
@@ -32,14 +32,14 @@ def _playbook_of(number: str) -> str:
 def relay_pending(number: str | None = None) -> list[Delivery]:
     """Send whatever the outbox holds (for one case, or all) and mark each result."""
     with session_scope() as session:
-        emails = cases.pending_emails(session=session, number=number)
+        emails = outbox.pending_emails(session=session, number=number)
     results = deliver_now(SmtpMailer(get_settings()), emails)
     for result in results:
         with session_scope() as session:
             if result.delivered:
-                cases.mark_email_sent(session=session, outbox_id=result.outbox_id, as_of=now())
+                outbox.mark_email_sent(session=session, outbox_id=result.outbox_id, as_of=now())
             else:
-                cases.mark_email_failed(
+                outbox.mark_email_failed(
                     session=session,
                     outbox_id=result.outbox_id,
                     error=result.error or "unknown",

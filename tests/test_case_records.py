@@ -13,7 +13,7 @@ from casework.errors import UserError
 from casework.planning import Action, plan_next_step
 from casework.playbook import get_playbook
 from casework.replies import Reply, ReplyOutcome
-from models import cases
+from models import cases, outbox, views
 from models.db import session_scope
 from models.tables import CaseEvent, Contact, OutboxMessage
 from tasks.send import notify_applicant, send_request
@@ -72,7 +72,7 @@ def test_notice_and_request_are_sent_once_however_often_the_task_runs(
     assert "王建国" in smtp_server[1].get_content()
     assert _count(OutboxMessage) == 2
     with session_scope() as session:
-        pending = cases.pending_emails(session=session)
+        pending = outbox.pending_emails(session=session)
     assert pending == []
     assert _plan(number).action is Action.WAIT
 
@@ -84,7 +84,7 @@ def test_applicant_without_email_gets_a_printed_notice_only(
     notify_applicant.fn(number, DAY)
     assert smtp_server == []
     with session_scope() as session:
-        detail = cases.case_detail(session=session, number=number)
+        detail = views.case_detail(session=session, number=number)
     notice = next(c for c in detail.contacts if c.kind == "notice")
     assert notice.channel == "window"
     assert notice.document is not None
@@ -205,7 +205,7 @@ def test_needs_info_waits_for_the_applicant_then_asks_again(
         )
     assert _run_until_wait(number) == [Action.REQUEST, Action.WAIT]
     with session_scope() as session:
-        detail = cases.case_detail(session=session, number=number)
+        detail = views.case_detail(session=session, number=number)
     assert [(c.kind, c.agency) for c in detail.contacts if c.kind != "notice"] == [
         ("visit", None),
         ("request", "crematorium-front-desk"),
@@ -245,7 +245,7 @@ def test_a_refusal_escalates_the_case(fresh_db: object, smtp_server: list) -> No
     assert _run_until_wait(number) == [Action.ESCALATE, Action.WAIT]
     with session_scope() as session:
         case = cases.get_case(session, number)
-        detail = cases.case_detail(session=session, number=number)
+        detail = views.case_detail(session=session, number=number)
     assert (case.status, case.escalation_reason) == ("escalated", "refused")
     assert detail.materials[0].status == "unobtainable"
     assert smtp_server[-1]["X-Envelope-To"] == "manager@street-office.example"

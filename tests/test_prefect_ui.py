@@ -18,8 +18,8 @@ from prefect.deployments import run_deployment
 from casework.clock import now
 from casework.settings import PROJECT_DIR, get_settings
 from casework.stories import Driver
-from models.cases import case_detail
 from models.db import session_scope
+from models.views import case_detail
 from tasks.orchestration import wait_until_settled
 from tasks.publish import artifact_key
 

@@ -19,8 +19,8 @@ from casework.stories import (
     zhao_brother,
     zheng,
 )
-from models.cases import case_detail
 from models.db import session_scope
+from models.views import case_detail
 
 pytestmark = pytest.mark.integration
 DRIVER = Driver(echo=False)  # shared, so the last test knows every personal detail typed

@@ -1,0 +1,239 @@
+"""What staff and managers read about cases: the case page, lists, overdue checks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from casework.clock import office_date
+from casework.playbook import get_playbook
+from models.cases import materials_of, open_request_of, get_case
+from models.tables import Applicant, Case, CaseEvent, Contact, OutboxMessage
+
+
+class OpenCase(BaseModel):
+    number: str
+    playbook: str
+    flow_run_id: str | None
+
+
+def open_cases(*, session: Session) -> list[OpenCase]:
+    """Cases not yet closed, oldest first."""
+    rows = session.exec(select(Case).where(col(Case.closed_at).is_(None)).order_by(col(Case.id)))
+    return [OpenCase(number=c.number, playbook=c.playbook, flow_run_id=c.flow_run_id) for c in rows]
+
+
+# ---------------------------------------------------------------- what staff see
+
+
+class ContactRow(BaseModel):
+    id: int
+    occurred_at: datetime
+    kind: str
+    channel: str
+    direction: str
+    agency: str | None
+    material: str | None
+    outcome: str | None
+    note: str | None
+    document: str | None
+
+
+class EventRow(BaseModel):
+    occurred_at: datetime
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    detail: str
+    actor: str
+
+
+class MaterialRow(BaseModel):
+    slug: str
+    name: str
+    obtained_by: str
+    status: str
+    agency: str | None
+    tried: list[str]
+    note: str | None
+
+
+class CaseDetail(BaseModel):
+    """The case page: personal data only in masked form (see casework.masking)."""
+
+    number: str
+    playbook: str
+    status: str
+    urgent: bool
+    opened_at: datetime
+    closed_at: datetime | None
+    promised_by: date
+    deadline_date: date | None
+    escalation_reason: str | None
+    applicant_name: str
+    applicant_phone: str
+    outside_remit: bool
+    services: list[dict[str, Any]]
+    trips: int
+    flow_run_id: str | None
+    materials: list[MaterialRow]
+    contacts: list[ContactRow]
+    events: list[EventRow]
+    emails: list[dict[str, Any]]
+
+
+def case_detail(*, session: Session, number: str) -> CaseDetail:
+    from casework.masking import mask_name, mask_phone
+
+    case = get_case(session, number)
+    applicant = session.get(Applicant, case.applicant_id)
+    assert applicant is not None
+    contacts = list(
+        session.exec(select(Contact).where(Contact.case_id == case.id).order_by(col(Contact.id)))
+    )
+    events = list(
+        session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+        )
+    )
+    completed = {e.detail for e in events if e.kind == "service-completed"}
+    emails = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.case_id == case.id)
+        .order_by(col(OutboxMessage.id))
+    )
+    return CaseDetail(
+        number=case.number,
+        playbook=case.playbook,
+        status=str(case.status),
+        urgent=case.urgent,
+        opened_at=case.opened_at,
+        closed_at=case.closed_at,
+        promised_by=case.promised_by,
+        deadline_date=case.deadline_date,
+        escalation_reason=case.escalation_reason,
+        applicant_name=mask_name(applicant.name),
+        applicant_phone=mask_phone(applicant.phone),
+        outside_remit=case.outside_remit,
+        services=[
+            {"slug": sv.slug, "name": sv.name, "completed": sv.slug in completed}
+            for sv in get_playbook(case.playbook).services
+        ],
+        trips=sum(1 for c in contacts if c.trip),
+        flow_run_id=case.flow_run_id,
+        materials=[
+            MaterialRow(
+                slug=m.slug,
+                name=m.name,
+                obtained_by=m.obtained_by,
+                status=str(m.status),
+                agency=m.agency_slug,
+                tried=list(m.tried_agencies),
+                note=m.note,
+            )
+            for m in materials_of(session, case)
+        ],
+        contacts=[
+            ContactRow(
+                id=c.id or 0,
+                occurred_at=c.occurred_at,
+                kind=str(c.kind),
+                channel=str(c.channel),
+                direction=str(c.direction),
+                agency=c.agency_slug,
+                material=c.material_slug,
+                outcome=c.outcome,
+                note=c.note,
+                document=c.document_path,
+            )
+            for c in contacts
+        ],
+        events=[
+            EventRow(
+                occurred_at=e.occurred_at,
+                kind=e.kind,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                detail=e.detail,
+                actor=e.actor,
+            )
+            for e in events
+        ],
+        emails=[
+            {
+                "to": e.to_address,
+                "subject": e.subject,
+                "status": str(e.status),
+                "attempts": e.attempts,
+                "error": e.last_error,
+            }
+            for e in emails
+        ],
+    )
+
+
+def is_overdue(session: Session, case: Case, today: date) -> bool:
+    """Open and past the promised date, or an agency's answer overdue and not yet escalated."""
+    from casework.planning import reminder_due_on
+
+    if case.closed_at is not None:
+        return False
+    if case.promised_by < today:
+        return True
+    playbook = get_playbook(case.playbook)
+    for material in materials_of(session, case):
+        request = open_request_of(session, case, material)
+        if (
+            request
+            and not request.escalated
+            and (reminder_due_on(request, playbook, urgent=case.urgent) <= today)
+        ):
+            return True
+    return False
+
+
+def case_overdue(*, session: Session, number: str, today: date) -> bool:
+    return is_overdue(session, get_case(session, number), today)
+
+
+class CaseSummary(BaseModel):
+    number: str
+    playbook: str
+    status: str
+    urgent: bool
+    applicant_name: str
+    opened_on: date
+    promised_by: date
+    deadline_date: date | None
+    overdue: bool
+
+
+def case_summaries(
+    *, session: Session, today: date, overdue_only: bool = False
+) -> list[CaseSummary]:
+    """Every case, newest first; overdue = open and past the promised date or a chase due."""
+    from casework.masking import mask_name
+
+    rows = []
+    for case in session.exec(select(Case).order_by(col(Case.id).desc())):
+        applicant = session.get(Applicant, case.applicant_id)
+        overdue = is_overdue(session, case, today)
+        if overdue_only and not overdue:
+            continue
+        rows.append(
+            CaseSummary(
+                number=case.number,
+                playbook=case.playbook,
+                status=str(case.status),
+                urgent=case.urgent,
+                applicant_name=mask_name(applicant.name if applicant else ""),
+                opened_on=office_date(case.opened_at),
+                promised_by=case.promised_by,
+                deadline_date=case.deadline_date,
+                overdue=overdue,
+            )
+        )
+    return rows
