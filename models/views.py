@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from casework.clock import office_date
 from casework.playbook import get_playbook
-from models.cases import materials_of, open_request_of, get_case
+from models.cases import get_case, materials_of, open_request_of
 from models.tables import Applicant, Case, CaseEvent, Contact, OutboxMessage
 
 
