@@ -406,6 +406,32 @@ def receive(
 
 @app.command()
 @user_errors
+def withdraw(
+    case: Annotated[str, typer.Argument(help="案件编号")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="原因（如：已超过法定时限，经主任同意终止）")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """终止一个无法或无需继续办理的案件（主管决定），记录原因。"""
+    from casework.clock import now
+    from models.cases import withdraw_case
+    from models.db import session_scope
+
+    text = reason.strip()
+    if not text or len(text) > 500 or any(ord(c) < 32 for c in text):
+        raise UserError("field_format", value="--reason")
+    with session_scope() as session:
+        withdraw_case(session=session, number=case, reason=text, as_of=now())
+    woken = _wake(case, "case withdrawn", quiet=True)
+    if as_json:
+        emit_json({"case": case, "status": "closed", "flow_resumed": woken})
+    else:
+        say("withdrawn", case=case)
+
+
+@app.command()
+@user_errors
 def appoint(
     case: Annotated[str, typer.Argument(help="案件编号")],
     agency: Annotated[str, typer.Option("--agency", help="预约的单位代码")],

@@ -118,6 +118,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Materials taken in (no trip; trips so far: {trips}).",
     ),
     "appointment_booked": ("已预约 {agency}：{at}。", "Appointment booked with {agency}: {at}."),
+    "withdrawn": ("案件 {case} 已终止办理。", "Case {case} withdrawn."),
     "agency_added": ("已添加单位：{agency}", "Agency added: {agency}"),
     "opened": (
         "已受理案件 {case}（{title}），承诺 {promised} 前办结。",

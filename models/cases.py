@@ -625,6 +625,41 @@ def close_case(
     return case
 
 
+def withdraw_case(
+    *, session: Session, number: str, reason: str, as_of: datetime, actor: str = "staff"
+) -> Case:
+    """Close a case that cannot or need not be completed (a manager's decision), with why."""
+    case = get_case(session, number)
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=number)
+    assert case.id is not None
+    session.add(
+        Contact(
+            case_id=case.id,
+            kind=ContactKind.CLOSING,
+            channel=Channel.PHONE,
+            direction=Direction.OUTBOUND,
+            outcome="withdrawn",
+            note=reason,
+            occurred_at=as_of,
+        )
+    )
+    case.closed_at = as_of
+    case.escalated_at = None
+    case.wait_generation += 1
+    session.add(case)
+    _event(
+        session,
+        case,
+        "case-withdrawn",
+        as_of,
+        detail=reason,
+        to_status=CaseStatus.CLOSED,
+        actor=actor,
+    )
+    return case
+
+
 # ---------------------------------------------------------------- inbound: replies and visits
 
 

@@ -251,3 +251,23 @@ def test_a_refusal_escalates_the_case(fresh_db: object, smtp_server: list) -> No
     assert smtp_server[-1]["X-Envelope-To"] == "manager@street-office.example"
     assert "单位拒绝办理" in smtp_server[-1]["Subject"]
     assert _run_until_wait(number) == [Action.WAIT]
+
+
+def test_an_escalated_case_can_be_withdrawn_and_then_takes_nothing(
+    fresh_db: object, smtp_server: list
+) -> None:
+    number = _open(cremated=date(2016, 11, 1))  # past the limit: escalates at once
+    assert _run_until_wait(number) == [Action.NOTIFY, Action.ESCALATE, Action.WAIT]
+    with session_scope() as session:
+        cases.withdraw_case(
+            session=session, number=number, reason="已超过10年时限，经主任同意终止", as_of=DAY
+        )
+    assert _run_until_wait(number) == [Action.DONE]
+    with session_scope() as session:
+        detail = views.case_detail(session=session, number=number)
+        assert detail.status == "closed"
+        assert detail.events[-1].kind == "case-withdrawn"
+        with pytest.raises(UserError) as info:
+            cases.withdraw_case(session=session, number=number, reason="again", as_of=DAY)
+    assert info.value.code == "case_closed"
+    assert len(smtp_server) == 2  # the notice and the manager's memo; withdrawing sends nothing

@@ -152,6 +152,20 @@ def test_an_escalation_event_refreshes_the_board_through_an_automation(stack: ob
                 sort=FlowRunSort.EXPECTED_START_TIME_DESC,
             )
         if {r.id for r in runs} - before:
-            return
+            break
         time.sleep(1)
-    pytest.fail("no daily-board run was triggered by the escalation event")
+    else:
+        pytest.fail("no daily-board run was triggered by the escalation event")
+
+    # The manager decides to stop: the case closes and its run completes.
+    from typer.testing import CliRunner
+
+    from casework.cli import app
+    from tasks.orchestration import wait_until_settled
+
+    started = now()
+    result = CliRunner().invoke(app, ["withdraw", number, "--reason", "已超过时限，经主任同意终止"])
+    assert result.exit_code == 0, result.output
+    run = run_named(f"case-{number}")
+    assert wait_until_settled(str(run.id), after=started) == "Completed"
+    assert "closed" in run_named(f"case-{number}").tags
