@@ -587,6 +587,19 @@ def show(
     for e in d.events:
         change = f"{e.from_status}→{e.to_status} " if e.from_status != e.to_status else ""
         typer.echo(f"  {office_time(e.occurred_at)} {e.kind:18} {change}{e.detail} ({e.actor})")
+    if d.emails:
+        typer.echo("\n邮件：")
+        for email in d.emails:
+            mark = {
+                "sent": "已发送",
+                "failed": "发送失败",
+                "pending": "待发送",
+                "sending": "发送中",
+            }
+            typer.echo(
+                f"  {mark.get(email['status'], email['status'])}  {email['to']}  {email['subject']}"
+                + (f"  ！{email['error']}" if email["status"] == "failed" else "")
+            )
     docs = [c.document for c in d.contacts if c.document]
     if docs:
         typer.echo("\n文书：")

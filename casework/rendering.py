@@ -16,10 +16,11 @@ from casework.settings import get_settings
 
 
 class RenderedMessage(BaseModel):
-    """A message ready for the outbox or the printer."""
+    """A message ready for the outbox or the printer: subject, plain text and HTML."""
 
     subject: str
     text: str
+    html: str | None = None
 
 
 @lru_cache
@@ -44,6 +45,7 @@ def environment() -> Environment:
     return _environment(get_settings().templates_dir)
 
 
+HTML_LAYOUT = "common/email.html.j2"
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
 
 
@@ -61,4 +63,9 @@ def render_message(template_name: str, context: dict[str, Any]) -> RenderedMessa
         subject = "".join(template.blocks["subject"](subject_context))
     else:
         subject = ""
-    return RenderedMessage(subject=one_line(subject), text=body)
+    html = (
+        environment()
+        .get_template(HTML_LAYOUT)
+        .render(subject=one_line(subject), paragraphs=[p for p in body.split("\n\n") if p.strip()])
+    )
+    return RenderedMessage(subject=one_line(subject), text=body, html=html)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from casework.rendering import RenderedMessage
@@ -38,6 +39,7 @@ def queue_email(
             to_address=to_address,
             subject=message.subject,
             body_text=message.text,
+            body_html=message.html,
             created_at=as_of,
         )
     )
@@ -49,16 +51,71 @@ class OutgoingEmail(BaseModel):
     to_address: str
     subject: str
     body_text: str
+    body_html: str | None
     attempts: int
+    resend: bool = False
 
 
-def pending_emails(*, session: Session, number: str | None = None) -> list[OutgoingEmail]:
-    query = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
+LEASE = timedelta(minutes=10)
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at one hour between tries of a temporary failure."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def claim_due_emails(
+    *, session: Session, as_of: datetime, number: str | None = None
+) -> list[OutgoingEmail]:
+    """Claim what is due: pending rows whose retry time has come, and claims whose relay died.
+
+    Each row is claimed with a conditional UPDATE, so two relays never send the same row; a
+    claim older than the lease was sent (or not) by a relay that died before marking it: it is
+    sent again with the same Message-ID and flagged as a resend.
+    """
+    query = select(OutboxMessage).where(
+        col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+    )
     if number is not None:
         from models.cases import get_case
 
-        case = get_case(session, number)
-        query = query.where(OutboxMessage.case_id == case.id)
+        query = query.where(OutboxMessage.case_id == get_case(session, number).id)
+    claimed = []
+    for row in session.exec(query.order_by(col(OutboxMessage.id))):
+        stale = row.status == OutboxStatus.SENDING
+        if stale and row.claimed_at is not None and row.claimed_at > as_of - LEASE:
+            continue  # another relay is sending it right now
+        if not stale and row.next_attempt_at is not None and row.next_attempt_at > as_of:
+            continue
+        taken = session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == row.id,
+                col(OutboxMessage.status) == row.status,
+                col(OutboxMessage.attempts) == row.attempts,
+            )
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_at=as_of,
+                attempts=row.attempts + 1,
+                resent=row.resent or stale,
+            )
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            email = OutgoingEmail.model_validate(row, from_attributes=True)
+            claimed.append(email.model_copy(update={"resend": stale, "attempts": row.attempts + 1}))
+    return claimed
+
+
+def pending_emails(*, session: Session, number: str | None = None) -> list[OutgoingEmail]:
+    """Rows not yet sent or given up on (pending, or claimed by a relay)."""
+    query = select(OutboxMessage).where(
+        col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+    )
+    if number is not None:
+        from models.cases import get_case
+
+        query = query.where(OutboxMessage.case_id == get_case(session, number).id)
     return [
         OutgoingEmail.model_validate(row, from_attributes=True)
         for row in session.exec(query.order_by(col(OutboxMessage.id)))
@@ -70,15 +127,17 @@ def mark_email_sent(*, session: Session, outbox_id: int, as_of: datetime) -> Non
     assert row is not None
     row.status = OutboxStatus.SENT
     row.sent_at = as_of
-    row.attempts += 1
+    row.last_error = None
     session.add(row)
 
 
-def mark_email_failed(*, session: Session, outbox_id: int, error: str, permanent: bool) -> None:
+def mark_email_failed(
+    *, session: Session, outbox_id: int, error: str, permanent: bool, as_of: datetime
+) -> None:
+    """5xx and refused addresses fail for good (shown to staff); the rest are retried later."""
     row = session.get(OutboxMessage, outbox_id)
     assert row is not None
-    row.attempts += 1
     row.last_error = error[:500]
-    if permanent:
-        row.status = OutboxStatus.FAILED
+    row.status = OutboxStatus.FAILED if permanent else OutboxStatus.PENDING
+    row.next_attempt_at = None if permanent else as_of + _retry_delay(row.attempts)
     session.add(row)

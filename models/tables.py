@@ -80,6 +80,7 @@ class ContactKind(StrEnum):
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
 
@@ -180,11 +181,17 @@ class OutboxMessage(SQLModel, table=True):
     to_address: str
     subject: str
     body_text: str
+    body_html: str | None = None
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, index=True, sa_type=AutoString)
     attempts: int = 0
     last_error: str | None = None
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+    # A relay claims a row before sending; a claim older than the lease means the relay died
+    # between sending and marking, so the message is sent again, flagged, with the same ID.
+    claimed_at: datetime | None = _ts(nullable=True)
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    resent: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class CaseEvent(SQLModel, table=True):

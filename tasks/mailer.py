@@ -36,7 +36,12 @@ def build_message(email: OutgoingEmail, *, sender: str) -> EmailMessage:
     message["Subject"] = one_line(email.subject)
     message["Message-ID"] = email.message_id
     message["Date"] = format_datetime(now())
+    if email.resend:
+        # The relay died after sending and before marking: this may be a duplicate.
+        message["X-Casework-Resend"] = "yes"
     message.set_content(email.body_text, charset="utf-8")
+    if email.body_html:
+        message.add_alternative(email.body_html, subtype="html", charset="utf-8")
     return message
 
 

@@ -29,10 +29,11 @@ def _playbook_of(number: str) -> str:
         return cases.get_case(session, number).playbook
 
 
-def relay_pending(number: str | None = None) -> list[Delivery]:
-    """Send whatever the outbox holds (for one case, or all) and mark each result."""
+def relay_pending(number: str | None = None, as_of: datetime | None = None) -> list[Delivery]:
+    """Claim what the outbox has due (for one case, or all), send it, and mark each result."""
+    moment = as_of or now()
     with session_scope() as session:
-        emails = outbox.pending_emails(session=session, number=number)
+        emails = outbox.claim_due_emails(session=session, as_of=moment, number=number)
     results = deliver_now(SmtpMailer(get_settings()), emails)
     for result in results:
         with session_scope() as session:
@@ -44,6 +45,7 @@ def relay_pending(number: str | None = None) -> list[Delivery]:
                     outbox_id=result.outbox_id,
                     error=result.error or "unknown",
                     permanent=result.permanent,
+                    as_of=moment,
                 )
     return results
 

@@ -46,8 +46,14 @@ def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture
-def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
-    """A real aiosmtpd server on a free port; yields the list of messages it received."""
+def smtp_server(smtp_handler: object) -> list:
+    """The messages the test's real SMTP server accepted."""
+    return smtp_handler.messages  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def smtp_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A real aiosmtpd server on a free port; yields its handler (messages, scripted answers)."""
     from aiosmtpd.controller import Controller
 
     from tests.factories import RecordingHandler
@@ -58,7 +64,7 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
     monkeypatch.setenv("CASEWORK_SMTP_PORT", str(controller.port))
     get_settings.cache_clear()
     try:
-        yield handler.messages
+        yield handler
     finally:
         controller.stop()
         monkeypatch.undo()

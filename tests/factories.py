@@ -40,15 +40,23 @@ def shen_intake(cremation_date: date, *, email: str | None = "shen.family@exampl
 
 
 class RecordingHandler:
-    """aiosmtpd handler that keeps every message, parsed, with its envelope recipients."""
+    """aiosmtpd handler that keeps every accepted message, parsed, with its envelope recipients.
+
+    `script` lists answers for the next DATA commands (e.g. three "451 …" then the default
+    "250 OK"); only messages answered 250 are kept.
+    """
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.script: list[str] = []
+        self.data_commands = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(
-            envelope.original_content or envelope.content, policy=policy.default
-        )
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 OK"
+        self.data_commands += 1
+        answer = self.script.pop(0) if self.script else "250 OK"
+        if answer.startswith("250"):
+            raw = envelope.original_content or envelope.content
+            message = message_from_bytes(raw, policy=policy.default)
+            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            self.messages.append(message)
+        return answer

@@ -69,7 +69,7 @@ def test_notice_and_request_are_sent_once_however_often_the_task_runs(
         "front-desk@crematorium.example",
     ]
     assert smtp_server[1]["Subject"] == f"[{number}] 关于协助查询火化记录并补办火化证明的函"
-    assert "王建国" in smtp_server[1].get_content()
+    assert "王建国" in smtp_server[1].get_body(preferencelist=("plain",)).get_content()
     assert _count(OutboxMessage) == 2
     with session_scope() as session:
         pending = outbox.pending_emails(session=session)

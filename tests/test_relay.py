@@ -1,0 +1,136 @@
+"""The outbox relay against a real SMTP server: encoding, retries, failures, a dying relay."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from email.header import decode_header, make_header
+
+import pytest
+from sqlmodel import select
+
+from casework.clock import start_of_office_day
+from models import cases, outbox
+from models.db import session_scope
+from models.tables import OutboxMessage
+from tasks import send
+from tasks.send import notify_applicant, relay_pending
+from tests.factories import RecordingHandler, shen_intake
+
+pytestmark = pytest.mark.flow
+DAY = start_of_office_day(date(2026, 11, 16))
+
+
+def _queue_notice(deceased: str = "王建国") -> str:
+    """Open a case and queue its notice without sending it (the relay is what we test)."""
+    intake = shen_intake(date(2017, 6, 1))
+    intake.fields["deceased_name"] = deceased
+    with session_scope() as session:
+        number = cases.open_case(session=session, intake=intake, as_of=DAY).number
+    from tasks.render import document_name, file_document, render_for_case
+
+    message = render_for_case("common/notice.txt.j2", number, DAY)
+    with session_scope() as session:
+        cases.record_notice(
+            session=session,
+            number=number,
+            message=message,
+            document_path=file_document(number, document_name("notice"), message),
+            as_of=DAY,
+        )
+    return number
+
+
+def _row() -> OutboxMessage:
+    with session_scope() as session:
+        row = session.exec(select(OutboxMessage)).one()
+        session.expunge(row)
+        return row
+
+
+def test_chinese_subject_and_body_arrive_in_both_parts_escaped(
+    fresh_db: object, smtp_server: list
+) -> None:
+    number = _queue_notice(deceased="<b>王</b>建国")
+    notify_applicant.fn(number, DAY)
+    (message,) = smtp_server
+    subject = str(make_header(decode_header(message["Subject"])))
+    assert subject == f"[{number}] 一次性告知书：补办火化证明（丧葬费补贴）"
+    assert message.get_content_type() == "multipart/alternative"
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "沈桂兰" in plain and "沈桂兰" in html
+    assert message["Message-ID"] == outbox.message_id_for(f"notice:{number}")
+
+    # A case field holding HTML is printed as typed in the text part and escaped in HTML.
+    from casework.planning import Action, plan_next_step
+    from casework.playbook import get_playbook
+    from tasks.send import send_request
+
+    with session_scope() as session:
+        view = cases.case_view(session=session, number=number)
+    step = plan_next_step(view, get_playbook(view.playbook), DAY)
+    assert step.action is Action.REQUEST
+    send_request.fn(number, step, DAY)
+    request = smtp_server[-1]
+    assert "<b>王</b>建国" in request.get_body(preferencelist=("plain",)).get_content()
+    html = request.get_body(preferencelist=("html",)).get_content()
+    assert "&lt;b&gt;王&lt;/b&gt;建国" in html and "<b>王</b>" not in html
+
+
+def test_451_three_times_then_success_delivers_exactly_once(
+    fresh_db: object, smtp_handler: RecordingHandler
+) -> None:
+    _queue_notice()
+    smtp_handler.script = ["451 4.3.0 try again later"] * 3
+    moment = DAY
+    for _ in range(3):
+        relay_pending(as_of=moment)
+        row = _row()
+        assert (row.status, row.last_error[:3] if row.last_error else None) == ("pending", "451")
+        assert relay_pending(as_of=moment) == []  # not due again before its retry time
+        moment = row.next_attempt_at  # type: ignore[assignment]
+    relay_pending(as_of=moment)
+    row = _row()
+    assert (row.status, row.attempts, row.resent) == ("sent", 4, False)
+    assert smtp_handler.data_commands == 4 and len(smtp_handler.messages) == 1
+    relay_pending(as_of=moment + timedelta(days=1))
+    assert len(smtp_handler.messages) == 1
+
+
+def test_550_fails_for_good_and_is_shown_to_staff(
+    fresh_db: object, smtp_handler: RecordingHandler
+) -> None:
+    number = _queue_notice()
+    smtp_handler.script = ["550 5.1.1 no such mailbox"]
+    relay_pending(as_of=DAY)
+    relay_pending(as_of=DAY + timedelta(days=2))
+    assert smtp_handler.data_commands == 1
+    from models.views import case_detail
+
+    with session_scope() as session:
+        (email,) = case_detail(session=session, number=number).emails
+    assert email["status"] == "failed" and email["error"].startswith("550")
+
+
+def test_a_relay_killed_between_send_and_mark_resends_once_flagged(
+    fresh_db: object, smtp_handler: RecordingHandler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _queue_notice()
+
+    def die(**_: object) -> None:
+        raise SystemExit("relay killed after the SMTP server accepted the message")
+
+    monkeypatch.setattr(send.outbox, "mark_email_sent", die)
+    with pytest.raises(SystemExit):
+        relay_pending(as_of=DAY)
+    monkeypatch.undo()
+    assert _row().status == "sending"
+    assert relay_pending(as_of=DAY + timedelta(minutes=5)) == []  # still within the lease
+    relay_pending(as_of=DAY + outbox.LEASE + timedelta(seconds=1))
+    first, second = smtp_handler.messages
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first["X-Casework-Resend"] is None and second["X-Casework-Resend"] == "yes"
+    row = _row()
+    assert (row.status, row.resent) == ("sent", True)
+    relay_pending(as_of=DAY + timedelta(days=1))
+    assert len(smtp_handler.messages) == 2
