@@ -8,6 +8,9 @@ from prefect import flow
 
 from casework.clock import now
 from tasks.chase import SweepReport, sweep_cases
+from tasks.logs import install_log_masking
+
+install_log_masking()
 
 
 def _run_name() -> str:

@@ -7,7 +7,10 @@ from datetime import datetime
 from prefect import flow
 
 from casework.clock import now, office_date
+from tasks.logs import install_log_masking
 from tasks.report import publish_daily_board
+
+install_log_masking()
 
 
 def _run_name() -> str:

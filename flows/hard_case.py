@@ -9,6 +9,7 @@ from prefect.runtime import flow_run
 from casework.clock import now
 from casework.planning import Action
 from tasks.forms import CaseInput, FormOutcome
+from tasks.logs import install_log_masking
 from tasks.publish import publish_case_view
 from tasks.record import (
     complete_service,
@@ -28,6 +29,8 @@ from tasks.send import (
     send_reminder,
     send_request,
 )
+
+install_log_masking()
 
 MAX_STEPS_PER_EXECUTION = 200
 

@@ -53,3 +53,14 @@ def test_masks() -> None:
     assert mask_text("call 13812345678, id 11010519491231002X") == (
         "call 138****5678, id 1101**********002X"
     )
+
+
+def test_log_lines_with_id_or_mobile_numbers_are_masked(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from tasks.logs import install_log_masking
+
+    install_log_masking()
+    with caplog.at_level(logging.INFO, logger="casework"):
+        logging.getLogger("casework").info("call %s about %s", "13812345678", "11010519491231002X")
+    assert caplog.messages == ["call 138****5678 about 1101**********002X"]
