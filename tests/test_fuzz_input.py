@@ -131,7 +131,7 @@ def test_replies_never_crash_and_never_half_write(
     before = counts()
     args = [
         "reply",
-        "HC-2026-0001" if before[0] == 1 else "HC-2026-0002",
+        json.loads(opened.stdout)["case"],
         "--agency",
         agency,
         "--outcome",
