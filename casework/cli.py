@@ -693,6 +693,41 @@ def chase(
 
 @app.command()
 @user_errors
+def find(
+    id_number: Annotated[str, typer.Option("--id-number", help="申请人身份证号")],
+    as_json: JsonOption = False,
+) -> None:
+    """按身份证号查找申请人的案件（库中只存加密后的号码和不可逆的检索值）。"""
+    from casework import validation
+    from casework.clock import now, office_date
+    from models.cases import cases_of_person
+    from models.db import session_scope
+
+    number = validation.resident_id(id_number, today=office_date(now()))
+    with session_scope() as session:
+        found = cases_of_person(session=session, id_number=number)
+    if as_json:
+        emit_json(found)
+    elif not found:
+        say("no_cases")
+    else:
+        typer.echo("\n".join(found))
+
+
+@app.command("rotate-keys")
+@user_errors
+def rotate_keys() -> None:
+    """用最新的数据密钥重新加密所有身份证号和电话（轮换密钥时使用）。"""
+    from models.cases import rotate_encryption
+    from models.db import session_scope
+
+    with session_scope() as session:
+        count = rotate_encryption(session=session)
+    say("keys_rotated", count=count)
+
+
+@app.command()
+@user_errors
 def board(as_json: JsonOption = False) -> None:
     """每日看板：在办、逾期、上报、30天内到期、各单位答复情况。"""
     from casework.clock import now, office_date

@@ -118,6 +118,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Materials taken in (no trip; trips so far: {trips}).",
     ),
     "appointment_booked": ("已预约 {agency}：{at}。", "Appointment booked with {agency}: {at}."),
+    "keys_rotated": (
+        "已用新密钥重新加密 {count} 位申请人的身份证号和电话。",
+        "Re-encrypted {count} applicants' ID and phone numbers.",
+    ),
     "withdrawn": ("案件 {case} 已终止办理。", "Case {case} withdrawn."),
     "agency_added": ("已添加单位：{agency}", "Agency added: {agency}"),
     "opened": (

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
 
     lang: str = "zh"
 
+    # Encryption at rest (see casework/crypto.py); empty means key files under home/secrets.
+    data_keys: SecretStr | None = None
+    lookup_key: SecretStr | None = None
+
     @property
     def sqlite_path(self) -> Path:
         return self.home / "casework.db"

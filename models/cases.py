@@ -7,9 +7,11 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col, func, select
 
 from casework.clock import office_date
+from casework.crypto import lookup_hash
 from casework.errors import UserError
 from casework.planning import (
     AppointmentView,
@@ -211,7 +213,9 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
     """Create the case, its applicant and its materials; the intake visit is the first trip."""
     playbook = get_playbook(intake.playbook)
     sync_agencies(session, playbook)
-    applicant = Applicant(**intake.applicant.model_dump())
+    applicant = Applicant(
+        **intake.applicant.model_dump(), id_number_hash=lookup_hash(intake.applicant.id_number)
+    )
     session.add(applicant)
     session.flush()
     today = office_date(as_of)
@@ -983,3 +987,27 @@ def consume_wake(*, session: Session, number: str, generation: int) -> bool:
     case.wait_generation += 1
     session.add(case)
     return True
+
+
+def cases_of_person(*, session: Session, id_number: str) -> list[str]:
+    """Case numbers of the applicant with this resident ID number (found by its keyed hash)."""
+    query = (
+        select(Case.number)
+        .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
+        .where(Applicant.id_number_hash == lookup_hash(id_number))
+        .order_by(col(Case.id))
+    )
+    return list(session.exec(query))
+
+
+def rotate_encryption(*, session: Session) -> int:
+    """Re-encrypt every applicant's ID and phone under the newest data key; returns how many."""
+    applicants = list(session.exec(select(Applicant)))
+    for applicant in applicants:
+        # Reading decrypts with any key; marking the fields dirty re-encrypts with the first.
+        applicant.id_number = str(applicant.id_number)
+        applicant.phone = str(applicant.phone)
+        flag_modified(applicant, "id_number")
+        flag_modified(applicant, "phone")
+        session.add(applicant)
+    return len(applicants)

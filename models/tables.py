@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint, false
+from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint, false
 from sqlmodel import AutoString, Field, SQLModel
 
 
@@ -27,6 +27,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text encrypted with the data key on the way in and decrypted on the way out."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        from casework.crypto import encrypt
+
+        return None if value is None else encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        from casework.crypto import decrypt
+
+        return None if value is None else decrypt(value)
 
 
 def _ts(nullable: bool = False) -> Any:
@@ -90,8 +107,9 @@ class Applicant(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str
-    id_number: str = Field(index=True)
-    phone: str
+    id_number: str = Field(sa_type=EncryptedText)
+    id_number_hash: str = Field(default="", index=True)
+    phone: str = Field(sa_type=EncryptedText)
     email: str | None = None
     address: str | None = None
 

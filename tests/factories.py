@@ -12,6 +12,7 @@ from casework.stories import synthetic_id_number
 
 def reset_database() -> None:
     """Forget cached settings, engines and migrations so the next use reads the environment."""
+    from casework.crypto import _ciphers
     from casework.playbook import _load_all
     from casework.rendering import _environment
     from casework.settings import get_settings
@@ -22,6 +23,7 @@ def reset_database() -> None:
     db._migrated.clear()
     _load_all.cache_clear()
     _environment.cache_clear()
+    _ciphers.cache_clear()
 
 
 def shen_intake(cremation_date: date, *, email: str | None = "shen.family@example.com") -> Any:
