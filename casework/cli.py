@@ -714,6 +714,47 @@ def find(
         typer.echo("\n".join(found))
 
 
+@app.command()
+@user_errors
+def purge(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只列出将被清除的案件")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="按哪一天计算 YYYY-MM-DD")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """清除办结超过保存期限的案件中的个人信息（姓名脱敏，证件号、电话、邮件、文书删除）。"""
+    from casework.clock import now, start_of_office_day
+    from models.db import session_scope
+    from models.retention import due_for_purge, purge_case
+
+    settings = get_settings()
+    try:
+        moment = start_of_office_day(date.fromisoformat(as_of)) if as_of else now()
+    except ValueError:
+        raise UserError("as_of_format", value=as_of) from None
+    with session_scope() as session:
+        numbers = due_for_purge(
+            session=session, as_of=moment, retention_days=settings.retention_days
+        )
+    if not dry_run:
+        for number in numbers:
+            with session_scope() as session:  # one case, one transaction
+                purge_case(
+                    session=session,
+                    number=number,
+                    letters_dir=settings.letters_dir,
+                    as_of=moment,
+                )
+    if as_json:
+        emit_json({"dry_run": dry_run, "cases": numbers})
+    else:
+        say(
+            "purge_dry_run" if dry_run else "purged",
+            count=len(numbers),
+            days=settings.retention_days,
+            cases=", ".join(numbers) or "—",
+        )
+
+
 @app.command("rotate-keys")
 @user_errors
 def rotate_keys() -> None:

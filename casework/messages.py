@@ -118,6 +118,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Materials taken in (no trip; trips so far: {trips}).",
     ),
     "appointment_booked": ("已预约 {agency}：{at}。", "Appointment booked with {agency}: {at}."),
+    "purge_dry_run": (
+        "将清除 {count} 个办结超过 {days} 天的案件的个人信息：{cases}（未执行）",
+        "Would purge personal data of {count} case(s) closed over {days} days ago: {cases} (dry run)",
+    ),
+    "purged": (
+        "已清除 {count} 个办结超过 {days} 天的案件的个人信息：{cases}",
+        "Purged personal data of {count} case(s) closed over {days} days ago: {cases}",
+    ),
     "keys_rotated": (
         "已用新密钥重新加密 {count} 位申请人的身份证号和电话。",
         "Re-encrypted {count} applicants' ID and phone numbers.",

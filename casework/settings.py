@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     lang: str = "zh"
 
+    # Personal data of closed cases is anonymised this many days after closing (casework purge).
+    retention_days: int = 365
+
     # Encryption at rest (see casework/crypto.py); empty means key files under home/secrets.
     data_keys: SecretStr | None = None
     lookup_key: SecretStr | None = None

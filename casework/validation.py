@@ -44,13 +44,28 @@ def resident_id(value: str, *, today: date) -> str:
 
 
 def phone(value: str) -> str:
-    """A mainland mobile (11 digits) or landline with area code; spaces and +86 removed."""
+    """A mainland mobile (11 digits) or a landline with its area code, checked by phonenumbers.
+
+    Returned as the digits of the mobile, or 0AREA-NUMBER for a landline.
+    """
+    import phonenumbers
+
     text = re.sub(r"[\s()]", "", value)
     if text.startswith("+86"):
         text = text[3:]
-    if _MOBILE.match(text) or _LANDLINE.match(text):
+    if not (_MOBILE.match(text) or _LANDLINE.match(text)):
+        raise InvalidInput("phone")
+    try:
+        parsed = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        raise InvalidInput("phone") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput("phone")
+    if _MOBILE.match(text):
         return text
-    raise InvalidInput("phone")
+    national = str(parsed.national_number)
+    area_length = len(national) - (8 if len(national) >= 10 else 7)
+    return f"0{national[:area_length]}-{national[area_length:]}"
 
 
 def email(value: str) -> str:

@@ -95,6 +95,13 @@ def _event(
     )
 
 
+def record_event(
+    session: Session, case: Case, kind: str, as_of: datetime, detail: str = ""
+) -> None:
+    """An audit row for a change that is not a status change (used by other models modules)."""
+    _event(session, case, kind, as_of, detail=detail)
+
+
 def _derive_status(session: Session, case: Case) -> CaseStatus:
     if case.closed_at is not None:
         return CaseStatus.CLOSED

@@ -131,6 +131,7 @@ class Case(SQLModel, table=True):
     outside_remit: bool = False
     wait_generation: int = 0
     flow_run_id: str | None = None
+    purged_at: datetime | None = _ts(nullable=True)
 
 
 class CaseNumberCounter(SQLModel, table=True):
