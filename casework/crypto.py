@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet, MultiFernet
 from casework.settings import get_settings
 
 
-def _key_file(path: Path, make: bytes) -> bytes:
+def secret_file(path: Path, make: bytes) -> bytes:
     """Read a key file, creating it (0600) the first time; safe when processes race."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
@@ -38,11 +38,11 @@ def _ciphers(
 ) -> tuple[MultiFernet, bytes]:
     keys = [k.strip().encode() for k in data_keys.split(",") if k.strip()] if data_keys else []
     if not keys:
-        keys = [_key_file(home / "secrets" / "data.key", Fernet.generate_key())]
+        keys = [secret_file(home / "secrets" / "data.key", Fernet.generate_key())]
     lookup = (
         lookup_key.encode()
         if lookup_key
-        else _key_file(home / "secrets" / "lookup.key", base64.urlsafe_b64encode(os.urandom(32)))
+        else secret_file(home / "secrets" / "lookup.key", base64.urlsafe_b64encode(os.urandom(32)))
     )
     return MultiFernet([Fernet(k) for k in keys]), lookup
 

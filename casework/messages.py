@@ -113,6 +113,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # reports
     "no_data": ("{month} 没有任何案件数据。", "No case data for {month}."),
     "report_files": ("报告文件：{files}", "Report files: {files}"),
+    "ui_password": (
+        "登录 Prefect 界面的口令（整行，含冒号）在 {path}",
+        "The Prefect UI password (the whole line, colon included) is in {path}",
+    ),
     "receipt_recorded": (
         "已收下材料（不计跑动，目前共跑动 {trips} 次）。",
         "Materials taken in (no trip; trips so far: {trips}).",

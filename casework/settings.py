@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     templates_dir: Path = PROJECT_DIR / "templates"
 
     prefect_host: str = "127.0.0.1"
+    prefect_auth_string: SecretStr | None = None  # "user:password"; generated when unset
     prefect_port: int = 4200
     work_pool: str = "casework"
 

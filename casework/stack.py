@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,9 +27,25 @@ class StackError(UserError):
         super().__init__("service_failed", service=service, log=log)
 
 
+def prefect_auth_string(settings: Settings) -> str:
+    """The server's basic-auth "user:password": from settings, or generated once (0600 file)."""
+    if settings.prefect_auth_string:
+        return settings.prefect_auth_string.get_secret_value()
+    from casework.crypto import secret_file
+
+    made = f"casework:{secrets.token_urlsafe(24)}".encode()
+    return secret_file(settings.home / "secrets" / "prefect-auth", made).decode()
+
+
 def prefect_env(settings: Settings) -> dict[str, str]:
     """Environment every Casework process shares so they all talk to the same local stack."""
+    auth = prefect_auth_string(settings)
     return {
+        # The server answers only on 127.0.0.1, asks every client for the password and
+        # checks CSRF tokens; the secret lives in <home>/secrets, never in prefect.yaml.
+        "PREFECT_SERVER_API_AUTH_STRING": auth,
+        "PREFECT_API_AUTH_STRING": auth,
+        "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "true",
         "CASEWORK_HOME": str(settings.home),
         "CASEWORK_PROJECT_DIR": str(PROJECT_DIR),
         "CASEWORK_SMTP_HOST": settings.smtp_host,
@@ -116,8 +133,11 @@ class Stack:
             raise StackError(f"prefect {' '.join(args[:2])}", log_path)
 
     def api_healthy(self) -> bool:
+        user, _, password = prefect_auth_string(self.settings).partition(":")
         try:
-            response = httpx.get(f"{self.settings.prefect_api_url}/health", timeout=2)
+            response = httpx.get(
+                f"{self.settings.prefect_api_url}/health", timeout=2, auth=(user, password)
+            )
         except httpx.HTTPError:
             return False
         return response.status_code == 200

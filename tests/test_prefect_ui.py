@@ -17,6 +17,7 @@ from prefect.deployments import run_deployment
 
 from casework.clock import now
 from casework.settings import PROJECT_DIR, get_settings
+from casework.stack import prefect_auth_string
 from casework.stories import Driver
 from models.db import session_scope
 from models.views import case_detail
@@ -69,6 +70,11 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: 
     assert run_id
     ui = get_settings().prefect_ui_url
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # The local server asks for the password casework up generated (basic auth + CSRF).
+    page.goto(f"{ui}/login")
+    page.locator("input").first.fill(prefect_auth_string(get_settings()))
+    page.get_by_role("button").first.click()
+    page.wait_for_url(lambda url: "/login" not in url)
     page.goto(f"{ui}/runs/flow-run/{run_id}")
     page.get_by_text("Suspended").first.wait_for()
     page.screenshot(path=str(SCREENSHOTS / "case-suspended.png"))
@@ -125,3 +131,17 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: 
 
 def test_screenshots_are_where_humans_look() -> None:
     assert Path(SCREENSHOTS).is_relative_to(PROJECT_DIR)
+
+
+def test_the_api_refuses_clients_without_the_password(stack: object) -> None:
+    import httpx
+
+    api = get_settings().prefect_api_url
+    url = f"{api}/deployments/name/hard-case/recover-cremation-certificate"
+    user, _, password = prefect_auth_string(get_settings()).partition(":")
+    assert httpx.get(url, timeout=10).status_code == 401
+    assert httpx.get(url, auth=(user, password + "x"), timeout=10).status_code == 401
+    assert httpx.get(url, auth=(user, password), timeout=10).status_code == 200
+    # Writes also need a CSRF token, which Prefect's own clients fetch; a bare POST is refused.
+    posted = httpx.post(f"{api}/flow_runs/filter", json={}, auth=(user, password), timeout=10)
+    assert posted.status_code == 403

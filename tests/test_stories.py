@@ -14,6 +14,7 @@ from casework.stories import (
     Driver,
     elderly_couple,
     li,
+    shen,
     tianqiao_father,
     today_at_office,
     zhao_brother,
@@ -138,6 +139,12 @@ def test_li_tells_everything_once_two_trips_under_a_month(stack: object) -> None
     for material in d.materials:
         assert material.name in text  # the one-time notification lists every material
     assert [c.agency for c in d.contacts if c.kind == "request"] == ["street-social-assistance"]
+
+
+def test_shen_story_for_the_privacy_scan(stack: object) -> None:
+    """Ms. Shen's story too (asserted in detail in test_shen_story.py): all six types ran."""
+    number = shen(DRIVER, today_at_office())
+    assert detail(number).status == "closed"
 
 
 def test_nothing_personal_reached_prefect(stack: object) -> None:
