@@ -542,18 +542,33 @@ def check_playbooks() -> None:
 @app.command()
 @user_errors
 def show(
-    case: Annotated[str, typer.Argument(help="案件编号")], as_json: JsonOption = False
+    case: Annotated[str, typer.Argument(help="案件编号")],
+    full: Annotated[
+        str | None,
+        typer.Option("--full", help="显示未脱敏的个人信息，须写明理由（记入审计）"),
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """一个案件的全貌：材料、往来记录、审计记录、文书。"""
-    from casework.clock import office_date, office_time
+    """一个案件的全貌：材料、往来记录、审计记录、文书（个人信息脱敏）。"""
+    from casework.clock import now, office_date, office_time
     from models.db import session_scope
-    from models.views import case_detail
+    from models.views import case_detail, reveal_applicant
 
+    revealed: dict[str, str | None] | None = None
     with session_scope() as session:
+        if full is not None:
+            reason = full.strip()
+            if not reason or len(reason) > 200 or any(ord(c) < 32 for c in reason):
+                raise UserError("reason_needed")
+            revealed = reveal_applicant(session=session, number=case, reason=reason, as_of=now())
         detail = case_detail(session=session, number=case)
     if as_json:
-        emit_json(detail.model_dump(mode="json"))
+        emit_json(
+            {**detail.model_dump(mode="json"), **({"applicant": revealed} if revealed else {})}
+        )
         return
+    if revealed:
+        typer.echo("申请人（未脱敏，已记入审计）：" + "  ".join(v for v in revealed.values() if v))
     d = detail
     typer.echo(f"案件 {d.number}  [{d.playbook}]  状态：{d.status}{'  紧急' if d.urgent else ''}")
     typer.echo(f"申请人：{d.applicant_name}  {d.applicant_phone}   跑动次数：{d.trips}")

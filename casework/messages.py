@@ -110,6 +110,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "格式无效：{value}（md / csv / xlsx）",
         "Invalid format {value} (md / csv / xlsx)",
     ),
+    "reason_needed": (
+        '显示未脱敏信息须写明理由：--full "理由"',
+        'Showing unmasked data needs a reason: --full "reason"',
+    ),
     # reports
     "no_data": ("{month} 没有任何案件数据。", "No case data for {month}."),
     "report_files": ("报告文件：{files}", "Report files: {files}"),

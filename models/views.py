@@ -237,3 +237,22 @@ def case_summaries(
             )
         )
     return rows
+
+
+def reveal_applicant(
+    *, session: Session, number: str, reason: str, as_of: datetime, actor: str = "staff"
+) -> dict[str, str | None]:
+    """The applicant's details in clear, for a stated reason that goes into the audit trail."""
+    from models.cases import record_event
+
+    case = get_case(session, number)
+    applicant = session.get(Applicant, case.applicant_id)
+    assert applicant is not None
+    record_event(session, case, "personal-data-shown", as_of, detail=f"{actor}: {reason}")
+    return {
+        "name": applicant.name,
+        "id_number": applicant.id_number,
+        "phone": applicant.phone,
+        "email": applicant.email,
+        "address": applicant.address,
+    }

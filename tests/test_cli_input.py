@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -157,3 +158,17 @@ def test_playbooks_lists_the_cremation_case(fresh_db: object) -> None:
     result = runner.invoke(app, ["playbooks", "--json"])
     assert result.exit_code == 0
     assert "recover-cremation-certificate" in result.stdout
+
+
+def test_unmasked_details_need_a_reason_that_is_audited(fresh_db: object) -> None:
+    code, _ = run(*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=2017-01-01")
+    assert code == 0
+    code, lines = run("show", "HC-2026-0001")
+    assert code == 0 and GOOD_ID not in "\n".join(lines) and "沈**" in "\n".join(lines)
+    code, lines = run("show", "HC-2026-0001", "--full", " ")
+    assert (code, len(lines)) == (2, 1) and "须写明理由" in lines[0]
+    code, lines = run("show", "HC-2026-0001", "--full", "家属来电核对身份")
+    assert code == 0 and GOOD_ID in lines[0] and "沈桂兰" in lines[0]
+    result = runner.invoke(app, ["show", "HC-2026-0001", "--json"])
+    events = [e for e in json.loads(result.stdout)["events"] if e["kind"] == "personal-data-shown"]
+    assert [e["detail"] for e in events] == ["staff: 家属来电核对身份"]
