@@ -653,6 +653,53 @@ def cases_(
 
 @app.command()
 @user_errors
+def inbox(
+    unmatched: Annotated[bool, typer.Option("--unmatched", help="只看找不到案件的来信")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """单位回信：已归入案件、待分类的来信；或找不到案件的来信（从不丢弃）。"""
+    from sqlmodel import col, select
+
+    from casework.clock import office_time
+    from casework.mailserver import read_mailbox
+    from models.db import session_scope
+    from models.tables import Case, Contact, ContactKind
+
+    rows: list[dict[str, Any]]
+    if unmatched:
+        rows = [
+            {"from": str(m["From"]), "to": str(m["X-Envelope-To"]), "subject": str(m["Subject"])}
+            for m in read_mailbox(get_settings().home / "unmatched")
+        ]
+    else:
+        with session_scope() as session:
+            found = session.exec(
+                select(Contact, Case.number)
+                .join(Case, col(Case.id) == col(Contact.case_id))
+                .where(Contact.kind == ContactKind.INBOUND_EMAIL)
+                .order_by(col(Contact.id).desc())
+            ).all()
+            rows = [
+                {
+                    "case": number,
+                    "received": office_time(contact.occurred_at),
+                    "agency": contact.agency_slug,
+                    "in_reply_to": contact.in_reply_to,
+                    "subject": contact.note,
+                }
+                for contact, number in found
+            ]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        say("no_cases")
+    for row in rows:
+        typer.echo("  ".join(str(v) for v in row.values() if v is not None))
+
+
+@app.command()
+@user_errors
 def mailbox(as_json: JsonOption = False) -> None:
     """本地邮件服务器收到的邮件（演示和测试用）。"""
     from casework.mailserver import read_mailbox

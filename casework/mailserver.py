@@ -15,10 +15,16 @@ from aiosmtpd.controller import Controller
 
 
 class MaildirHandler:
-    """aiosmtpd handler: store the raw message, envelope recipients included, then answer 250."""
+    """aiosmtpd handler: keep every message; file replies to the office onto their case.
 
-    def __init__(self, directory: Path) -> None:
+    Mail for the office's own address (a reply from an agency) is put on its case as an inbound
+    contact to classify; one that matches no case is kept in the unmatched Maildir, never
+    dropped. Everything else is what Casework sent, kept for the demo and the tests.
+    """
+
+    def __init__(self, directory: Path, unmatched: Path | None = None) -> None:
         self.maildir = mailbox.Maildir(directory, create=True)
+        self.unmatched = mailbox.Maildir(unmatched, create=True) if unmatched else None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
@@ -26,7 +32,28 @@ class MaildirHandler:
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         message["X-Received-Ns"] = str(time.time_ns())
         self.maildir.add(message.as_bytes())
+        if self.unmatched is not None:
+            self._file_reply(message, list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
+
+    def _file_reply(self, message: Any, recipients: list[str]) -> None:
+        from casework.clock import now
+        from casework.settings import get_settings
+        from models.db import session_scope
+        from models.inbound import file_inbound_email, is_for_office
+
+        office = get_settings().mail_from
+        if not any(is_for_office(r, office) for r in recipients):
+            return
+        with session_scope() as db:
+            number = file_inbound_email(
+                session=db,
+                recipients=recipients,
+                subject=str(message["Subject"] or ""),
+                as_of=now(),
+            )
+        if number is None and self.unmatched is not None:
+            self.unmatched.add(message.as_bytes())
 
 
 def read_mailbox(directory: Path) -> list[Any]:
@@ -42,8 +69,10 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--maildir", type=Path, required=True)
+    parser.add_argument("--unmatched", type=Path, help="Maildir for replies that match no case")
     args = parser.parse_args()
-    controller = Controller(MaildirHandler(args.maildir), hostname=args.host, port=args.port)
+    handler = MaildirHandler(args.maildir, args.unmatched)
+    controller = Controller(handler, hostname=args.host, port=args.port)
     controller.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -159,6 +159,8 @@ class Stack:
                     str(s.smtp_port),
                     "--maildir",
                     str(s.mailbox_dir),
+                    "--unmatched",
+                    str(s.home / "unmatched"),
                 ],
             )
         if self._pid("prefect-server") is None:

@@ -54,6 +54,8 @@ class OutgoingEmail(BaseModel):
     body_html: str | None
     attempts: int
     resend: bool = False
+    contact_id: int | None = None
+    case_number: str | None = None
 
 
 LEASE = timedelta(minutes=10)
@@ -102,8 +104,17 @@ def claim_due_emails(
             )
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
+            case = session.get(Case, row.case_id) if row.case_id else None
             email = OutgoingEmail.model_validate(row, from_attributes=True)
-            claimed.append(email.model_copy(update={"resend": stale, "attempts": row.attempts + 1}))
+            claimed.append(
+                email.model_copy(
+                    update={
+                        "resend": stale,
+                        "attempts": row.attempts + 1,
+                        "case_number": case.number if case else None,
+                    }
+                )
+            )
     return claimed
 
 

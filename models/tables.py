@@ -93,6 +93,7 @@ class ContactKind(StrEnum):
     APPOINTMENT_CONFIRMATION = "appointment-confirmation"
     STAFF_REMINDER = "staff-reminder"
     RECEIPT = "receipt"
+    INBOUND_EMAIL = "inbound-email"
 
 
 class OutboxStatus(StrEnum):

@@ -13,6 +13,7 @@ import aiosmtplib
 from casework.clock import now
 from casework.rendering import one_line
 from casework.settings import Settings
+from models.inbound import reply_address
 from models.outbox import OutgoingEmail
 
 
@@ -35,6 +36,9 @@ def build_message(email: OutgoingEmail, *, sender: str) -> EmailMessage:
     message["To"] = one_line(email.to_address)
     message["Subject"] = one_line(email.subject)
     message["Message-ID"] = email.message_id
+    if email.case_number and email.contact_id:
+        # Answers to this address find their case and the contact they answer.
+        message["Reply-To"] = reply_address(sender, email.case_number, email.contact_id)
     message["Date"] = format_datetime(now())
     if email.resend:
         # The relay died after sending and before marking: this may be a duplicate.

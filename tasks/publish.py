@@ -43,6 +43,7 @@ CONTACT_KIND = {
     "appointment": "预约",
     "appointment-confirmation": "预约确认",
     "staff-reminder": "提醒陪同人员",
+    "inbound-email": "收到来信（待分类）",
 }
 
 

@@ -1,0 +1,69 @@
+"""Emails that come back: each finds its case by the reply address or the subject's case tag."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from casework.rendering import one_line
+from models.cases import record_event
+from models.tables import Case, Channel, Contact, ContactKind, Direction
+
+_TOKEN = re.compile(r"\+(HC-\d{4}-\d{4})\.c(\d+)@", re.IGNORECASE)
+_TAG = re.compile(r"\[(HC-\d{4}-\d{4})\]", re.IGNORECASE)
+
+
+def reply_address(office_address: str, number: str, contact_id: int) -> str:
+    """xxt-window+HC-2026-0001.c12@street-office.example: the case and the contact answered."""
+    local, _, domain = office_address.partition("@")
+    return f"{local.split('+')[0]}+{number}.c{contact_id}@{domain}"
+
+
+def is_for_office(recipient: str, office_address: str) -> bool:
+    """Mail to the office's address, with or without a +token."""
+    local, _, domain = recipient.strip("<> ").lower().partition("@")
+    office_local, _, office_domain = office_address.lower().partition("@")
+    return domain == office_domain and local.split("+")[0] == office_local.split("+")[0]
+
+
+def file_inbound_email(
+    *, session: Session, recipients: list[str], subject: str, as_of: datetime
+) -> str | None:
+    """Put an email on its case as an inbound contact to classify; None if it matches no case."""
+    number: str | None = None
+    answered: Contact | None = None
+    for recipient in recipients:
+        found = _TOKEN.search(recipient)
+        if found:
+            number, contact_id = found.group(1).upper(), int(found.group(2))
+            answered = session.get(Contact, contact_id)
+            break
+    if number is None:
+        tag = _TAG.search(subject or "")
+        number = tag.group(1).upper() if tag else None
+    if number is None:
+        return None
+    case = session.exec(select(Case).where(Case.number == number)).first()
+    if case is None or case.id is None:
+        return None
+    if answered is not None and answered.case_id != case.id:
+        answered = None
+    session.add(
+        Contact(
+            case_id=case.id,
+            kind=ContactKind.INBOUND_EMAIL,
+            channel=Channel.EMAIL,
+            direction=Direction.INBOUND,
+            agency_slug=answered.agency_slug if answered else None,
+            material_slug=answered.material_slug if answered else None,
+            in_reply_to=answered.id if answered else None,
+            note=one_line(subject or "")[:200],
+            occurred_at=as_of,
+        )
+    )
+    record_event(
+        session, case, "email-received", as_of, detail="待分类：用 casework reply 记录答复"
+    )
+    return case.number
