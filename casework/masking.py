@@ -28,11 +28,6 @@ def mask_id_number(value: str) -> str:
     return value[:4] + "*" * 10 + value[-4:]
 
 
-def mask_email(address: str) -> str:
-    local, _, domain = address.partition("@")
-    return (local[:1] + "***@" + domain) if domain else "***"
-
-
 _ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
 _MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 

@@ -118,21 +118,6 @@ def claim_due_emails(
     return claimed
 
 
-def pending_emails(*, session: Session, number: str | None = None) -> list[OutgoingEmail]:
-    """Rows not yet sent or given up on (pending, or claimed by a relay)."""
-    query = select(OutboxMessage).where(
-        col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
-    )
-    if number is not None:
-        from models.cases import get_case
-
-        query = query.where(OutboxMessage.case_id == get_case(session, number).id)
-    return [
-        OutgoingEmail.model_validate(row, from_attributes=True)
-        for row in session.exec(query.order_by(col(OutboxMessage.id)))
-    ]
-
-
 def mark_email_sent(*, session: Session, outbox_id: int, as_of: datetime) -> None:
     row = session.get(OutboxMessage, outbox_id)
     assert row is not None

@@ -42,16 +42,6 @@ def start_case_flow(number: str, playbook: str) -> str:
     return str(flow_run.id)
 
 
-def flow_run_state(flow_run_id: str) -> str | None:
-    """The run's state name (e.g. 'Suspended', 'Completed'), or None if Prefect has no such run."""
-    with get_client(sync_client=True) as client:
-        try:
-            run = client.read_flow_run(UUID(flow_run_id))
-        except ObjectNotFound:
-            return None
-    return run.state.name if run.state else None
-
-
 def is_paused(flow_run_id: str) -> bool:
     with get_client(sync_client=True) as client:
         try:
