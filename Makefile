@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install browser demo test lint unit up down
+.PHONY: install printing browser demo test lint unit up down
 
 $(UV):
 	python3 -m venv .tools
@@ -13,7 +13,7 @@ $(UV):
 install: $(UV)
 	$(UV) sync --frozen --quiet
 
-demo: install
+demo: install printing
 	.venv/bin/casework demo
 
 lint: install
@@ -21,13 +21,23 @@ lint: install
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
-# The browser test drives Debian's chromium; a CJK font makes the screenshots readable.
-browser:
-	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qiE "wqy|noto.*cjk"; then :; \
+# Debian packages: WeasyPrint needs Pango and a CJK font to print letters; the tests also drive
+# chromium and read PDFs back with pdftotext (poppler-utils). Installed when missing, as root.
+PRINT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-zenhei
+TEST_PACKAGES := $(PRINT_PACKAGES) chromium poppler-utils
+define apt_ensure
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium fonts-wqy-zenhei >/dev/null; \
-	else echo "chromium or a CJK font is missing (install as root: chromium fonts-wqy-zenhei)"; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "missing Debian packages (install as root): $$missing"; fi
+endef
+
+printing:
+	$(call apt_ensure,$(PRINT_PACKAGES))
+
+browser:
+	$(call apt_ensure,$(TEST_PACKAGES))
 
 test: lint browser
 	.venv/bin/python -m pytest

@@ -16,11 +16,13 @@ from casework.settings import get_settings
 
 
 class RenderedMessage(BaseModel):
-    """A message ready for the outbox or the printer: subject, plain text and HTML."""
+    """A message ready for the outbox or the printer: subject, plain text, HTML, print layout."""
 
     subject: str
     text: str
     html: str | None = None
+    # The letter laid out for paper (letterhead, title, signature): WeasyPrint makes the PDF.
+    printable: str
 
 
 @lru_cache
@@ -46,7 +48,11 @@ def environment() -> Environment:
 
 
 HTML_LAYOUT = "common/email.html.j2"
+PRINT_LAYOUT = "common/letter.html.j2"
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
+# Subjects start with the case tag ("[HC-2026-0001] …") so replies find their case; on paper
+# the case number sits in the letterhead instead.
+_CASE_TAG = re.compile(r"^\[[^\]]*\]\s*")
 
 
 def one_line(text: str) -> str:
@@ -54,18 +60,28 @@ def one_line(text: str) -> str:
     return _LINE_BREAKS.sub(" ", text).strip()
 
 
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip("\n") for p in text.split("\n\n") if p.strip()]
+
+
 def render_message(template_name: str, context: dict[str, Any]) -> RenderedMessage:
-    """Render a template with a `subject` block and a body (the whole template)."""
-    template = environment().get_template(template_name)
-    body = template.render(context)
-    if "subject" in template.blocks:
-        subject_context = template.new_context(context)
-        subject = "".join(template.blocks["subject"](subject_context))
-    else:
-        subject = ""
-    html = (
-        environment()
-        .get_template(HTML_LAYOUT)
-        .render(subject=one_line(subject), paragraphs=[p for p in body.split("\n\n") if p.strip()])
+    """Render a template with a `subject` block and a body (the whole template).
+
+    A template that extends a letter layout also has a `body` block: that is what the printed
+    letter shows under its own letterhead.
+    """
+    env = environment()
+    template = env.get_template(template_name)
+    text = template.render(context)
+    blocks = template.new_context(context)
+    subject = (
+        one_line("".join(template.blocks["subject"](blocks)))
+        if "subject" in template.blocks
+        else ""
     )
-    return RenderedMessage(subject=one_line(subject), text=body, html=html)
+    body = "".join(template.blocks["body"](blocks)) if "body" in template.blocks else text
+    html = env.get_template(HTML_LAYOUT).render(subject=subject, paragraphs=_paragraphs(text))
+    printable = env.get_template(PRINT_LAYOUT).render(
+        context, title=_CASE_TAG.sub("", subject), paragraphs=_paragraphs(body)
+    )
+    return RenderedMessage(subject=subject, text=text, html=html, printable=printable)

@@ -524,6 +524,7 @@ def record_reminder(
     reminder_number: int,
     message: RenderedMessage,
     as_of: datetime,
+    document_path: str | None = None,
 ) -> Contact:
     """Log the n-th reminder for an unanswered request and queue its email, once."""
     case = get_case(session, number)
@@ -546,6 +547,7 @@ def record_reminder(
         agency_slug=body.slug,
         material_slug=request.material_slug,
         in_reply_to=request_id,
+        document_path=document_path,
     )
     _event(session, case, "reminder-sent", as_of, detail=f"#{reminder_number} → {body.slug}")
     return contact

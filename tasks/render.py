@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from casework.clock import office_date
 from casework.planning import EscalationReason
 from casework.playbook import FieldKind, Playbook, all_playbooks, get_playbook
+from casework.printing import PrintingUnavailable, render_pdf
 from casework.rendering import RenderedMessage, render_message
 from casework.settings import get_settings
 from models.cases import letter_context
@@ -101,12 +104,30 @@ def render_for_case(
 
 
 def file_document(number: str, name: str, message: RenderedMessage) -> str:
-    """Write the printable copy to the case folder (same content on a re-run) and return its path."""
+    """File the printable letter (PDF) in the case folder and return its path.
+
+    The first copy filed is the one kept: a re-run on a later day must not change the date on a
+    letter that has already gone out. Without Pango the letter is filed as text, with a warning.
+    """
     folder = get_settings().letters_dir / number
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(message.text, encoding="utf-8")
+    for existing in (folder / f"{name}.pdf", folder / f"{name}.txt"):
+        if existing.exists():
+            return str(existing)
+    try:
+        path, data = folder / f"{name}.pdf", render_pdf(message.printable)
+    except PrintingUnavailable as exc:
+        _warn_once(str(exc))
+        path, data = folder / f"{name}.txt", message.text.encode("utf-8")
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)  # atomic: a crash never leaves half a letter to print
     return str(path)
+
+
+@lru_cache
+def _warn_once(reason: str) -> None:
+    logging.getLogger("casework.printing").warning("Letters filed as text: %s", reason)
 
 
 def escalation_text(reason: EscalationReason) -> str:
@@ -114,4 +135,5 @@ def escalation_text(reason: EscalationReason) -> str:
 
 
 def document_name(kind: str, *parts: object) -> str:
-    return "-".join([kind, *(str(p) for p in parts if p is not None)]) + ".txt"
+    """The file name (without extension) of a case's letter: notice, request-<material>-<agency>."""
+    return "-".join([kind, *(str(p) for p in parts if p is not None)])

@@ -121,6 +121,10 @@ def send_reminder(number: str, step: Step, as_of: datetime) -> None:
         reminder_number=step.reminder_number,
         requested_on=request.sent_at.date(),
     )
+    # Agencies without email get the reminder by post, like the request: file it for printing.
+    path = file_document(
+        number, document_name("reminder", step.material, step.agency, step.reminder_number), message
+    )
     with session_scope() as session:
         cases.record_reminder(
             session=session,
@@ -128,6 +132,7 @@ def send_reminder(number: str, step: Step, as_of: datetime) -> None:
             request_id=step.request_id,
             reminder_number=step.reminder_number,
             message=message,
+            document_path=path,
             as_of=as_of,
         )
     relay_outbox.fn(number)

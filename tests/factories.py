@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from casework.stories import synthetic_id_number
+
+
+def document_text(path: str | Path) -> str:
+    """What a filed letter says: a PDF read back with poppler's pdftotext, lines joined."""
+    path = Path(path)
+    assert path.suffix == ".pdf", f"letters are filed as PDF, got {path.name}"
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    return text.replace("\n", "")
 
 
 def reset_database() -> None:

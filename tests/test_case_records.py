@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
@@ -17,7 +16,7 @@ from models import cases, views
 from models.db import session_scope
 from models.tables import CaseEvent, Contact, OutboxMessage
 from tasks.send import notify_applicant, send_request
-from tests.factories import shen_intake
+from tests.factories import document_text, shen_intake
 
 pytestmark = pytest.mark.flow
 DAY = start_of_office_day(date(2026, 11, 16))
@@ -88,7 +87,7 @@ def test_applicant_without_email_gets_a_printed_notice_only(
     notice = next(c for c in detail.contacts if c.kind == "notice")
     assert notice.channel == "window"
     assert notice.document is not None
-    text = Path(notice.document).read_text(encoding="utf-8")
+    text = document_text(notice.document)
     assert "一次性告知书" in text and "2026年12月10日" in text and "沈桂兰" in text
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from casework.stories import (
 )
 from models.db import session_scope
 from models.views import case_detail
+from tests.factories import document_text
 
 pytestmark = pytest.mark.integration
 DRIVER = Driver(echo=False)  # shared, so the last test knows every personal detail typed
@@ -135,7 +135,7 @@ def test_li_tells_everything_once_two_trips_under_a_month(stack: object) -> None
     assert d.trips == 2
     assert (d.closed_at - d.opened_at).days < 30
     notice = next(c for c in d.contacts if c.kind == "notice")
-    text = Path(notice.document).read_text(encoding="utf-8")
+    text = document_text(notice.document)
     for material in d.materials:
         assert material.name in text  # the one-time notification lists every material
     assert [c.agency for c in d.contacts if c.kind == "request"] == ["street-social-assistance"]

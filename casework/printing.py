@@ -1,0 +1,32 @@
+"""Printable letters: the print layout of a rendered message made into an A4 PDF."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+log = logging.getLogger("casework.printing")
+
+
+class PrintingUnavailable(RuntimeError):
+    """WeasyPrint cannot load here (Pango missing): letters are filed as text instead."""
+
+
+@lru_cache(maxsize=1)
+def _weasyprint() -> Any:
+    try:
+        import weasyprint
+    except OSError as exc:  # the Python package is there, the system's Pango is not
+        raise PrintingUnavailable(
+            "PDF letters need Pango and a CJK font "
+            "(Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-zenhei)"
+        ) from exc
+    return weasyprint
+
+
+def render_pdf(printable_html: str) -> bytes:
+    """The letter as PDF bytes: fonts embedded, A4, page numbers in the footer."""
+    weasyprint = _weasyprint()
+    pdf: bytes = weasyprint.HTML(string=printable_html).write_pdf()
+    return pdf
