@@ -407,6 +407,43 @@ def receive(
 
 @app.command()
 @user_errors
+def posted(
+    case: Annotated[str, typer.Argument(help="案件编号")],
+    tracking: Annotated[str, typer.Option("--tracking", help="邮件单号（挂号信/EMS/快递）")],
+    letter: Annotated[
+        int | None, typer.Option("--letter", help="信函记录号（案件有多封待寄出时必填）")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """打印的信函已寄出：登记邮件单号（记入往来记录和审计）。"""
+    from casework import validation
+    from casework.clock import now
+    from models.db import session_scope
+    from models.postal import record_posting
+
+    tracking_number = validation.tracking_number(tracking)
+    with session_scope() as session:
+        posting = record_posting(
+            session=session,
+            number=case,
+            tracking_number=tracking_number,
+            letter_id=letter,
+            as_of=now(),
+        )
+    if as_json:
+        emit_json(posting.model_dump(mode="json"))
+        return
+    say(
+        "letter_posted",
+        case=posting.case_number,
+        letter=posting.letter_id,
+        agency=posting.agency or "-",
+        tracking=tracking_number,
+    )
+
+
+@app.command()
+@user_errors
 def withdraw(
     case: Annotated[str, typer.Argument(help="案件编号")],
     reason: Annotated[
@@ -595,9 +632,12 @@ def show(
     typer.echo("\n往来记录：")
     for c in d.contacts:
         party = c.agency or ("主管" if c.kind == "escalation" else "申请人")
+        posting = ""
+        if c.channel == "post" and c.direction == "outbound":
+            posting = f"  邮寄单号 {c.tracking_number}" if c.tracking_number else "  待寄出"
         typer.echo(
-            f"  {office_time(c.occurred_at)} {c.kind:10} {c.channel:6} {c.direction:8} "
-            f"{party:26} {c.outcome or '':10} {c.note or ''}"
+            f"  #{c.id:<4} {office_time(c.occurred_at)} {c.kind:10} {c.channel:6} {c.direction:8} "
+            f"{party:26} {c.outcome or '':10} {c.note or ''}{posting}"
         )
     typer.echo("\n审计记录：")
     for e in d.events:

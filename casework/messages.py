@@ -92,6 +92,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "来访原因无效：{value}（可选：{choices}）",
         "Invalid reason {value} (choose: {choices})",
     ),
+    "tracking_number": (
+        "邮件单号无效：{value}（8–30位字母或数字，如 EMS 的 EA123456789CN）",
+        "Invalid tracking number: {value} (8–30 letters or digits, e.g. EA123456789CN)",
+    ),
+    "nothing_to_post": (
+        "案件 {case} 没有待寄出的信函",
+        "Case {case} has no letter waiting to be posted",
+    ),
+    "which_letter": (
+        "案件 {case} 有多封待寄出的信函，请用 --letter 指定：{letters}",
+        "Case {case} has several letters to post; choose one with --letter: {letters}",
+    ),
+    "not_a_postal_letter": (
+        "案件 {case} 的记录 #{letter} 不是待寄出的信函",
+        "Record #{letter} of case {case} is not a letter to post",
+    ),
+    "already_posted": (
+        "信函 #{letter} 已于 {posted_on} 寄出，单号 {tracking}",
+        "Letter #{letter} was posted on {posted_on}, tracking number {tracking}",
+    ),
+    "letter_posted": (
+        "已登记寄出：{case} 信函 #{letter}（{agency}），单号 {tracking}",
+        "Posted: {case} letter #{letter} ({agency}), tracking number {tracking}",
+    ),
     "bad_via": (
         "收到方式无效：{value}（post/home-visit/email/phone）",
         "Invalid --via {value} (post/home-visit/email/phone)",

@@ -139,3 +139,15 @@ _PROVINCE_CODES = frozenset(
         "83",
     ]
 )
+
+
+_TRACKING = re.compile(r"^[A-Z0-9]{8,30}$")
+
+
+def tracking_number(value: str) -> str:
+    """A postal tracking number as printed on the receipt (EMS, China Post, SF …): 8–30 letters
+    and digits; spaces and dashes people type in between are dropped, letters upper-cased."""
+    text = re.sub(r"[\s-]", "", value).upper()
+    if not _TRACKING.match(text):
+        raise InvalidInput("tracking_number", value=value.strip()[:40])
+    return text

@@ -13,6 +13,7 @@ from casework.clock import office_date
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
 from models.cases import materials_of, open_request_of
+from models.postal import postal_letters
 from models.tables import Agency, Case, CaseEvent, CaseMaterial, Contact, ContactKind
 from models.views import is_overdue
 
@@ -50,6 +51,13 @@ class AgencyResponsiveness(BaseModel):
     share_never_answered: float
 
 
+class LetterToPost(BaseModel):
+    case: str
+    letter: int
+    agency: str
+    written_on: date
+
+
 class DailyBoard(BaseModel):
     today: date
     open_by_type_and_status: dict[str, dict[str, int]]
@@ -58,6 +66,7 @@ class DailyBoard(BaseModel):
     escalations: list[Escalation]
     deadlines_next_30_days: list[NearDeadline]
     agencies: list[AgencyResponsiveness]
+    letters_to_post: list[LetterToPost] = []
 
 
 def daily_board(*, session: Session, today: date) -> DailyBoard:
@@ -111,6 +120,15 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
         escalations=escalations,
         deadlines_next_30_days=sorted(near, key=lambda n: n.days_left),
         agencies=agency_responsiveness(session=session),
+        letters_to_post=[
+            LetterToPost(
+                case=x.case_number,
+                letter=x.letter_id,
+                agency=x.agency or "",
+                written_on=office_date(x.written_at),
+            )
+            for x in postal_letters(session=session)
+        ],
     )
 
 

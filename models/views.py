@@ -40,6 +40,7 @@ class ContactRow(BaseModel):
     outcome: str | None
     note: str | None
     document: str | None
+    tracking_number: str | None = None
 
 
 class EventRow(BaseModel):
@@ -148,6 +149,7 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
                 outcome=c.outcome,
                 note=c.note,
                 document=c.document_path,
+                tracking_number=(c.details or {}).get("tracking_number"),
             )
             for c in contacts
         ],

@@ -56,6 +56,12 @@ def daily_board_markdown(board: DailyBoard) -> str:
         f"- {d.case}（{d.playbook}）：{d.deadline}，还有 {d.days_left} 天"
         for d in board.deadlines_next_30_days
     ] or ["无"]
+    lines += ["", f"## 待打印寄出的信函：{len(board.letters_to_post)} 封", ""]
+    lines += [
+        f"- {x.case} 信函 #{x.letter} → {x.agency}（{x.written_on} 起草）"
+        "：寄出后执行 casework posted"
+        for x in board.letters_to_post
+    ] or ["无"]
     lines += ["", "## 各单位答复情况", ""]
     if board.agencies:
         lines += [

@@ -1,0 +1,133 @@
+"""Letters by post: the printed request, its tracking number, and the board's list to post."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import func, select
+from typer.testing import CliRunner
+
+from casework.cli import app
+from casework.clock import start_of_office_day
+from casework.planning import plan_next_step
+from casework.playbook import get_playbook
+from models import cases, views
+from models.db import session_scope
+from models.reports import daily_board
+from models.tables import Agency, CaseEvent, Contact
+from tasks.send import notify_applicant, send_request
+from tests.factories import document_text, shen_intake
+
+pytestmark = pytest.mark.flow
+DAY = start_of_office_day(date(2026, 11, 16))
+runner = CliRunner()
+
+
+def _run(*args: str) -> tuple[int, list[str]]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, [line for line in result.output.splitlines() if line.strip()]
+
+
+def _case_with_a_posted_request() -> str:
+    """Ms. Shen's case, with a crematorium that has no email: the request goes by post."""
+    with session_scope() as session:
+        number = cases.open_case(
+            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=DAY
+        ).number
+        crematorium = session.exec(
+            select(Agency).where(Agency.slug == "crematorium-front-desk")
+        ).one()
+        crematorium.email = None
+        session.add(crematorium)
+    notify_applicant.fn(number, DAY)
+    with session_scope() as session:
+        view = cases.case_view(session=session, number=number)
+    step = plan_next_step(view, get_playbook(view.playbook), DAY)
+    send_request.fn(number, step, DAY)
+    return number
+
+
+def _detail(number: str) -> views.CaseDetail:
+    with session_scope() as session:
+        return views.case_detail(session=session, number=number)
+
+
+def _posting_state(number: str) -> tuple[list[str | None], int]:
+    with session_scope() as session:
+        detail = views.case_detail(session=session, number=number)
+        events = session.exec(
+            select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "letter-posted")
+        ).one()
+    letters = [c.tracking_number for c in detail.contacts if c.channel == "post"]
+    return letters, int(events)
+
+
+def test_a_request_by_post_is_printed_and_sends_no_email(
+    fresh_db: object, smtp_server: list
+) -> None:
+    number = _case_with_a_posted_request()
+    assert [m["To"] for m in smtp_server] == ["shen.family@example.com"]  # the notice only
+    with session_scope() as session:
+        detail = views.case_detail(session=session, number=number)
+    (request,) = [c for c in detail.contacts if c.kind == "request"]
+    assert request.channel == "post" and request.document and request.document.endswith(".pdf")
+    text = document_text(request.document)
+    assert "王建国" in text and "请将回函寄至" in text and "请回复本邮件" not in text
+    code, out = _run("show", number)
+    assert code == 0 and any("待寄出" in line and f"#{request.id}" in line for line in out)
+    assert request.document in "\n".join(out)  # the letter is listed with the case's files
+
+
+def test_posting_records_the_tracking_number_once(fresh_db: object, smtp_server: list) -> None:
+    number = _case_with_a_posted_request()
+    with session_scope() as session:
+        board = daily_board(session=session, today=DAY.date())
+    assert [(x.case, x.agency) for x in board.letters_to_post] == [
+        (number, "crematorium-front-desk")
+    ]
+
+    code, out = _run("posted", number, "--tracking", "ea 1234-5678 9cn")
+    assert code == 0 and "EA123456789CN" in out[0]
+    assert _posting_state(number) == (["EA123456789CN"], 1)
+    code, out = _run("show", number)
+    assert any("邮寄单号 EA123456789CN" in line for line in out)
+    with session_scope() as session:
+        assert daily_board(session=session, today=DAY.date()).letters_to_post == []
+
+    # The same number again changes nothing; another number for the same letter is refused.
+    assert _run("posted", number, "--tracking", "EA123456789CN")[0] == 0
+    (letter,) = [c.id for c in _detail(number).contacts if c.channel == "post"]
+    code, out = _run("posted", number, "--tracking", "SF1234567890", "--letter", str(letter))
+    assert code == 2 and len(out) == 1
+    assert _posting_state(number) == (["EA123456789CN"], 1)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--tracking", "SF12"], "邮件单号无效：SF12"),
+        (["--tracking", "SF1234567890\nBcc: x"], "邮件单号无效"),
+        (["--tracking", "SF1234567890", "--letter", "999"], "不是待寄出的信函"),
+    ],
+)
+def test_bad_postings_say_why_in_one_line_and_write_nothing(
+    fresh_db: object, smtp_server: list, args: list[str], expected: str
+) -> None:
+    number = _case_with_a_posted_request()
+    with session_scope() as session:
+        before = session.exec(select(func.count()).select_from(Contact)).one()
+    code, out = _run("posted", number, *args)
+    assert code == 2 and len(out) == 1 and expected in out[0]
+    assert _posting_state(number) == ([None], 0)
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(Contact)).one() == before
+
+
+def test_a_case_with_nothing_to_post_says_so(fresh_db: object, smtp_server: list) -> None:
+    with session_scope() as session:
+        number = cases.open_case(
+            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=DAY
+        ).number
+    code, out = _run("posted", number, "--tracking", "EA123456789CN")
+    assert code == 2 and out == [f"案件 {number} 没有待寄出的信函"]
