@@ -755,6 +755,29 @@ def mailbox(as_json: JsonOption = False) -> None:
 
 @app.command()
 @user_errors
+def relay(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="按哪一天计算重试时间 YYYY-MM-DD（默认现在）")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """立即发送外发邮件箱中到期的邮件（邮件服务器恢复后使用；巡检每15分钟也会发送）。"""
+    from tasks.send import relay_pending
+
+    results = relay_pending(as_of=parse_as_of(as_of))
+    counts = {
+        "sent": sum(r.delivered for r in results),
+        "retry": sum(not r.delivered and not r.permanent for r in results),
+        "failed": sum(r.permanent for r in results),
+    }
+    if as_json:
+        emit_json(counts)
+    else:
+        say("relay_done", **counts)
+
+
+@app.command()
+@user_errors
 def chase(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="按哪一天巡检 YYYY-MM-DD（默认今天）")

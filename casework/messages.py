@@ -189,6 +189,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stack_up": ("本地服务已启动。Prefect 界面：{ui}", "Local stack is up. Prefect UI: {ui}"),
     "stack_down_done": ("本地服务已停止。", "Local stack stopped."),
     "no_cases": ("没有案件。", "No cases."),
+    "relay_done": (
+        "外发邮件：已发送 {sent} 封，暂未送达（稍后自动重试）{retry} 封，退信 {failed} 封",
+        "Outbox: {sent} sent, {retry} to retry later, {failed} bounced",
+    ),
     "chase_done": (
         "巡检完成（按 {as_of}）：唤醒 {woken} 个案件，启动 {started} 个流程，发出 {sent} 封邮件。",
         "Sweep done (as of {as_of}): woke {woken} case(s), started {started} flow(s), sent {sent} email(s).",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     smtp_port: int = 8025
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
+    smtp_starttls: bool = False  # upgrade with STARTTLS (port 587)
+    smtp_tls: bool = False  # TLS from the first byte (port 465)
+    # A private CA that signed the relay's certificate; the system's CAs are used otherwise.
+    smtp_ca_file: Path | None = None
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "xxt-window@street-office.example"
 
@@ -51,6 +54,12 @@ class Settings(BaseSettings):
     # Encryption at rest (see casework/crypto.py); empty means key files under home/secrets.
     data_keys: SecretStr | None = None
     lookup_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_tls(self) -> Settings:
+        if self.smtp_tls and self.smtp_starttls:
+            raise ValueError("CASEWORK_SMTP_TLS and CASEWORK_SMTP_STARTTLS exclude each other")
+        return self
 
     @property
     def sqlite_path(self) -> Path:

@@ -62,7 +62,9 @@ class SmtpMailer:
             port=s.smtp_port,
             username=s.smtp_username,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            use_tls=s.smtp_tls,
             start_tls=s.smtp_starttls,
+            cert_bundle=str(s.smtp_ca_file) if s.smtp_ca_file else None,
             timeout=s.smtp_timeout_seconds,
         )
 

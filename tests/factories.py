@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -57,13 +59,17 @@ class RecordingHandler:
     """aiosmtpd handler that keeps every accepted message, parsed, with its envelope recipients.
 
     `script` lists answers for the next DATA commands (e.g. three "451 …" then the default
-    "250 OK"); only messages answered 250 are kept.
+    "250 OK"); only messages answered 250 are kept. `kill_on_accept` is a process id to SIGKILL
+    once the next message is kept, before the 250 goes back: the sender dies between send and mark.
     """
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.script: list[str] = []
         self.data_commands = 0
+        self.kill_on_accept: int | None = None
+        self.sessions: list[Any] = []
+        self.over_tls: list[bool] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.data_commands += 1
@@ -73,4 +79,31 @@ class RecordingHandler:
             message = message_from_bytes(raw, policy=policy.default)
             message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
             self.messages.append(message)
+            self.sessions.append(session)
+            self.over_tls.append(server.transport.get_extra_info("ssl_object") is not None)
+            if self.kill_on_accept is not None:
+                os.kill(self.kill_on_accept, signal.SIGKILL)
+                self.kill_on_accept = None
         return answer
+
+
+def queue_notice(as_of: datetime, deceased: str = "王建国") -> str:
+    """Open a case and queue its notice without sending it (the relay is what we test)."""
+    from models import cases
+    from models.db import session_scope
+    from tasks.render import document_name, file_document, render_for_case
+
+    intake = shen_intake(date(2017, 6, 1))
+    intake.fields["deceased_name"] = deceased
+    with session_scope() as session:
+        number = cases.open_case(session=session, intake=intake, as_of=as_of).number
+    message = render_for_case("common/notice.txt.j2", number, as_of)
+    with session_scope() as session:
+        cases.record_notice(
+            session=session,
+            number=number,
+            message=message,
+            document_path=file_document(number, document_name("notice"), message),
+            as_of=as_of,
+        )
+    return number

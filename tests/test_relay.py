@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from datetime import date, timedelta
 from email.header import decode_header, make_header
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from casework.clock import start_of_office_day
+from casework.clock import now, office_date, start_of_office_day
 from models import cases, outbox
 from models.db import session_scope
 from models.tables import OutboxMessage
-from tasks import send
 from tasks.send import notify_applicant, relay_pending
-from tests.factories import RecordingHandler, shen_intake
+from tests.factories import RecordingHandler, queue_notice
 
 pytestmark = pytest.mark.flow
 DAY = start_of_office_day(date(2026, 11, 16))
-
-
-def _queue_notice(deceased: str = "王建国") -> str:
-    """Open a case and queue its notice without sending it (the relay is what we test)."""
-    intake = shen_intake(date(2017, 6, 1))
-    intake.fields["deceased_name"] = deceased
-    with session_scope() as session:
-        number = cases.open_case(session=session, intake=intake, as_of=DAY).number
-    from tasks.render import document_name, file_document, render_for_case
-
-    message = render_for_case("common/notice.txt.j2", number, DAY)
-    with session_scope() as session:
-        cases.record_notice(
-            session=session,
-            number=number,
-            message=message,
-            document_path=file_document(number, document_name("notice"), message),
-            as_of=DAY,
-        )
-    return number
 
 
 def _row() -> OutboxMessage:
@@ -50,7 +33,7 @@ def _row() -> OutboxMessage:
 def test_chinese_subject_and_body_arrive_in_both_parts_escaped(
     fresh_db: object, smtp_server: list
 ) -> None:
-    number = _queue_notice(deceased="<b>王</b>建国")
+    number = queue_notice(DAY, deceased="<b>王</b>建国")
     notify_applicant.fn(number, DAY)
     (message,) = smtp_server
     subject = str(make_header(decode_header(message["Subject"])))
@@ -80,7 +63,7 @@ def test_chinese_subject_and_body_arrive_in_both_parts_escaped(
 def test_451_three_times_then_success_delivers_exactly_once(
     fresh_db: object, smtp_handler: RecordingHandler
 ) -> None:
-    _queue_notice()
+    queue_notice(DAY)
     smtp_handler.script = ["451 4.3.0 try again later"] * 3
     moment = DAY
     for _ in range(3):
@@ -100,7 +83,7 @@ def test_451_three_times_then_success_delivers_exactly_once(
 def test_550_fails_for_good_and_is_shown_to_staff(
     fresh_db: object, smtp_handler: RecordingHandler
 ) -> None:
-    number = _queue_notice()
+    number = queue_notice(DAY)
     smtp_handler.script = ["550 5.1.1 no such mailbox"]
     relay_pending(as_of=DAY)
     relay_pending(as_of=DAY + timedelta(days=2))
@@ -112,25 +95,35 @@ def test_550_fails_for_good_and_is_shown_to_staff(
     assert email["status"] == "failed" and email["error"].startswith("550")
 
 
+def _relay_process(*args: str) -> subprocess.Popen[str]:
+    """`casework relay` as its own process, as staff or the sweep would run it."""
+    command = Path(sys.executable).with_name("casework")
+    return subprocess.Popen(
+        [str(command), "relay", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
 def test_a_relay_killed_between_send_and_mark_resends_once_flagged(
-    fresh_db: object, smtp_handler: RecordingHandler, monkeypatch: pytest.MonkeyPatch
+    fresh_db: object, smtp_handler: RecordingHandler
 ) -> None:
-    _queue_notice()
+    queue_notice(DAY)
+    relay = _relay_process()
+    smtp_handler.kill_on_accept = relay.pid  # SIGKILL once the server has the message
+    relay.communicate(timeout=60)
+    assert relay.returncode == -signal.SIGKILL
+    assert len(smtp_handler.messages) == 1 and _row().status == "sending"
 
-    def die(**_: object) -> None:
-        raise SystemExit("relay killed after the SMTP server accepted the message")
+    again = _relay_process()  # within the lease: the message may still be on its way
+    out, err = again.communicate(timeout=60)
+    assert again.returncode == 0, err
+    assert "已发送 0 封" in out and len(smtp_handler.messages) == 1
 
-    monkeypatch.setattr(send.outbox, "mark_email_sent", die)
-    with pytest.raises(SystemExit):
-        relay_pending(as_of=DAY)
-    monkeypatch.undo()
-    assert _row().status == "sending"
-    assert relay_pending(as_of=DAY + timedelta(minutes=5)) == []  # still within the lease
-    relay_pending(as_of=DAY + outbox.LEASE + timedelta(seconds=1))
-    first, second = smtp_handler.messages
+    tomorrow = (office_date(now()) + timedelta(days=1)).isoformat()  # past the 10-minute lease
+    for _ in range(2):
+        after_lease = _relay_process("--as-of", tomorrow)
+        assert after_lease.communicate(timeout=60)[1] == "" and after_lease.returncode == 0
+    first, second = smtp_handler.messages  # one flagged resend, then nothing more
     assert first["Message-ID"] == second["Message-ID"]
     assert first["X-Casework-Resend"] is None and second["X-Casework-Resend"] == "yes"
     row = _row()
-    assert (row.status, row.resent) == ("sent", True)
-    relay_pending(as_of=DAY + timedelta(days=1))
-    assert len(smtp_handler.messages) == 2
+    assert (row.status, row.resent, row.attempts) == ("sent", True, 2)
