@@ -7,9 +7,11 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from jinja2 import TemplateError
+
 from casework.clock import office_date
 from casework.planning import EscalationReason
-from casework.playbook import FieldKind, Playbook, all_playbooks, get_playbook
+from casework.playbook import FieldKind, Playbook, PlaybookError, all_playbooks, get_playbook
 from casework.printing import PrintingUnavailable, render_pdf
 from casework.rendering import RenderedMessage, render_message
 from casework.settings import get_settings
@@ -92,7 +94,10 @@ def render_playbook_samples() -> dict[str, list[str]]:
         names = sorted(set(playbook.templates.model_dump().values()))
         for name in names:
             for material in playbook.materials:
-                render_message(name, {**context, "material": material})
+                try:
+                    render_message(name, {**context, "material": material})
+                except TemplateError as exc:  # StrictUndefined: a missing variable fails here
+                    raise PlaybookError(f"playbooks/{slug}.yaml: 模板 {name}：{exc}") from exc
         rendered[slug] = names
     return rendered
 

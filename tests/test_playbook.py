@@ -1,3 +1,4 @@
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -138,3 +139,30 @@ def test_check_playbooks_renders_every_template() -> None:
         "common/notice.txt.j2" in names or any("notice" in n for n in names)
         for names in rendered.values()
     )
+
+
+def test_a_template_missing_a_variable_fails_the_check_not_a_letter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from casework.cli import app
+    from casework.settings import PROJECT_DIR
+    from tests.factories import reset_database
+
+    templates = tmp_path / "templates"
+    shutil.copytree(PROJECT_DIR / "templates", templates)
+    request = templates / "common" / "request.txt.j2"
+    request.write_text(
+        request.read_text(encoding="utf-8").replace("{{ agency.name }}", "{{ agency.postcode }}"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CASEWORK_TEMPLATES_DIR", str(templates))
+    reset_database()
+    try:
+        result = CliRunner().invoke(app, ["check-playbooks"])
+    finally:
+        monkeypatch.undo()
+        reset_database()
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "common/request.txt.j2" in result.output and "postcode" in result.output
