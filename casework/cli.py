@@ -219,6 +219,9 @@ def open_(
     brought: Annotated[
         list[str] | None, typer.Option("--brought", help="受理时已带来的材料代码，可多次")
     ] = None,
+    letter_lang: Annotated[
+        str, typer.Option("--letter-lang", help="给申请人的告知书和通知的语言：zh 或 en")
+    ] = "zh",
     start: Annotated[bool, typer.Option(help="立即启动案件流程")] = True,
     as_json: JsonOption = False,
 ) -> None:
@@ -243,6 +246,7 @@ def open_(
         ),
         fields=_parse_fields(field or [], playbook.slug, today),
         brought=brought or [],
+        letter_lang=validation.letter_language(letter_lang),
     )
     with session_scope() as session:
         case = open_case(session=session, intake=intake, as_of=as_of)

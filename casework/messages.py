@@ -92,6 +92,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "来访原因无效：{value}（可选：{choices}）",
         "Invalid reason {value} (choose: {choices})",
     ),
+    "letter_lang": (
+        "信函语言无效：{value}（zh 中文 / en 英文）",
+        "Invalid letter language: {value} (zh or en)",
+    ),
     "tracking_number": (
         "邮件单号无效：{value}（8–30位字母或数字，如 EMS 的 EA123456789CN）",
         "Invalid tracking number: {value} (8–30 letters or digits, e.g. EA123456789CN)",

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from pydantic import BaseModel
 
 from casework.clock import chinese_date
@@ -39,8 +48,44 @@ def _environment(templates_dir: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["cn_date"] = chinese_date
+    env.filters["letter_date"] = _letter_date
     env.filters["mask_name"] = mask_name
     return env
+
+
+LANGUAGES = ("zh", "en")
+# What the shared layouts print around a letter, in the letter's language.
+LAYOUT_LABELS = {
+    "zh": {
+        "html_lang": "zh-CN",
+        "address": "地址：",
+        "phone": "电话：",
+        "case_number": "案件编号：",
+        "seal": "（盖章）",
+        "officer": "经办人：",
+        "quote_case": "回函请注明案件编号",
+        "page": '第 " counter(page) " 页 / 共 " counter(pages) " 页',
+    },
+    "en": {
+        "html_lang": "en",
+        "address": "Address: ",
+        "phone": "Tel: ",
+        "case_number": "Case number: ",
+        "seal": "(seal)",
+        "officer": "Case officer: ",
+        "quote_case": "Please quote case number",
+        "page": 'Page " counter(page) " of " counter(pages) "',
+    },
+}
+_MONTHS = "January February March April May June July August September October November December"
+
+
+@pass_context
+def _letter_date(context: Context, day: date) -> str:
+    """A date the way the letter's language writes it: 2026年11月23日 or 23 November 2026."""
+    if context.get("lang", "zh") == "en":
+        return f"{day.day} {_MONTHS.split()[day.month - 1]} {day.year}"
+    return chinese_date(day)
 
 
 def environment() -> Environment:
@@ -64,14 +109,31 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip("\n") for p in text.split("\n\n") if p.strip()]
 
 
+def variant(template_name: str, lang: str) -> str:
+    """The template in the letter's language when one exists (notice.en.txt.j2), else the
+    Chinese one: letters to agencies and staff are Chinese whatever the applicant reads."""
+    if lang == "zh":
+        return template_name
+    stem, dot, extension = template_name.partition(".")
+    candidate = f"{stem}.{lang}{dot}{extension}"
+    try:
+        environment().get_template(candidate)
+    except TemplateNotFound:
+        return template_name
+    return candidate
+
+
 def render_message(template_name: str, context: dict[str, Any]) -> RenderedMessage:
     """Render a template with a `subject` block and a body (the whole template).
 
     A template that extends a letter layout also has a `body` block: that is what the printed
-    letter shows under its own letterhead.
+    letter shows under its own letterhead. `lang` in the context picks the language variant.
     """
     env = environment()
-    template = env.get_template(template_name)
+    name = variant(template_name, context.get("lang", "zh"))
+    lang = "zh" if name == template_name else context["lang"]
+    context = {**context, "lang": lang, "labels": LAYOUT_LABELS[lang]}
+    template = env.get_template(name)
     text = template.render(context)
     blocks = template.new_context(context)
     subject = (
@@ -80,7 +142,9 @@ def render_message(template_name: str, context: dict[str, Any]) -> RenderedMessa
         else ""
     )
     body = "".join(template.blocks["body"](blocks)) if "body" in template.blocks else text
-    html = env.get_template(HTML_LAYOUT).render(subject=subject, paragraphs=_paragraphs(text))
+    html = env.get_template(HTML_LAYOUT).render(
+        subject=subject, paragraphs=_paragraphs(text), labels=context["labels"]
+    )
     printable = env.get_template(PRINT_LAYOUT).render(
         context, title=_CASE_TAG.sub("", subject), paragraphs=_paragraphs(body)
     )

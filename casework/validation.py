@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 
 from casework.errors import UserError
 
@@ -151,3 +152,13 @@ def tracking_number(value: str) -> str:
     if not _TRACKING.match(text):
         raise InvalidInput("tracking_number", value=value.strip()[:40])
     return text
+
+
+def letter_language(value: str) -> Literal["zh", "en"]:
+    """The language of the applicant's letters: Chinese, or English where a template has it."""
+    text = value.strip().lower()
+    if text == "zh":
+        return "zh"
+    if text == "en":
+        return "en"
+    raise InvalidInput("letter_lang", value=value.strip()[:20])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy.orm.attributes import flag_modified
@@ -61,6 +61,7 @@ class CaseIntake(BaseModel):
     fields: dict[str, Any]
     brought: list[str] = []
     actor: str = "staff"
+    letter_lang: Literal["zh", "en"] = "zh"
 
 
 # ---------------------------------------------------------------- helpers
@@ -240,6 +241,7 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
         promised_by=add_working_days(today, playbook.promised_working_days),
         deadline_date=deadline_date,
         outside_remit=playbook.outside_remit,
+        letter_lang=intake.letter_lang,
     )
     session.add(case)
     session.flush()
@@ -410,6 +412,7 @@ def letter_context(*, session: Session, number: str) -> dict[str, Any]:
             "playbook": case.playbook,
         },
         "applicant": {"name": applicant.name, "has_email": bool(applicant.email)},
+        "lang": case.letter_lang,
         "materials": [
             {"slug": m.slug, "name": m.name, "status": str(m.status), "agency": m.agency_slug}
             for m in materials_of(session, case)

@@ -133,6 +133,8 @@ class Case(SQLModel, table=True):
     wait_generation: int = 0
     flow_run_id: str | None = None
     purged_at: datetime | None = _ts(nullable=True)
+    # The language of letters to the applicant (agencies and staff always get Chinese).
+    letter_lang: str = Field(default="zh", sa_column_kwargs={"server_default": "zh"})
 
 
 class CaseNumberCounter(SQLModel, table=True):

@@ -13,7 +13,7 @@ from casework.clock import office_date
 from casework.planning import EscalationReason
 from casework.playbook import FieldKind, Playbook, PlaybookError, all_playbooks, get_playbook
 from casework.printing import PrintingUnavailable, render_pdf
-from casework.rendering import RenderedMessage, render_message
+from casework.rendering import LANGUAGES, RenderedMessage, render_message, variant
 from casework.settings import get_settings
 from models.cases import letter_context
 from models.db import session_scope
@@ -87,18 +87,23 @@ def sample_context(playbook: Playbook) -> dict[str, Any]:
 
 
 def render_playbook_samples() -> dict[str, list[str]]:
-    """Render every template every playbook names, for every material: errors surface here."""
+    """Render every template every playbook names, in every language it has, for every
+    material: errors surface here rather than in a letter."""
     rendered: dict[str, list[str]] = {}
     for slug, playbook in all_playbooks().items():
         context = sample_context(playbook)
-        names = sorted(set(playbook.templates.model_dump().values()))
-        for name in names:
-            for material in playbook.materials:
-                try:
-                    render_message(name, {**context, "material": material})
-                except TemplateError as exc:  # StrictUndefined: a missing variable fails here
-                    raise PlaybookError(f"playbooks/{slug}.yaml: 模板 {name}：{exc}") from exc
-        rendered[slug] = names
+        names: set[str] = set()
+        for name in set(playbook.templates.model_dump().values()):
+            for lang in LANGUAGES:
+                names.add(variant(name, lang))
+                for material in playbook.materials:
+                    try:
+                        render_message(name, {**context, "lang": lang, "material": material})
+                    except TemplateError as exc:  # StrictUndefined: missing variables fail here
+                        raise PlaybookError(
+                            f"playbooks/{slug}.yaml: 模板 {variant(name, lang)}：{exc}"
+                        ) from exc
+        rendered[slug] = sorted(names)
     return rendered
 
 

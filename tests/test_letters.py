@@ -10,7 +10,7 @@ import pytest
 
 from casework.playbook import all_playbooks, get_playbook
 from casework.printing import render_pdf
-from casework.rendering import render_message
+from casework.rendering import LANGUAGES, render_message, variant
 from tasks.render import document_name, file_document, sample_context
 from tests.factories import document_text
 
@@ -34,17 +34,23 @@ def _print(tmp_path: Path, name: str, template: str, context: dict[str, object])
     return path
 
 
-def test_every_letter_of_every_playbook_prints_in_chinese_on_one_page(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_letter_of_every_playbook_prints_on_one_page(tmp_path: Path, lang: str) -> None:
     long_notices = []
     for slug, playbook in all_playbooks().items():
-        context = sample_context(playbook)
+        context = {**sample_context(playbook), "lang": lang}
         for kind, template in playbook.templates.model_dump().items():
             material = playbook.materials[-1]
             path = _print(tmp_path, f"{slug}-{kind}", template, {**context, "material": material})
             text = document_text(path)
-            # Letterhead, case number and date in Chinese format come from the shared layout.
+            # Letterhead, case number and date come from the shared layout, in the letter's
+            # language (letters to agencies and staff have no English variant: Chinese).
+            in_english = variant(template, lang) != template
             assert context["office"]["name"] in text
-            assert "案件编号：HC-2026-0000" in text and "2026年11月23日" in text
+            if in_english:
+                assert "Case number: HC-2026-0000" in text and "23 November 2026" in text
+            else:
+                assert "案件编号：HC-2026-0000" in text and "2026年11月23日" in text
             fonts = subprocess.run(
                 ["pdffonts", str(path)], capture_output=True, check=True, text=True
             ).stdout
@@ -52,9 +58,10 @@ def test_every_letter_of_every_playbook_prints_in_chinese_on_one_page(tmp_path: 
             pages = _pages(path)
             if kind == "notice" and pages > 1:
                 long_notices.append((slug, pages))
-                assert f"第{pages}页/共{pages}页" in document_text(path).replace(" ", "")
+                footer = f"Page{pages}of{pages}" if in_english else f"第{pages}页/共{pages}页"
+                assert footer in text.replace(" ", "")
             else:
-                assert pages == 1, f"{slug}/{kind} takes {pages} pages"
+                assert pages == 1, f"{slug}/{kind} ({lang}) takes {pages} pages"
     # Only the five-service bundle lists more materials than one page holds.
     assert long_notices == [("hardship-bundle", 2)]
 
@@ -106,3 +113,64 @@ def test_a_filed_letter_keeps_its_first_copy(fresh_db: Path) -> None:
     # A re-run a week later does not re-date a letter that has already gone out.
     assert "2026年11月23日" in document_text(path) and "2026年11月30日" not in document_text(path)
     assert sorted(p.name for p in Path(path).parent.iterdir()) == [Path(path).name]
+
+
+def test_an_english_case_writes_to_the_applicant_in_english_and_to_agencies_in_chinese(
+    fresh_db: Path, smtp_server: list
+) -> None:
+    from casework.clock import start_of_office_day
+    from casework.planning import plan_next_step
+    from models import cases, views
+    from models.db import session_scope
+    from tasks.send import notify_applicant, send_request
+    from tests.factories import shen_intake
+
+    day = start_of_office_day(date(2026, 11, 16))
+    intake = shen_intake(date(2017, 6, 1)).model_copy(update={"letter_lang": "en"})
+    with session_scope() as session:
+        number = cases.open_case(session=session, intake=intake, as_of=day).number
+    notify_applicant.fn(number, day)
+    with session_scope() as session:
+        view = cases.case_view(session=session, number=number)
+    send_request.fn(number, plan_next_step(view, get_playbook(view.playbook), day), day)
+    notice_email, request_email = smtp_server
+    assert notice_email["Subject"].startswith(f"[{number}] One-time notification")
+    assert 'lang="en"' in notice_email.get_body(preferencelist=("html",)).get_content()
+    assert request_email["Subject"] == f"[{number}] 关于协助查询火化记录并补办火化证明的函"
+
+    with session_scope() as session:
+        detail = views.case_detail(session=session, number=number)
+    notice, request = (
+        next(c for c in detail.contacts if c.kind == k) for k in ("notice", "request")
+    )
+    english = document_text(notice.document or "")
+    assert f"Case number: {number}" in english and "16 November 2026" in english
+    assert "Dear 沈桂兰" in english and "Page 1 of 1" in english
+    assert "案件编号" not in english
+    chinese = document_text(request.document or "")
+    assert f"案件编号：{number}" in chinese and "2026年11月16日" in chinese
+
+
+def test_an_unknown_letter_language_is_refused_at_intake(fresh_db: Path) -> None:
+    from typer.testing import CliRunner
+
+    from casework.cli import app
+    from casework.stories import synthetic_id_number
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "open", "temporary-assistance", "--no-start", "--name", "李某",
+            "--id-number", synthetic_id_number(date(1960, 1, 1)), "--phone", "13800001234",
+            "--field", "hardship=突发重病", "--letter-lang", "fr",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.strip() == "信函语言无效：fr（zh 中文 / en 英文）"
+    from sqlmodel import func, select
+
+    from models.db import session_scope
+    from models.tables import Case
+
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(Case)).one() == 0
