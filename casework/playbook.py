@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from casework.settings import get_settings
 
@@ -48,6 +55,19 @@ class Agency(_Strict):
     email: str | None = None
     phone: str | None = None
     address: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _deliverable(cls, value: str | None) -> str | None:
+        # A letter to a malformed address would only fail at the relay, days later.
+        if value is None:
+            return None
+        from casework.validation import InvalidInput, email
+
+        try:
+            return email(value)
+        except InvalidInput:
+            raise ValueError(f"not an email address: {value!r}") from None
 
 
 class Material(_Strict):

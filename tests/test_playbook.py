@@ -48,6 +48,15 @@ def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
     assert "recover-cremation-certificate.yaml: follow_up.interval_days" in str(info.value)
 
 
+def test_a_malformed_agency_email_names_file_and_key(tmp_path: Path) -> None:
+    data = _shen_data()
+    data["agencies"][0]["email"] = "front-desk at crematorium"
+    with pytest.raises(PlaybookError) as info:
+        load_playbook_file(_write(tmp_path, data))
+    assert "recover-cremation-certificate.yaml: agencies.0.email" in str(info.value)
+    assert "front-desk at crematorium" in str(info.value)
+
+
 def test_deadline_needs_its_start_field(tmp_path: Path) -> None:
     data = _shen_data()
     data["fields"] = [f for f in data["fields"] if f["key"] != "cremation_date"]
