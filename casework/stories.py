@@ -156,6 +156,12 @@ class Driver:
         except UserError:
             cli.agency_add(slug=slug, name=name, phone=phone, address=address, email=None)
 
+    def posted(self, number: str, tracking: str) -> None:
+        """Staff posted the printed letter waiting on the case (a re-run finds it recorded)."""
+        from casework import cli
+
+        cli.posted(case=number, tracking=tracking, letter=None)
+
     def chase(self, as_of: date) -> None:
         from casework import cli
 
@@ -204,6 +210,12 @@ def shen(driver: Driver, today: date) -> str:
     return number
 
 
+def _tracking_number(number: str, letter: int) -> str:
+    """A made-up registered-mail number (EMS style) that is the same on every run of the story."""
+    digits = "".join(ch for ch in number if ch.isdigit())[-6:]
+    return f"XA{digits}{letter:03d}CN"
+
+
 def tianqiao_father(driver: Driver, today: date) -> str:
     """Seed 004: where is the dead son's archive? Talent centre, then the employer, by post."""
     driver.say("天桥的老人：为去世的儿子办丧葬费，缺存档证明，不知档案在哪")
@@ -225,6 +237,8 @@ def tianqiao_father(driver: Driver, today: date) -> str:
         forward_to="employer-liu-jianjun",
         note="档案不在本中心",
     )
+    driver.say("打印协查函，挂号寄给单位，登记邮件单号")
+    driver.posted(number, _tracking_number(number, 1))
     driver.say("单位查到档案，但开证明需要家属材料：工作人员上门收取，再邮寄给单位")
     driver.reply(
         number, "employer-liu-jianjun", "needs-info", note="需死亡证明、户口簿、申请人身份证复印件"
@@ -235,6 +249,7 @@ def tianqiao_father(driver: Driver, today: date) -> str:
         "home-visit",
         note="上门收取死亡证明、户口簿、身份证复印件",
     )
+    driver.posted(number, _tracking_number(number, 2))
     driver.say("单位寄回存档证明，材料一次性转交老人")
     driver.reply(number, "employer-liu-jianjun", "received", note="存档证明已寄到")
     return number

@@ -66,6 +66,9 @@ def test_tianqiao_father_never_travels_and_the_employer_is_reached_by_post(stack
     ]
     assert {c.channel for c in employer_requests} == {"post"}
     assert all(c.document for c in employer_requests)  # printed letters to post
+    # Both were posted and their tracking numbers recorded, as the board asked.
+    assert all(c.tracking_number for c in employer_requests)
+    assert len({c.tracking_number for c in employer_requests}) == 2
     assert mail_to(number) == ["archive@talent-centre.example"]  # the employer has no email
 
 
