@@ -434,6 +434,8 @@ def posted(
             letter_id=letter,
             as_of=now(),
         )
+    # The follow-up clock starts now: let the case run re-plan (and refresh what managers see).
+    _wake(posting.case_number, "letter posted", quiet=True)
     if as_json:
         emit_json(posting.model_dump(mode="json"))
         return

@@ -42,6 +42,14 @@ class OpenRequest(BaseModel):
     last_chased_at: datetime
     reminders: int
     escalated: bool
+    # A letter by post that staff have not posted yet: the agency cannot be chased for it (the
+    # daily board lists it instead); its follow-up clock starts on the day it is posted.
+    awaiting_posting: bool = False
+
+    @property
+    def chased(self) -> bool:
+        """Reminders and escalation apply: the agency has it, and no manager has it yet."""
+        return not self.escalated and not self.awaiting_posting
 
 
 class MaterialView(BaseModel):
@@ -193,7 +201,7 @@ def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
                 material=material.slug,
                 agency=material.agency_slug,
             )
-        if request.escalated or today < reminder_due_on(request, playbook, urgent=urgent):
+        if not request.chased or today < reminder_due_on(request, playbook, urgent=urgent):
             continue
         if request.reminders < playbook.follow_up.reminders_before_escalation:
             return Step(

@@ -157,10 +157,10 @@ class Driver:
             cli.agency_add(slug=slug, name=name, phone=phone, address=address, email=None)
 
     def posted(self, number: str, tracking: str) -> None:
-        """Staff posted the printed letter waiting on the case (a re-run finds it recorded)."""
+        """Staff posted the printed letter waiting on the case; the run re-plans from that day."""
         from casework import cli
 
-        cli.posted(case=number, tracking=tracking, letter=None)
+        self._step(number, lambda: cli.posted(case=number, tracking=tracking, letter=None))
 
     def chase(self, as_of: date) -> None:
         from casework import cli

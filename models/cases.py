@@ -329,14 +329,20 @@ def open_request_of(session: Session, case: Case, material: CaseMaterial) -> Ope
     )
     reminders = [c for c in follow_ups if c.kind == ContactKind.REMINDER]
     escalated = any(c.kind == ContactKind.ESCALATION for c in follow_ups)
-    last = reminders[-1].occurred_at if reminders else request.occurred_at
+    sent_at, awaiting_posting = request.occurred_at, False
+    if request.channel == Channel.POST:
+        # A posted letter left the office when staff posted it, not when it was printed.
+        posted_at = (request.details or {}).get("posted_at")
+        awaiting_posting = posted_at is None
+        sent_at = datetime.fromisoformat(posted_at) if posted_at else request.occurred_at
     return OpenRequest(
         contact_id=request.id,
         agency_slug=request.agency_slug or "",
-        sent_at=request.occurred_at,
-        last_chased_at=last,
+        sent_at=sent_at,
+        last_chased_at=reminders[-1].occurred_at if reminders else sent_at,
         reminders=len(reminders),
         escalated=escalated,
+        awaiting_posting=awaiting_posting,
     )
 
 

@@ -79,7 +79,7 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
         playbook = get_playbook(case.playbook)
         for material in materials_of(session, case):
             request = open_request_of(session, case, material)
-            if request is None or request.escalated:
+            if request is None or not request.chased:
                 continue
             due = reminder_due_on(request, playbook, urgent=case.urgent)
             if due <= today:

@@ -190,7 +190,7 @@ def is_overdue(session: Session, case: Case, today: date) -> bool:
         request = open_request_of(session, case, material)
         if (
             request
-            and not request.escalated
+            and request.chased
             and (reminder_due_on(request, playbook, urgent=case.urgent) <= today)
         ):
             return True

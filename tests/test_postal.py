@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -131,3 +131,33 @@ def test_a_case_with_nothing_to_post_says_so(fresh_db: object, smtp_server: list
         ).number
     code, out = _run("posted", number, "--tracking", "EA123456789CN")
     assert code == 2 and out == [f"案件 {number} 没有待寄出的信函"]
+
+
+def test_the_follow_up_clock_starts_when_the_letter_is_posted(
+    fresh_db: object, smtp_server: list
+) -> None:
+    from casework.planning import Action
+    from casework.workdays import add_working_days
+    from models.postal import record_posting
+
+    number = _case_with_a_posted_request()  # limit in 2027: not urgent, the normal interval
+    playbook = get_playbook("recover-cremation-certificate")
+
+    def next_action(day: date) -> Action:
+        with session_scope() as session:
+            view = cases.case_view(session=session, number=number)
+        return plan_next_step(view, playbook, start_of_office_day(day)).action
+
+    # Printed but never posted: the crematorium cannot be chased for a letter it never got.
+    assert next_action(add_working_days(DAY.date(), 20)) is Action.WAIT
+    posted_on = add_working_days(DAY.date(), 3)
+    with session_scope() as session:
+        record_posting(
+            session=session,
+            number=number,
+            tracking_number="EA123456789CN",
+            as_of=start_of_office_day(posted_on),
+        )
+    due = add_working_days(posted_on, playbook.follow_up.interval_working_days)
+    assert next_action(due - timedelta(days=1)) is Action.WAIT
+    assert next_action(due) is Action.REMIND
