@@ -306,11 +306,12 @@ def reply(
     material: Annotated[str | None, typer.Option("--material", help="材料代码")] = None,
     forward_to: Annotated[str | None, typer.Option("--forward-to", help="转往单位代码")] = None,
     note: Annotated[str, typer.Option("--note", help="备注")] = "",
+    via: Annotated[str, typer.Option("--via", help="答复方式：phone/email/post/visit")] = "phone",
     as_of: Annotated[str | None, typer.Option("--as-of", help="补录：答复日期 YYYY-MM-DD")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """记录单位的答复，案件流程随即继续。"""
-    from casework.replies import Reply, ReplyOutcome
+    from casework.replies import Reply, ReplyChannel, ReplyOutcome
     from models.cases import record_reply
     from models.db import session_scope
 
@@ -319,8 +320,12 @@ def reply(
         raise UserError("bad_outcome", value=outcome, choices="/".join(choices))
     if len(note) > 2000 or any(ord(c) < 32 and c not in "\n\t" for c in note):
         raise UserError("field_format", value="--note")
+    vias = [v.value for v in ReplyChannel]
+    if via not in vias:
+        raise UserError("bad_reply_via", value=via, choices="/".join(vias))
     moment = parse_as_of(as_of)
     answer = Reply(
+        via=ReplyChannel(via),
         agency=agency.strip(),
         outcome=ReplyOutcome(outcome),
         material=material,

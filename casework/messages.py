@@ -120,6 +120,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已登记寄出：{case} 信函 #{letter}（{agency}），单号 {tracking}",
         "Posted: {case} letter #{letter} ({agency}), tracking number {tracking}",
     ),
+    "bad_reply_via": (
+        "答复方式无效：{value}（{choices}）",
+        "Invalid --via {value} ({choices})",
+    ),
     "bad_via": (
         "收到方式无效：{value}（post/home-visit/email/phone）",
         "Invalid --via {value} (post/home-visit/email/phone)",

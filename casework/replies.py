@@ -15,6 +15,15 @@ class ReplyOutcome(StrEnum):
     REFUSED = "refused"
 
 
+class ReplyChannel(StrEnum):
+    """How the answer reached the office (kept in the contact log)."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    POST = "post"
+    VISIT = "visit"
+
+
 class Reply(BaseModel):
     """An agency's answer to a request of this case."""
 
@@ -23,3 +32,4 @@ class Reply(BaseModel):
     material: str | None = None
     forward_to: str | None = None
     note: str = Field(default="", max_length=2000)
+    via: ReplyChannel = ReplyChannel.PHONE

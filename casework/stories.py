@@ -108,6 +108,7 @@ class Driver:
                 material=options.get("material"),
                 forward_to=options.get("forward_to"),
                 note=options.get("note") or "",
+                via=options.get("via") or "phone",
                 as_of=options.get("as_of"),
             ),
         )
@@ -241,7 +242,11 @@ def tianqiao_father(driver: Driver, today: date) -> str:
     driver.posted(number, _tracking_number(number, 1))
     driver.say("单位查到档案，但开证明需要家属材料：工作人员上门收取，再邮寄给单位")
     driver.reply(
-        number, "employer-liu-jianjun", "needs-info", note="需死亡证明、户口簿、申请人身份证复印件"
+        number,
+        "employer-liu-jianjun",
+        "needs-info",
+        note="需死亡证明、户口簿、申请人身份证复印件",
+        via="post",
     )
     driver.receive(
         number,
@@ -251,7 +256,7 @@ def tianqiao_father(driver: Driver, today: date) -> str:
     )
     driver.posted(number, _tracking_number(number, 2))
     driver.say("单位寄回存档证明，材料一次性转交老人")
-    driver.reply(number, "employer-liu-jianjun", "received", note="存档证明已寄到")
+    driver.reply(number, "employer-liu-jianjun", "received", note="存档证明已寄到", via="post")
     return number
 
 

@@ -746,7 +746,7 @@ def record_reply(
     contact = Contact(
         case_id=case.id,
         kind=ContactKind.REPLY,
-        channel=Channel.PHONE,
+        channel=Channel(str(reply.via)),
         direction=Direction.INBOUND,
         agency_slug=reply.agency,
         material_slug=material_slug,

@@ -161,3 +161,15 @@ def test_the_follow_up_clock_starts_when_the_letter_is_posted(
     due = add_working_days(posted_on, playbook.follow_up.interval_working_days)
     assert next_action(due - timedelta(days=1)) is Action.WAIT
     assert next_action(due) is Action.REMIND
+
+
+def test_an_answer_by_post_is_logged_as_post(fresh_db: object, smtp_server: list) -> None:
+    number = _case_with_a_posted_request()
+    reply = ["reply", number, "--agency", "crematorium-front-desk", "--outcome", "received"]
+    code, out = _run(*reply, "--via", "fax")
+    assert code == 2 and out == ["答复方式无效：fax（phone/email/post/visit）"]
+    assert [c for c in _detail(number).contacts if c.kind == "reply"] == []
+    code, out = _run(*reply, "--via", "post", "--note", "回函已寄到")
+    assert code == 0
+    (answer,) = [c for c in _detail(number).contacts if c.kind == "reply"]
+    assert (answer.channel, answer.outcome, answer.note) == ("post", "received", "回函已寄到")
