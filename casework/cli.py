@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -13,11 +14,29 @@ import typer
 
 from casework.errors import UserError
 from casework.messages import message
-from casework.settings import get_settings
+from casework.settings import Settings, get_settings
 from casework.stack import apply_prefect_env
 
+
+def _settings_or_exit() -> Settings:
+    """The settings, or one line naming each mistyped CASEWORK_* variable and exit code 2."""
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            ("CASEWORK_" + "_".join(str(p) for p in e["loc"]).upper() + ": " if e["loc"] else "")
+            + str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        lang = "en" if os.environ.get("CASEWORK_LANG", "").lower().startswith("en") else "zh"
+        typer.echo(message("settings_invalid", lang, detail=problems), err=True)
+        raise SystemExit(2) from None
+
+
 # Prefect reads its settings when first imported: point it at the local stack before that.
-apply_prefect_env(get_settings())
+apply_prefect_env(_settings_or_exit())
 
 app = typer.Typer(
     help="Casework：“悉心听”窗口疑难案件的流程编排。",
@@ -41,9 +60,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON（供脚�
 
 @app.callback()
 def _main(
-    lang: Annotated[str, typer.Option("--lang", help="zh 或 en")] = get_settings().lang,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="zh 或 en（默认 CASEWORK_LANG）")
+    ] = None,
 ) -> None:
-    state.lang = "en" if lang.lower().startswith("en") else "zh"
+    chosen = lang or get_settings().lang
+    state.lang = "en" if chosen.lower().startswith("en") else "zh"
 
 
 def say(code: str, **params: object) -> None:
@@ -422,6 +444,9 @@ def posted(
     letter: Annotated[
         int | None, typer.Option("--letter", help="信函记录号（案件有多封待寄出时必填）")
     ] = None,
+    posted_on: Annotated[
+        str | None, typer.Option("--posted-on", help="补录：寄出日期 YYYY-MM-DD（默认今天）")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """打印的信函已寄出：登记邮件单号（记入往来记录和审计）。"""
@@ -431,12 +456,14 @@ def posted(
     from models.postal import record_posting
 
     tracking_number = validation.tracking_number(tracking)
+    day = validation.iso_date(posted_on, field="--posted-on") if posted_on else None
     with session_scope() as session:
         posting = record_posting(
             session=session,
             number=case,
             tracking_number=tracking_number,
             letter_id=letter,
+            posted_on=day,
             as_of=now(),
         )
     # The follow-up clock starts now: let the case run re-plan (and refresh what managers see).

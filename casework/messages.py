@@ -82,6 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本地服务未运行：请先执行 casework up",
         "The local stack is not running: run casework up first",
     ),
+    "settings_invalid": ("设置有误：{detail}", "Invalid settings: {detail}"),
     "playbook_invalid": ("案件类型文件有误：\n{detail}", "Playbook file is invalid:\n{detail}"),
     "as_of_format": (
         "--as-of 日期无效：{value}（格式 YYYY-MM-DD）",
@@ -111,6 +112,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_a_postal_letter": (
         "案件 {case} 的记录 #{letter} 不是待寄出的信函",
         "Record #{letter} of case {case} is not a letter to post",
+    ),
+    "tracking_in_use": (
+        "邮件单号 {tracking} 已登记在 {case} 的信函 #{letter}",
+        "Tracking number {tracking} is already recorded for letter #{letter} of {case}",
+    ),
+    "posted_on": (
+        "寄出日期无效：{value}（不能晚于今天，也不能早于信函打印日 {written}）",
+        "Invalid posting date {value} (not after today, not before the letter was printed: {written})",
     ),
     "already_posted": (
         "信函 #{letter} 已于 {posted_on} 寄出，单号 {tracking}",

@@ -42,8 +42,8 @@ class OpenRequest(BaseModel):
     last_chased_at: datetime
     reminders: int
     escalated: bool
-    # A letter by post that staff have not posted yet: the agency cannot be chased for it (the
-    # daily board lists it instead); its follow-up clock starts on the day it is posted.
+    # The latest letter by post (request or reminder) is still in the office: the agency cannot
+    # be chased for it (the daily board lists it to post); the clock starts when it is posted.
     awaiting_posting: bool = False
 
     @property

@@ -64,7 +64,6 @@ LAYOUT_LABELS = {
         "seal": "（盖章）",
         "officer": "经办人：",
         "quote_case": "回函请注明案件编号",
-        "page": '第 " counter(page) " 页 / 共 " counter(pages) " 页',
     },
     "en": {
         "html_lang": "en",
@@ -74,7 +73,6 @@ LAYOUT_LABELS = {
         "seal": "(seal)",
         "officer": "Case officer: ",
         "quote_case": "Please quote case number",
-        "page": 'Page " counter(page) " of " counter(pages) "',
     },
 }
 _MONTHS = "January February March April May June July August September October November December"

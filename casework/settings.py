@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     # Encryption at rest (see casework/crypto.py); empty means key files under home/secrets.
     data_keys: SecretStr | None = None
     lookup_key: SecretStr | None = None
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _readable_ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
 
     @model_validator(mode="after")
     def _one_kind_of_tls(self) -> Settings:

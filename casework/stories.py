@@ -161,7 +161,9 @@ class Driver:
         """Staff posted the printed letter waiting on the case; the run re-plans from that day."""
         from casework import cli
 
-        self._step(number, lambda: cli.posted(case=number, tracking=tracking, letter=None))
+        self._step(
+            number, lambda: cli.posted(case=number, tracking=tracking, letter=None, posted_on=None)
+        )
 
     def chase(self, as_of: date) -> None:
         from casework import cli

@@ -97,10 +97,15 @@ def _event(
 
 
 def record_event(
-    session: Session, case: Case, kind: str, as_of: datetime, detail: str = ""
+    session: Session,
+    case: Case,
+    kind: str,
+    as_of: datetime,
+    detail: str = "",
+    actor: str = "system",
 ) -> None:
     """An audit row for a change that is not a status change (used by other models modules)."""
-    _event(session, case, kind, as_of, detail=detail)
+    _event(session, case, kind, as_of, detail=detail, actor=actor)
 
 
 def _derive_status(session: Session, case: Case) -> CaseStatus:
@@ -329,20 +334,16 @@ def open_request_of(session: Session, case: Case, material: CaseMaterial) -> Ope
     )
     reminders = [c for c in follow_ups if c.kind == ContactKind.REMINDER]
     escalated = any(c.kind == ContactKind.ESCALATION for c in follow_ups)
-    sent_at, awaiting_posting = request.occurred_at, False
-    if request.channel == Channel.POST:
-        # A posted letter left the office when staff posted it, not when it was printed.
-        posted_at = (request.details or {}).get("posted_at")
-        awaiting_posting = posted_at is None
-        sent_at = datetime.fromisoformat(posted_at) if posted_at else request.occurred_at
+    # Letters by post count from the day they were posted; until then nobody can be chased.
+    last = reminders[-1] if reminders else request
     return OpenRequest(
         contact_id=request.id,
         agency_slug=request.agency_slug or "",
-        sent_at=sent_at,
-        last_chased_at=reminders[-1].occurred_at if reminders else sent_at,
+        sent_at=request.left_office_at,
+        last_chased_at=last.left_office_at,
         reminders=len(reminders),
         escalated=escalated,
-        awaiting_posting=awaiting_posting,
+        awaiting_posting=last.awaiting_posting,
     )
 
 
@@ -440,7 +441,6 @@ def record_notice(
     session: Session,
     number: str,
     message: RenderedMessage,
-    document_path: str,
     as_of: datetime,
 ) -> Contact:
     """The one-time notification: printed for the window, emailed too when we have an address."""
@@ -460,7 +460,6 @@ def record_notice(
         message=message,
         as_of=as_of,
         without_email=Channel.WINDOW,
-        document_path=document_path,
     )
     _event(session, case, "applicant-notified", as_of, detail="一次性告知书")
     return contact
@@ -477,7 +476,6 @@ def record_request(
     material: str,
     agency: str,
     message: RenderedMessage,
-    document_path: str,
     as_of: datetime,
 ) -> Contact:
     """Log a request to an agency and queue its email, once per (material, agency, attempt)."""
@@ -512,7 +510,6 @@ def record_request(
         without_email=Channel.POST,
         agency_slug=agency,
         material_slug=material,
-        document_path=document_path,
     )
     case_material.status = MaterialStatus.REQUESTED
     case_material.agency_slug = agency
@@ -533,7 +530,6 @@ def record_reminder(
     reminder_number: int,
     message: RenderedMessage,
     as_of: datetime,
-    document_path: str | None = None,
 ) -> Contact:
     """Log the n-th reminder for an unanswered request and queue its email, once."""
     case = get_case(session, number)
@@ -553,10 +549,11 @@ def record_reminder(
         to_address=body.email,
         message=message,
         as_of=as_of,
+        # An agency without email gets its reminder by post, as it got the request.
+        without_email=Channel.POST,
         agency_slug=body.slug,
         material_slug=request.material_slug,
         in_reply_to=request_id,
-        document_path=document_path,
     )
     _event(session, case, "reminder-sent", as_of, detail=f"#{reminder_number} → {body.slug}")
     return contact
@@ -618,19 +615,20 @@ def mark_urgent(*, session: Session, number: str, urgent: bool, as_of: datetime)
 
 
 def close_case(
-    *, session: Session, number: str, message: RenderedMessage, document_path: str, as_of: datetime
-) -> Case:
-    """Every material is in: close the case and tell the applicant, once."""
+    *, session: Session, number: str, message: RenderedMessage, as_of: datetime
+) -> Contact | None:
+    """Every material is in: close the case and tell the applicant, once; the closing letter
+    (None for a case closed otherwise, e.g. withdrawn)."""
     case = get_case(session, number)
+    key = f"closing:{case.number}"
     if case.closed_at is not None:
-        return case
+        return _contact_by_key(session, key)
     pending = [m.slug for m in materials_of(session, case) if m.status != MaterialStatus.COLLECTED]
     if pending:
         raise UserError("materials_missing", case=number, materials=", ".join(pending))
-    key = f"closing:{case.number}"
     applicant = session.get(Applicant, case.applicant_id)
     assert applicant is not None
-    _outbound(
+    contact = _outbound(
         session,
         case,
         kind=ContactKind.CLOSING,
@@ -638,13 +636,12 @@ def close_case(
         to_address=applicant.email,
         message=message,
         as_of=as_of,
-        document_path=document_path,
     )
     case.closed_at = as_of
     case.escalated_at = None
     session.add(case)
     _event(session, case, "case-closed", as_of, to_status=CaseStatus.CLOSED)
-    return case
+    return contact
 
 
 def withdraw_case(
@@ -940,7 +937,6 @@ def record_appointment_notice(
     kind: ContactKind,
     to_address: str | None,
     message: RenderedMessage,
-    document_path: str | None,
     as_of: datetime,
 ) -> Contact:
     """The applicant's confirmation or the staff reminder for an appointment, once each."""
@@ -958,10 +954,17 @@ def record_appointment_notice(
         message=message,
         as_of=as_of,
         in_reply_to=appointment_id,
-        document_path=document_path,
     )
     _event(session, case, str(kind), as_of, detail=f"appointment #{appointment_id}")
     return contact
+
+
+def attach_document(*, session: Session, contact_id: int, path: str) -> None:
+    """The printable copy of an outgoing letter was filed: list it with the contact."""
+    contact = session.get(Contact, contact_id)
+    assert contact is not None
+    contact.document_path = path
+    session.add(contact)
 
 
 def record_service_completed(

@@ -13,7 +13,7 @@ from casework.clock import office_date
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
 from models.cases import materials_of, open_request_of
-from models.postal import postal_letters
+from models.postal import letters_to_post
 from models.tables import Agency, Case, CaseEvent, CaseMaterial, Contact, ContactKind
 from models.views import is_overdue
 
@@ -127,7 +127,7 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
                 agency=x.agency or "",
                 written_on=office_date(x.written_at),
             )
-            for x in postal_letters(session=session)
+            for x in letters_to_post(session=session)
         ],
     )
 

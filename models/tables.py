@@ -191,6 +191,30 @@ class Contact(SQLModel, table=True):
     details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     document_path: str | None = None
 
+    @property
+    def tracking_number(self) -> str | None:
+        """Of a letter by post, once staff posted it (see models/postal.py)."""
+        return (self.details or {}).get("tracking_number")
+
+    @property
+    def posted_at(self) -> datetime | None:
+        posted = (self.details or {}).get("posted_at")
+        return datetime.fromisoformat(posted) if posted else None
+
+    @property
+    def awaiting_posting(self) -> bool:
+        """A printed letter by post that has not left the office yet."""
+        return (
+            self.channel == Channel.POST
+            and self.direction == Direction.OUTBOUND
+            and self.tracking_number is None
+        )
+
+    @property
+    def left_office_at(self) -> datetime:
+        """When the other side could first have it: posting time for a letter, else recorded."""
+        return self.posted_at or self.occurred_at
+
 
 class OutboxMessage(SQLModel, table=True):
     """An email to send; written with the change that causes it, sent by the relay."""

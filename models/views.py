@@ -149,7 +149,7 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
                 outcome=c.outcome,
                 note=c.note,
                 document=c.document_path,
-                tracking_number=(c.details or {}).get("tracking_number"),
+                tracking_number=c.tracking_number,
             )
             for c in contacts
         ],

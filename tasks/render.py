@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -15,8 +16,9 @@ from casework.playbook import FieldKind, Playbook, PlaybookError, all_playbooks,
 from casework.printing import PrintingUnavailable, render_pdf
 from casework.rendering import LANGUAGES, RenderedMessage, render_message, variant
 from casework.settings import get_settings
-from models.cases import letter_context
+from models.cases import attach_document, letter_context
 from models.db import session_scope
+from models.tables import Contact
 
 ESCALATION_TEXT = {
     EscalationReason.NO_ANSWER: "单位多次催办仍未答复",
@@ -144,6 +146,31 @@ def escalation_text(reason: EscalationReason) -> str:
     return ESCALATION_TEXT[reason]
 
 
-def document_name(kind: str, *parts: object) -> str:
-    """The file name (without extension) of a case's letter: notice, request-<material>-<agency>."""
-    return "-".join([kind, *(str(p) for p in parts if p is not None)])
+def document_name(dedupe_key: str) -> str:
+    """A letter's file name, from the key that makes it unique within its case:
+    request:HC-2026-0001:cremation-certificate:crematorium-front-desk:2 → request-cremation-
+    certificate-crematorium-front-desk-2 (the case number is the folder)."""
+    kind, _case, *rest = dedupe_key.split(":")
+    return "-".join([kind, *rest])
+
+
+def file_letter(
+    number: str,
+    contact: Contact | None,
+    message: RenderedMessage,
+    as_of: datetime,
+    render_at: Callable[[datetime], RenderedMessage],
+) -> None:
+    """File the printable copy of a recorded outgoing letter, once, dated as it was recorded.
+
+    A re-run after a crash between recording and filing renders the letter again as of the day
+    it was recorded, so the paper copy shows the date the email went out with.
+    """
+    if contact is None or contact.document_path is not None or contact.dedupe_key is None:
+        return
+    assert contact.id is not None
+    if contact.occurred_at != as_of:
+        message = render_at(contact.occurred_at)
+    path = file_document(number, document_name(contact.dedupe_key), message)
+    with session_scope() as session:
+        attach_document(session=session, contact_id=contact.id, path=path)

@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.events import emit_event
 
-from casework.clock import now
+from casework.clock import now, office_date
 from casework.planning import EscalationReason, Step
 from casework.playbook import get_playbook
 from casework.settings import get_settings
@@ -17,7 +17,7 @@ from models import cases, outbox
 from models.db import session_scope
 from tasks.logs import task_logger
 from tasks.mailer import Delivery, SmtpMailer, deliver_now
-from tasks.render import document_name, escalation_text, file_document, render_for_case
+from tasks.render import escalation_text, file_letter, render_for_case
 
 # Idempotency lives in the case database (dedupe keys), not in Prefect's result cache, so a
 # re-run after a resume or a crash re-executes these tasks (NO_CACHE) and they find their work
@@ -67,13 +67,11 @@ def relay_outbox(number: str | None = None) -> int:
 @task(cache_policy=NO_CACHE, task_run_name="notify-applicant-{number}")
 def notify_applicant(number: str, as_of: datetime) -> None:
     """Render the one-time notification, file it for printing and email it if we can."""
-    playbook = get_playbook(_playbook_of(number))
-    message = render_for_case(playbook.templates.notice, number, as_of)
-    path = file_document(number, document_name("notice"), message)
+    template = get_playbook(_playbook_of(number)).templates.notice
+    message = render_for_case(template, number, as_of)
     with session_scope() as session:
-        cases.record_notice(
-            session=session, number=number, message=message, document_path=path, as_of=as_of
-        )
+        contact = cases.record_notice(session=session, number=number, message=message, as_of=as_of)
+    file_letter(number, contact, message, as_of, lambda at: render_for_case(template, number, at))
     relay_outbox.fn(number)
 
 
@@ -85,20 +83,24 @@ def send_request(number: str, step: Step, as_of: datetime) -> None:
     material = playbook.material(step.material)
     with session_scope() as session:
         agency = cases.get_agency(session, step.agency)
-    message = render_for_case(
-        playbook.templates.request, number, as_of, agency=agency, material=material
-    )
-    path = file_document(number, document_name("request", step.material, step.agency), message)
+    extra = {"agency": agency, "material": material}
+    message = render_for_case(playbook.templates.request, number, as_of, **extra)
     with session_scope() as session:
-        cases.record_request(
+        contact = cases.record_request(
             session=session,
             number=number,
             material=step.material,
             agency=step.agency,
             message=message,
-            document_path=path,
             as_of=as_of,
         )
+    file_letter(
+        number,
+        contact,
+        message,
+        as_of,
+        lambda at: render_for_case(playbook.templates.request, number, at, **extra),
+    )
     relay_outbox.fn(number)
 
 
@@ -112,29 +114,29 @@ def send_reminder(number: str, step: Step, as_of: datetime) -> None:
         view = cases.case_view(session=session, number=number)
     request = next(m.open_request for m in view.materials if m.slug == step.material)
     assert request is not None
-    message = render_for_case(
-        playbook.templates.reminder,
-        number,
-        as_of,
-        agency=agency,
-        material=playbook.material(step.material or ""),
-        reminder_number=step.reminder_number,
-        requested_on=request.sent_at.date(),
-    )
-    # Agencies without email get the reminder by post, like the request: file it for printing.
-    path = file_document(
-        number, document_name("reminder", step.material, step.agency, step.reminder_number), message
-    )
+    extra = {
+        "agency": agency,
+        "material": playbook.material(step.material or ""),
+        "reminder_number": step.reminder_number,
+        "requested_on": office_date(request.sent_at),
+    }
+    message = render_for_case(playbook.templates.reminder, number, as_of, **extra)
     with session_scope() as session:
-        cases.record_reminder(
+        contact = cases.record_reminder(
             session=session,
             number=number,
             request_id=step.request_id,
             reminder_number=step.reminder_number,
             message=message,
-            document_path=path,
             as_of=as_of,
         )
+    file_letter(
+        number,
+        contact,
+        message,
+        as_of,
+        lambda at: render_for_case(playbook.templates.reminder, number, at, **extra),
+    )
     relay_outbox.fn(number)
 
 
@@ -184,13 +186,11 @@ def escalate_case(number: str, step: Step, as_of: datetime) -> None:
 @task(cache_policy=NO_CACHE, task_run_name="close-case-{number}")
 def close_case(number: str, as_of: datetime) -> None:
     """Every material is in: close the case and tell the applicant."""
-    playbook = get_playbook(_playbook_of(number))
-    message = render_for_case(playbook.templates.closing, number, as_of)
-    path = file_document(number, document_name("closing"), message)
+    template = get_playbook(_playbook_of(number)).templates.closing
+    message = render_for_case(template, number, as_of)
     with session_scope() as session:
-        cases.close_case(
-            session=session, number=number, message=message, document_path=path, as_of=as_of
-        )
+        contact = cases.close_case(session=session, number=number, message=message, as_of=as_of)
+    file_letter(number, contact, message, as_of, lambda at: render_for_case(template, number, at))
     relay_outbox.fn(number)
 
 
@@ -222,19 +222,24 @@ def confirm_appointment(number: str, step: Step, as_of: datetime) -> None:
     playbook = get_playbook(_playbook_of(number))
     extra = _appointment_context(number, step.appointment_id)
     message = render_for_case(playbook.templates.appointment, number, as_of, **extra)
-    path = file_document(number, document_name("appointment", step.appointment_id), message)
     with session_scope() as session:
         to_address = cases.applicant_email(session=session, number=number)
-        cases.record_appointment_notice(
+        contact = cases.record_appointment_notice(
             session=session,
             number=number,
             appointment_id=step.appointment_id,
             kind=cases.ContactKind.APPOINTMENT_CONFIRMATION,
             to_address=to_address,
             message=message,
-            document_path=path,
             as_of=as_of,
         )
+    file_letter(
+        number,
+        contact,
+        message,
+        as_of,
+        lambda at: render_for_case(playbook.templates.appointment, number, at, **extra),
+    )
     relay_outbox.fn(number)
 
 
@@ -253,7 +258,6 @@ def remind_staff(number: str, step: Step, as_of: datetime) -> None:
             kind=cases.ContactKind.STAFF_REMINDER,
             to_address=get_settings().staff_email,
             message=message,
-            document_path=None,
             as_of=as_of,
         )
     relay_outbox.fn(number)

@@ -91,7 +91,7 @@ def queue_notice(as_of: datetime, deceased: str = "王建国") -> str:
     """Open a case and queue its notice without sending it (the relay is what we test)."""
     from models import cases
     from models.db import session_scope
-    from tasks.render import document_name, file_document, render_for_case
+    from tasks.render import file_letter, render_for_case
 
     intake = shen_intake(date(2017, 6, 1))
     intake.fields["deceased_name"] = deceased
@@ -99,11 +99,6 @@ def queue_notice(as_of: datetime, deceased: str = "王建国") -> str:
         number = cases.open_case(session=session, intake=intake, as_of=as_of).number
     message = render_for_case("common/notice.txt.j2", number, as_of)
     with session_scope() as session:
-        cases.record_notice(
-            session=session,
-            number=number,
-            message=message,
-            document_path=file_document(number, document_name("notice"), message),
-            as_of=as_of,
-        )
+        contact = cases.record_notice(session=session, number=number, message=message, as_of=as_of)
+    file_letter(number, contact, message, as_of, lambda at: message)
     return number

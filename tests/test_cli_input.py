@@ -172,3 +172,35 @@ def test_unmasked_details_need_a_reason_that_is_audited(fresh_db: object) -> Non
     result = runner.invoke(app, ["show", "HC-2026-0001", "--json"])
     events = [e for e in json.loads(result.stdout)["events"] if e["kind"] == "personal-data-shown"]
     assert [e["detail"] for e in events] == ["staff: 家属来电核对身份"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        (
+            {"CASEWORK_SMTP_TLS": "true", "CASEWORK_SMTP_STARTTLS": "true"},
+            "设置有误：CASEWORK_SMTP_TLS and CASEWORK_SMTP_STARTTLS exclude each other",
+        ),
+        (
+            {"CASEWORK_SMTP_CA_FILE": "/no/such/ca.pem"},
+            "设置有误：CASEWORK_SMTP_CA_FILE: no such file: /no/such/ca.pem",
+        ),
+    ],
+)
+def test_a_mistyped_setting_is_one_line_not_a_traceback(
+    environment: dict[str, str], expected: str
+) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).with_name("casework")
+    result = subprocess.run(
+        [str(command), "playbooks"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **environment},
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", expected + "\n")

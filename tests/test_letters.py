@@ -11,7 +11,7 @@ import pytest
 from casework.playbook import all_playbooks, get_playbook
 from casework.printing import render_pdf
 from casework.rendering import LANGUAGES, render_message, variant
-from tasks.render import document_name, file_document, sample_context
+from tasks.render import document_name, sample_context
 from tests.factories import document_text
 
 pytestmark = pytest.mark.flow
@@ -97,22 +97,59 @@ def test_case_data_holding_html_is_printed_as_typed(tmp_path: Path) -> None:
     assert '<b>王</b>&<img src="x">' in document_text(path)
 
 
-def test_a_filed_letter_keeps_its_first_copy(fresh_db: Path) -> None:
-    playbook = get_playbook("recover-cremation-certificate")
-    first_day = sample_context(playbook)
-    later = {**first_day, "today": date(2026, 11, 23) + timedelta(days=7)}
-    name = document_name("request", "cremation-certificate", "crematorium-front-desk")
-    agency = {"agency": playbook.agencies[0]}
-    path = file_document(
-        "HC-2026-0000", name, render_message(playbook.templates.request, {**first_day, **agency})
+def test_a_letter_is_filed_once_dated_the_day_it_was_recorded(
+    fresh_db: Path, smtp_server: list
+) -> None:
+    from casework.clock import start_of_office_day
+    from models import cases, views
+    from models.db import session_scope
+    from tasks.render import render_for_case
+    from tasks.send import notify_applicant
+    from tests.factories import shen_intake
+
+    day = start_of_office_day(date(2026, 11, 16))
+    week_later = day + timedelta(days=7)
+
+    def notice_path(number: str) -> str | None:
+        with session_scope() as session:
+            detail = views.case_detail(session=session, number=number)
+        return next(c.document for c in detail.contacts if c.kind == "notice")
+
+    # Normal re-run a week later: the letter already filed is kept as it was.
+    with session_scope() as session:
+        number = cases.open_case(
+            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=day
+        ).number
+    notify_applicant.fn(number, day)
+    filed = notice_path(number)
+    assert filed is not None and Path(filed).name == "notice.pdf"
+    notify_applicant.fn(number, week_later)
+    assert notice_path(number) == filed and "2026年11月16日" in document_text(filed)
+
+    # A crash after the notice was recorded (and emailed) but before it was filed: the re-run
+    # files it dated the day it was recorded, not the day of the re-run.
+    with session_scope() as session:
+        second = cases.open_case(
+            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=day
+        ).number
+    message = render_for_case("recover-cremation-certificate/notice.txt.j2", second, day)
+    with session_scope() as session:
+        cases.record_notice(session=session, number=second, message=message, as_of=day)
+    assert notice_path(second) is None
+    notify_applicant.fn(second, week_later)
+    recovered = notice_path(second)
+    assert recovered is not None
+    assert "2026年11月16日" in document_text(recovered)
+    assert "2026年11月23日" not in document_text(recovered)
+
+
+def test_letter_file_names_come_from_their_unique_keys() -> None:
+    assert document_name("notice:HC-2026-0001") == "notice"
+    assert (
+        document_name("request:HC-2026-0001:cremation-certificate:crematorium-front-desk:2")
+        == "request-cremation-certificate-crematorium-front-desk-2"
     )
-    again = file_document(
-        "HC-2026-0000", name, render_message(playbook.templates.request, {**later, **agency})
-    )
-    assert again == path and path.endswith(".pdf")
-    # A re-run a week later does not re-date a letter that has already gone out.
-    assert "2026年11月23日" in document_text(path) and "2026年11月30日" not in document_text(path)
-    assert sorted(p.name for p in Path(path).parent.iterdir()) == [Path(path).name]
+    assert document_name("reminder:HC-2026-0001:17:1") == "reminder-17-1"
 
 
 def test_an_english_case_writes_to_the_applicant_in_english_and_to_agencies_in_chinese(

@@ -173,3 +173,71 @@ def test_an_answer_by_post_is_logged_as_post(fresh_db: object, smtp_server: list
     assert code == 0
     (answer,) = [c for c in _detail(number).contacts if c.kind == "reply"]
     assert (answer.channel, answer.outcome, answer.note) == ("post", "received", "回函已寄到")
+
+
+def test_a_tracking_number_belongs_to_one_letter(fresh_db: object, smtp_server: list) -> None:
+    first, second = _case_with_a_posted_request(), _case_with_a_posted_request()
+    assert _run("posted", first, "--tracking", "EA123456789CN")[0] == 0
+    # An old command typed again, now that another case has a letter waiting: refused.
+    code, out = _run("posted", second, "--tracking", "EA123456789CN")
+    (letter,) = [c.id for c in _detail(first).contacts if c.channel == "post"]
+    assert code == 2 and out == [f"邮件单号 EA123456789CN 已登记在 {first} 的信函 #{letter}"]
+    assert _posting_state(second)[0] == [None]
+
+
+def test_a_letter_answered_before_it_was_posted_is_not_on_the_board(
+    fresh_db: object, smtp_server: list
+) -> None:
+    number = _case_with_a_posted_request()
+    reply = ["reply", number, "--agency", "crematorium-front-desk", "--outcome", "received"]
+    assert _run(*reply, "--via", "phone")[0] == 0  # it phoned before the letter left
+    with session_scope() as session:
+        assert daily_board(session=session, today=DAY.date()).letters_to_post == []
+    code, out = _run("posted", number, "--tracking", "EA123456789CN")
+    assert code == 2 and out == [f"案件 {number} 没有待寄出的信函"]
+
+
+def test_a_posting_can_be_recorded_for_an_earlier_day(fresh_db: object, smtp_server: list) -> None:
+    from casework.clock import now, office_date, start_of_office_day
+
+    number = _case_with_a_posted_request()  # printed on 16 Nov 2026
+    code, out = _run("posted", number, "--tracking", "EA123456789CN", "--posted-on", "2026-11-15")
+    assert code == 2 and "不能早于信函打印日 2026-11-16" in out[0]
+    tomorrow = (office_date(now()) + timedelta(days=1)).isoformat()
+    code, out = _run("posted", number, "--tracking", "EA123456789CN", "--posted-on", tomorrow)
+    assert code == 2 and "不能晚于今天" in out[0]
+    assert _posting_state(number) == ([None], 0)
+    assert (
+        _run("posted", number, "--tracking", "EA123456789CN", "--posted-on", "2026-11-18")[0] == 0
+    )
+    with session_scope() as session:
+        view = cases.case_view(session=session, number=number)
+    (request,) = [m.open_request for m in view.materials if m.open_request]
+    assert request.sent_at == start_of_office_day(date(2026, 11, 18))
+
+
+def test_an_agency_without_email_is_reminded_by_post(fresh_db: object, smtp_server: list) -> None:
+    from casework.planning import Action
+    from casework.workdays import add_working_days
+    from models.postal import letters_to_post, record_posting
+    from tasks.send import send_reminder
+
+    number = _case_with_a_posted_request()
+    playbook = get_playbook("recover-cremation-certificate")
+    with session_scope() as session:
+        record_posting(session=session, number=number, tracking_number="EA100000001CN", as_of=DAY)
+    due = add_working_days(DAY.date(), playbook.follow_up.interval_working_days)
+    with session_scope() as session:
+        view = cases.case_view(session=session, number=number)
+    step = plan_next_step(view, playbook, start_of_office_day(due))
+    assert step.action is Action.REMIND
+    send_reminder.fn(number, step, start_of_office_day(due))
+    with session_scope() as session:
+        (reminder,) = letters_to_post(session=session, number=number)
+        view = cases.case_view(session=session, number=number)
+    assert reminder.kind == "reminder" and reminder.document and reminder.document.endswith(".pdf")
+    assert "请将回函寄至" in document_text(reminder.document)
+    assert [m["To"] for m in smtp_server] == ["shen.family@example.com"]  # still no email
+    # The second reminder cannot fall due while the first is still in the office.
+    later = add_working_days(due, 3 * playbook.follow_up.interval_working_days)
+    assert plan_next_step(view, playbook, start_of_office_day(later)).action is Action.WAIT
