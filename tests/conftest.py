@@ -6,7 +6,9 @@ import os
 import socket
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,11 +62,21 @@ def smtp_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
     handler = RecordingHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    with serving(controller, monkeypatch, {"CASEWORK_SMTP_PORT": str(controller.port)}):
+        yield handler
+
+
+@contextmanager
+def serving(
+    controller: Any, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
+) -> Iterator[None]:
+    """Run an aiosmtpd controller with Casework's settings pointed at it, then undo both."""
     controller.start()
-    monkeypatch.setenv("CASEWORK_SMTP_PORT", str(controller.port))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
-        yield handler
+        yield
     finally:
         controller.stop()
         monkeypatch.undo()

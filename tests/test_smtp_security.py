@@ -24,7 +24,7 @@ from casework.settings import get_settings
 from models.db import session_scope
 from models.tables import OutboxMessage
 from tasks.send import relay_pending
-from tests.conftest import _free_port
+from tests.conftest import _free_port, serving
 from tests.factories import RecordingHandler, queue_notice
 
 pytestmark = pytest.mark.flow
@@ -138,23 +138,16 @@ def secure_relay(
             auth_require_tls=False,
             authenticator=_authenticator,
         )
-    controller.start()
-    for name, value in {
+    environment = {
         "CASEWORK_SMTP_PORT": str(port),
         "CASEWORK_SMTP_USERNAME": USER,
         "CASEWORK_SMTP_PASSWORD": PASSWORD,
         "CASEWORK_SMTP_CA_FILE": str(certificates.ca_file),
         "CASEWORK_SMTP_STARTTLS": str(request.param == "starttls"),
         "CASEWORK_SMTP_TLS": str(request.param == "tls"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    try:
+    }
+    with serving(controller, monkeypatch, environment):
         yield handler
-    finally:
-        controller.stop()
-        monkeypatch.undo()
-        get_settings.cache_clear()
 
 
 def _row() -> OutboxMessage:
