@@ -22,9 +22,10 @@ lint: install
 	.venv/bin/mypy
 
 # Debian packages: WeasyPrint needs Pango and a CJK font to print letters; the tests also drive
-# chromium and read PDFs back with pdftotext (poppler-utils). Installed when missing, as root.
+# chromium, read PDFs back with pdftotext (poppler-utils) and poll a real IMAP server (Dovecot).
+# Installed when missing, as root.
 PRINT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-zenhei
-TEST_PACKAGES := $(PRINT_PACKAGES) chromium poppler-utils
+TEST_PACKAGES := $(PRINT_PACKAGES) chromium poppler-utils dovecot-imapd
 define apt_ensure
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -z "$$missing" ]; then :; \

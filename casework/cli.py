@@ -791,6 +791,25 @@ def mailbox(as_json: JsonOption = False) -> None:
         typer.echo(f"{row['to']:36} {row['subject']}")
 
 
+@app.command("poll-mailbox")
+@user_errors
+def poll_mailbox(as_json: JsonOption = False) -> None:
+    """收取单位邮箱（IMAP）中的未读回信并归入案件（巡检每15分钟也会收取）。"""
+    from tasks.inbox import poll_mailbox as poll
+
+    report = poll(get_settings())
+    if as_json:
+        emit_json(report.model_dump())
+        return
+    say(
+        "mailbox_polled",
+        fetched=report.fetched,
+        filed=len(report.filed),
+        cases=f"（{'、'.join(sorted(set(report.filed)))}）" if report.filed else "",
+        unmatched=report.unmatched,
+    )
+
+
 @app.command()
 @user_errors
 def relay(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import mailbox
 import signal
 import threading
@@ -24,7 +25,7 @@ class MaildirHandler:
 
     def __init__(self, directory: Path, unmatched: Path | None = None) -> None:
         self.maildir = mailbox.Maildir(directory, create=True)
-        self.unmatched = mailbox.Maildir(unmatched, create=True) if unmatched else None
+        self.unmatched = unmatched
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
@@ -37,23 +38,54 @@ class MaildirHandler:
         return "250 Message accepted for delivery"
 
     def _file_reply(self, message: Any, recipients: list[str]) -> None:
-        from casework.clock import now
         from casework.settings import get_settings
-        from models.db import session_scope
-        from models.inbound import file_inbound_email, is_for_office
+        from models.inbound import is_for_office
 
         office = get_settings().mail_from
-        if not any(is_for_office(r, office) for r in recipients):
-            return
-        with session_scope() as db:
-            number = file_inbound_email(
-                session=db,
-                recipients=recipients,
-                subject=str(message["Subject"] or ""),
-                as_of=now(),
-            )
-        if number is None and self.unmatched is not None:
-            self.unmatched.add(message.as_bytes())
+        if any(is_for_office(r, office) for r in recipients):
+            file_reply(message, recipients, self.unmatched)
+
+
+def file_reply(message: Any, recipients: list[str], unmatched: Path | None) -> str | None:
+    """File a reply to the office on its case (once per message); keep it unmatched otherwise.
+
+    Returns the case number, or None when the message matches no case.
+    """
+    from casework.clock import now
+    from models.db import session_scope
+    from models.inbound import file_inbound_email
+
+    with session_scope() as db:
+        number = file_inbound_email(
+            session=db,
+            recipients=recipients,
+            subject=str(message["Subject"] or ""),
+            as_of=now(),
+            message_key=message_key(message),
+        )
+    if number is None and unmatched is not None:
+        keep_unmatched(unmatched, message)
+    return number
+
+
+def message_key(message: Any) -> str:
+    """A stable key for a received message: its Message-ID, else a digest of its bytes."""
+    message_id = str(message["Message-ID"] or "").strip()
+    source = message_id.encode() if message_id else message.as_bytes()
+    return hashlib.sha256(source).hexdigest()[:32]
+
+
+def keep_unmatched(directory: Path, message: Any) -> None:
+    """Keep a reply that matches no case in a Maildir, once (fetched twice, kept once)."""
+    box = mailbox.Maildir(directory, create=True)
+    name = message_key(message)
+    if name in box:
+        return
+    # Named after the message, so a second copy is recognised (Maildir.add picks a new name);
+    # written in tmp/ and moved to new/, as Maildir delivery does.
+    partial = directory / "tmp" / name
+    partial.write_bytes(message.as_bytes())
+    partial.replace(directory / "new" / name)
 
 
 def read_mailbox(directory: Path) -> list[Any]:

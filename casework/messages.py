@@ -206,6 +206,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stack_up": ("本地服务已启动。Prefect 界面：{ui}", "Local stack is up. Prefect UI: {ui}"),
     "stack_down_done": ("本地服务已停止。", "Local stack stopped."),
     "no_cases": ("没有案件。", "No cases."),
+    "mailbox_not_configured": (
+        "没有配置单位邮箱：请设置 CASEWORK_IMAP_HOST、CASEWORK_IMAP_USERNAME、CASEWORK_IMAP_PASSWORD",
+        "No office mailbox: set CASEWORK_IMAP_HOST, CASEWORK_IMAP_USERNAME, CASEWORK_IMAP_PASSWORD",
+    ),
+    "mailbox_unreachable": (
+        "无法收取邮箱 {host}：{reason}（邮件仍在邮箱中，下次再收）",
+        "Cannot read the mailbox at {host}: {reason} (the mail stays there for the next try)",
+    ),
+    "mailbox_polled": (
+        "收取邮箱：新邮件 {fetched} 封，归入案件 {filed} 封{cases}，找不到案件 {unmatched} 封",
+        "Mailbox: {fetched} new, {filed} filed on cases{cases}, {unmatched} unmatched",
+    ),
     "relay_done": (
         "外发邮件：已发送 {sent} 封，暂未送达（稍后自动重试）{retry} 封，退信 {failed} 封",
         "Outbox: {sent} sent, {retry} to retry later, {failed} bounced",

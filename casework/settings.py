@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "xxt-window@street-office.example"
 
+    # The office's mailbox, when agencies' replies land at a mail provider rather than at the
+    # stack's own SMTP server: the sweep fetches unread mail from it over IMAP.
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_tls: bool = True  # IMAPS; false only for a server on this machine
+    imap_folder: str = "INBOX"
+    imap_ca_file: Path | None = None
+
     office_name: str = "陶然亭街道服务中心 “悉心听”窗口"
     office_address: str = "北京市西城区陶然亭街道服务中心一层"
     office_phone: str = "010-0000-0000"
@@ -55,7 +65,7 @@ class Settings(BaseSettings):
     data_keys: SecretStr | None = None
     lookup_key: SecretStr | None = None
 
-    @field_validator("smtp_ca_file")
+    @field_validator("smtp_ca_file", "imap_ca_file")
     @classmethod
     def _readable_ca_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

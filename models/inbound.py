@@ -29,9 +29,24 @@ def is_for_office(recipient: str, office_address: str) -> bool:
 
 
 def file_inbound_email(
-    *, session: Session, recipients: list[str], subject: str, as_of: datetime
+    *,
+    session: Session,
+    recipients: list[str],
+    subject: str,
+    as_of: datetime,
+    message_key: str | None = None,
 ) -> str | None:
-    """Put an email on its case as an inbound contact to classify; None if it matches no case."""
+    """Put an email on its case as an inbound contact to classify; None if it matches no case.
+
+    `message_key` (from the Message-ID) files a message once however often it is fetched: a
+    mailbox poller that died before marking a message read fetches it again.
+    """
+    key = f"inbound:{message_key}" if message_key else None
+    if key is not None:
+        filed = session.exec(select(Contact).where(Contact.dedupe_key == key)).first()
+        if filed is not None:
+            case = session.get(Case, filed.case_id)
+            return case.number if case else None
     number: str | None = None
     answered: Contact | None = None
     for recipient in recipients:
@@ -61,6 +76,7 @@ def file_inbound_email(
             in_reply_to=answered.id if answered else None,
             note=one_line(subject or "")[:200],
             occurred_at=as_of,
+            dedupe_key=key,
         )
     )
     record_event(

@@ -8,10 +8,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
+from casework.errors import UserError
+from casework.messages import message
 from casework.planning import Action, plan_next_step
 from casework.playbook import get_playbook
+from casework.settings import get_settings
 from models import cases, views
 from models.db import session_scope
+from tasks.inbox import poll_mailbox
 from tasks.logs import task_logger
 from tasks.orchestration import is_paused, start_case_flow, wake_case_flow
 from tasks.send import relay_pending
@@ -22,10 +26,12 @@ class SweepReport(BaseModel):
     woken: list[str] = []
     started: list[str] = []
     emails_sent: int = 0
+    replies_fetched: int = 0
 
 
 def sweep(as_of: datetime) -> SweepReport:
-    """Wake every suspended case run with work due at `as_of`; start runs for cases without one."""
+    """Wake every suspended case run with work due at `as_of`; start runs for cases without one;
+    relay the outbox; fetch replies from the office mailbox when one is configured."""
     report = SweepReport(as_of=as_of)
     with session_scope() as session:
         open_cases = views.open_cases(session=session)
@@ -42,14 +48,24 @@ def sweep(as_of: datetime) -> SweepReport:
         if wake_case_flow(case.flow_run_id, note=f"due: {step.action}", as_of=as_of):
             report.woken.append(case.number)
     report.emails_sent = sum(1 for r in relay_pending() if r.delivered)
+    settings = get_settings()
+    if settings.imap_host:
+        try:
+            report.replies_fetched = poll_mailbox(settings).fetched
+        except UserError as exc:  # the mail stays in the mailbox; the next sweep tries again
+            task_logger().warning("Mailbox not read: %s", message(exc.code, "en", **exc.params))
     return report
 
 
 @task(cache_policy=NO_CACHE)
 def sweep_cases(as_of: datetime) -> SweepReport:
-    """Wake due cases, start missing case runs and relay the outbox."""
+    """Wake due cases, start missing case runs, relay the outbox, fetch the office's mail."""
     report = sweep(as_of)
     task_logger().info(
-        "Woke %s, started %s, sent %d email(s)", report.woken, report.started, report.emails_sent
+        "Woke %s, started %s, sent %d email(s), fetched %d repl(ies)",
+        report.woken,
+        report.started,
+        report.emails_sent,
+        report.replies_fetched,
     )
     return report

@@ -84,6 +84,14 @@ def serving(
 
 
 @pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A private CA and a server certificate for 127.0.0.1 (TLS tests of SMTP and IMAP)."""
+    from tests.factories import make_certificates
+
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
 def stack() -> Iterator[object]:
     """The real local stack (Prefect server + process worker + SMTP Maildir server)."""
     from casework.stack import Stack
