@@ -27,7 +27,7 @@ class MailboxPoll(BaseModel):
 
 def _connect(settings: Settings) -> imaplib.IMAP4:
     assert settings.imap_host is not None
-    timeout = settings.smtp_timeout_seconds
+    timeout = settings.smtp_timeout_seconds  # the same patience as with the SMTP relay
     if not settings.imap_tls:
         return imaplib.IMAP4(settings.imap_host, settings.imap_port, timeout=timeout)
     context = ssl.create_default_context(
