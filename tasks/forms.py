@@ -9,7 +9,7 @@ from prefect.input import RunInput
 from pydantic import Field, field_validator
 
 from casework.clock import OFFICE_TZ
-from casework.replies import Reply, ReplyOutcome
+from casework.replies import Reply, ReplyChannel, ReplyOutcome
 
 
 class FormOutcome(StrEnum):
@@ -38,6 +38,11 @@ class CaseInput(RunInput):
     note: str = Field(
         default="", max_length=500, title="备注 note（勿填写身份证号、电话等个人信息）"
     )
+    via: ReplyChannel = Field(
+        default=ReplyChannel.PHONE,
+        title="答复方式 via",
+        description="phone 电话 / email 邮件 / post 信函 / visit 来访",
+    )
     as_of: datetime | None = Field(default=None, title="按此时间处理 as of（一般留空）")
 
     @field_validator("as_of")
@@ -55,4 +60,5 @@ class CaseInput(RunInput):
             material=self.material or None,
             forward_to=self.forward_to or None,
             note=self.note,
+            via=self.via,
         )

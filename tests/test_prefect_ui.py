@@ -86,11 +86,14 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: 
     page.get_by_role("button", name="Resume").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("殡仪馆业务大厅（前台）").first.wait_for()  # whose answer is awaited
-    dialog.locator("button.p-select-button__control").click()
+    dialog.locator("button.p-select-button__control").first.click()
     page.keyboard.press("ArrowDown")
     page.locator(".p-select-option", has_text="forwarded").first.click()
     dialog.locator("textarea").nth(0).fill("crematorium-front-desk")
     dialog.locator("textarea").nth(2).fill("crematorium-archive-room")
+    dialog.locator("button.p-select-button__control").nth(1).click()  # how the answer came
+    page.keyboard.press("ArrowDown")
+    page.locator(".p-select-option", has_text="email").first.click()
     page.screenshot(path=str(SCREENSHOTS / "resume-form.png"))
     submitted = now()
     dialog.get_by_role("button", name="Submit").click()
@@ -98,9 +101,9 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: 
 
     with session_scope() as session:
         detail = case_detail(session=session, number=number)
-    assert [(c.kind, c.agency, c.outcome) for c in detail.contacts][-2:] == [
-        ("reply", "crematorium-front-desk", "forwarded"),
-        ("request", "crematorium-archive-room", None),
+    assert [(c.kind, c.channel, c.agency, c.outcome) for c in detail.contacts][-2:] == [
+        ("reply", "email", "crematorium-front-desk", "forwarded"),
+        ("request", "email", "crematorium-archive-room", None),
     ]
     assert any(e.kind == "reply-recorded" and e.actor == "prefect-ui" for e in detail.events)
 
