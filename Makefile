@@ -22,10 +22,10 @@ lint: install
 	.venv/bin/mypy
 
 # Debian packages: WeasyPrint needs Pango and a CJK font to print letters; the tests also drive
-# chromium, read PDFs back with pdftotext (poppler-utils) and poll a real IMAP server (Dovecot).
-# Installed when missing, as root.
+# chromium, read PDFs back with pdftotext (poppler-utils), poll a real IMAP server (Dovecot) and
+# run the flow tier again on a private PostgreSQL server. Installed when missing, as root.
 PRINT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-zenhei
-TEST_PACKAGES := $(PRINT_PACKAGES) chromium poppler-utils dovecot-imapd
+TEST_PACKAGES := $(PRINT_PACKAGES) chromium poppler-utils dovecot-imapd postgresql
 define apt_ensure
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -z "$$missing" ]; then :; \
@@ -40,8 +40,10 @@ printing:
 browser:
 	$(call apt_ensure,$(TEST_PACKAGES))
 
+# Every tier on SQLite (the embedded default), then the case-database tier on PostgreSQL.
 test: lint browser
 	.venv/bin/python -m pytest
+	CASEWORK_TEST_DATABASE=postgresql .venv/bin/python -m pytest -m flow
 
 unit: install
 	.venv/bin/python -m pytest -m "unit or flow"

@@ -36,10 +36,18 @@ from tests.factories import reset_database  # noqa: E402
 
 
 @pytest.fixture
-def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A new, migrated SQLite case database (and letters folder) for one test."""
+def fresh_db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A new, migrated case database (and letters folder) for one test: SQLite, or a new
+    database on a private PostgreSQL server when CASEWORK_TEST_DATABASE=postgresql."""
     path = tmp_path / "case.db"
-    monkeypatch.setenv("CASEWORK_DATABASE_URL", f"sqlite:///{path}")
+    if os.environ.get("CASEWORK_TEST_DATABASE") == "postgresql":
+        monkeypatch.setenv(
+            "CASEWORK_DATABASE_URL", request.getfixturevalue("postgres").new_database()
+        )
+    else:
+        monkeypatch.setenv("CASEWORK_DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("CASEWORK_HOME", str(tmp_path))
     reset_database()
     yield path
@@ -81,6 +89,18 @@ def serving(
         controller.stop()
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A private PostgreSQL server (Debian's binaries) on a free port, for this test session."""
+    from tests.factories import PostgresServer
+
+    server = PostgresServer.start(_free_port())
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -175,3 +175,70 @@ def make_certificates(folder: Path) -> Certificates:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
     return Certificates(ca_file, cert_file, key_file, context)
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL cluster: initdb into a temporary folder, then pg_ctl start.
+
+    As root the server runs as the `postgres` user (PostgreSQL refuses to run as root).
+    """
+
+    folder: Path
+    port: int
+    as_user: list[str]
+    bindir: Path
+
+    @classmethod
+    def start(cls, port: int) -> PostgresServer:
+        import glob
+        import pwd
+        import tempfile
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            raise RuntimeError("PostgreSQL is missing: `make browser` installs it (as root)")
+        folder = Path(tempfile.mkdtemp(prefix="casework-pg-"))
+        as_user: list[str] = []
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(folder, owner.pw_uid, owner.pw_gid)
+            as_user = ["runuser", "-u", "postgres", "--"]
+        bindir = Path(found[-1]).parent
+        server = cls(folder, port, as_user, bindir)
+        server._run(
+            str(bindir / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "casework"
+        )
+        server._run(
+            str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"), "-w",
+            "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )  # fmt: skip
+        return server
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.as_user, *command], check=True, capture_output=True, timeout=120)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://casework@127.0.0.1:{self.port}"
+
+    def new_database(self) -> str:
+        """An empty database of its own for one test; its URL."""
+        import uuid
+
+        import sqlalchemy as sa
+
+        name = f"case_{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(f"{self.url}/postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sa.text(f"CREATE DATABASE {name}"))
+        engine.dispose()
+        return f"{self.url}/{name}"
+
+    def stop(self) -> None:
+        import shutil
+
+        pg_ctl = str(self.bindir / "pg_ctl")
+        self._run(pg_ctl, "-D", str(self.folder / "data"), "-m", "immediate", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)

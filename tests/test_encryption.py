@@ -25,9 +25,24 @@ ID_NUMBER = synthetic_id_number(date(1950, 3, 8))
 
 
 def _raw_database(path: Path) -> bytes:
-    data = path.read_bytes()
-    wal = path.with_name(path.name + "-wal")
-    return data + (wal.read_bytes() if wal.exists() else b"")
+    """What the database stores: the SQLite file and its WAL, or elsewhere (PostgreSQL) every
+    row of every table as the server returns it, without Casework's decryption."""
+    from casework.settings import get_settings
+    from models.db import get_engine
+
+    if get_settings().db_url.startswith("sqlite"):
+        data = path.read_bytes()
+        wal = path.with_name(path.name + "-wal")
+        return data + (wal.read_bytes() if wal.exists() else b"")
+    tables = sa.MetaData()
+    tables.reflect(get_engine())
+    with get_engine().connect() as connection:
+        rows = [
+            repr(tuple(row))
+            for table in tables.sorted_tables
+            for row in connection.execute(sa.select(table))
+        ]
+    return "\n".join(rows).encode()
 
 
 def test_id_and_phone_are_not_stored_in_clear_but_can_be_found(fresh_db: Path) -> None:
