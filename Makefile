@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install printing browser demo test lint unit up down
+.PHONY: install printing test-packages demo test lint unit up down
 
 $(UV):
 	python3 -m venv .tools
@@ -37,15 +37,15 @@ endef
 printing:
 	$(call apt_ensure,$(PRINT_PACKAGES))
 
-browser:
+test-packages:
 	$(call apt_ensure,$(TEST_PACKAGES))
 
 # Every tier on SQLite (the embedded default), then the case-database tier on PostgreSQL.
-test: lint browser
+test: lint test-packages
 	.venv/bin/python -m pytest
 	CASEWORK_TEST_DATABASE=postgresql .venv/bin/python -m pytest -m flow
 
-unit: install
+unit: install test-packages
 	.venv/bin/python -m pytest -m "unit or flow"
 
 up: install

@@ -807,6 +807,7 @@ def poll_mailbox(as_json: JsonOption = False) -> None:
         filed=len(report.filed),
         cases=f"（{'、'.join(sorted(set(report.filed)))}）" if report.filed else "",
         unmatched=report.unmatched,
+        failed=message("mailbox_failed", state.lang, count=report.failed) if report.failed else "",
     )
 
 

@@ -51,28 +51,39 @@ def file_reply(message: Any, recipients: list[str], unmatched: Path | None) -> s
 
     Returns the case number, or None when the message matches no case.
     """
+    from sqlalchemy.exc import IntegrityError
+
     from casework.clock import now
     from models.db import session_scope
     from models.inbound import file_inbound_email
 
-    with session_scope() as db:
-        number = file_inbound_email(
-            session=db,
-            recipients=recipients,
-            subject=str(message["Subject"] or ""),
-            as_of=now(),
-            message_key=message_key(message),
-        )
+    def file() -> str | None:
+        with session_scope() as db:
+            return file_inbound_email(
+                session=db,
+                recipients=recipients,
+                subject=str(message["Subject"] or ""),
+                as_of=now(),
+                message_key=message_key(message),
+            )
+
+    try:
+        number = file()
+    except IntegrityError:  # another poller filed the same message a moment ago
+        number = file()
     if number is None and unmatched is not None:
         keep_unmatched(unmatched, message)
     return number
 
 
 def message_key(message: Any) -> str:
-    """A stable key for a received message: its Message-ID, else a digest of its bytes."""
+    """A stable key for a received message: its Message-ID with its sender and date (a sender
+    picks its own Message-IDs, so the ID alone could hide another's message), else its bytes."""
     message_id = str(message["Message-ID"] or "").strip()
-    source = message_id.encode() if message_id else message.as_bytes()
-    return hashlib.sha256(source).hexdigest()[:32]
+    if message_id:
+        source = "\n".join([message_id, str(message["From"] or ""), str(message["Date"] or "")])
+        return hashlib.sha256(source.encode()).hexdigest()[:32]
+    return hashlib.sha256(message.as_bytes()).hexdigest()[:32]
 
 
 def keep_unmatched(directory: Path, message: Any) -> None:

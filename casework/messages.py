@@ -214,9 +214,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "无法收取邮箱 {host}：{reason}（邮件仍在邮箱中，下次再收）",
         "Cannot read the mailbox at {host}: {reason} (the mail stays there for the next try)",
     ),
+    "mailbox_not_filed": (
+        "邮件无法保存到本机：{reason}（邮件仍在邮箱中，下次再收）",
+        "Cannot keep mail on this machine: {reason} (the mail stays in the mailbox)",
+    ),
+    "mailbox_failed": (
+        "；无法处理 {count} 封（已在邮箱中加星标，请人工查看）",
+        "; {count} could not be filed (flagged in the mailbox for staff)",
+    ),
     "mailbox_polled": (
-        "收取邮箱：新邮件 {fetched} 封，归入案件 {filed} 封{cases}，找不到案件 {unmatched} 封",
-        "Mailbox: {fetched} new, {filed} filed on cases{cases}, {unmatched} unmatched",
+        "收取邮箱：新邮件 {fetched} 封，归入案件 {filed} 封{cases}，找不到案件 {unmatched} 封{failed}",
+        "Mailbox: {fetched} new, {filed} filed on cases{cases}, {unmatched} unmatched{failed}",
     ),
     "relay_done": (
         "外发邮件：已发送 {sent} 封，暂未送达（稍后自动重试）{retry} 封，退信 {failed} 封",

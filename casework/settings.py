@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class Settings(BaseSettings):
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
     def _one_kind_of_tls(self) -> Settings:
         if self.smtp_tls and self.smtp_starttls:
             raise ValueError("CASEWORK_SMTP_TLS and CASEWORK_SMTP_STARTTLS exclude each other")
+        if self.imap_host and not self.imap_tls and self.imap_host not in LOOPBACK:
+            # The mailbox password would cross the network in clear.
+            raise ValueError("CASEWORK_IMAP_TLS=false is only for a mail server on this machine")
         return self
 
     @property

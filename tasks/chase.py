@@ -54,6 +54,8 @@ def sweep(as_of: datetime) -> SweepReport:
             report.replies_fetched = poll_mailbox(settings).fetched
         except UserError as exc:  # the mail stays in the mailbox; the next sweep tries again
             task_logger().warning("Mailbox not read: %s", message(exc.code, "en", **exc.params))
+        except Exception as exc:  # chasing cases must not stop for the mailbox
+            task_logger().warning("Mailbox not read: %s", type(exc).__name__)
     return report
 
 

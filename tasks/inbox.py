@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import logging
 import ssl
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -15,14 +16,21 @@ from casework.errors import UserError
 from casework.mailserver import file_reply
 from casework.settings import Settings
 
+log = logging.getLogger("casework.mailbox")
+
 # Where a provider puts the address a message was delivered to, besides To and Cc.
 RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
+
+
+class FilingFailed(Exception):
+    """A reply could not be kept here (disk, permissions): not the mailbox's fault."""
 
 
 class MailboxPoll(BaseModel):
     fetched: int = 0
     filed: list[str] = []
     unmatched: int = 0
+    failed: int = 0  # could not be filed: flagged in the mailbox for staff to read
 
 
 def _connect(settings: Settings) -> imaplib.IMAP4:
@@ -39,7 +47,14 @@ def _connect(settings: Settings) -> imaplib.IMAP4:
 
 
 def _recipients(message: EmailMessage) -> list[str]:
-    values = [str(v) for header in RECIPIENT_HEADERS for v in message.get_all(header, [])]
+    """The addresses the message was sent to; a header too broken to parse is passed over (the
+    message can still find its case by the subject's tag, or is kept unmatched)."""
+    values: list[str] = []
+    for header in RECIPIENT_HEADERS:
+        try:
+            values += [str(v) for v in message.get_all(header, [])]
+        except Exception:  # the email package raises assorted errors on malformed headers
+            continue
     return [address for _name, address in getaddresses(values) if address]
 
 
@@ -58,7 +73,9 @@ def poll_mailbox(settings: Settings) -> MailboxPoll:
         raise _unreachable(settings, exc) from None
     try:
         return _file_unread(client, settings)
-    except (imaplib.IMAP4.error, OSError) as exc:
+    except FilingFailed as exc:
+        raise UserError("mailbox_not_filed", reason=str(exc)) from None
+    except (imaplib.IMAP4.error, OSError, UnicodeEncodeError) as exc:
         raise _unreachable(settings, exc) from None
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
@@ -72,20 +89,43 @@ def _file_unread(client: imaplib.IMAP4, settings: Settings) -> MailboxPoll:
     if status != "OK":
         raise imaplib.IMAP4.error(f"no folder {settings.imap_folder}")
     report = MailboxPoll()
-    _status, found = client.uid("SEARCH", "UNSEEN")
-    for uid in found[0].split():
-        _status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
-        raw = next(p[1] for p in parts if isinstance(p, tuple))
-        message = message_from_bytes(raw, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        number = file_reply(message, _recipients(message), settings.home / "unmatched")
-        client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+    status, found = client.uid("SEARCH", "UNSEEN")
+    if status != "OK" or not found or not found[0]:
+        return report
+    for uid in found[0].decode().split():
+        try:
+            number = _file_one(client, uid, settings)
+        except (imaplib.IMAP4.error, OSError, FilingFailed):
+            raise  # the connection, the folder or our disk: stop; all unread is tried next time
+        except Exception as exc:
+            # One bad message must not block the rest: flagged for staff and marked read so the
+            # next poll moves on. Only the UID is logged (a subject may carry personal data).
+            client.uid("STORE", uid, "+FLAGS", "(\\Seen \\Flagged)")
+            log.warning("Mailbox message UID %s not filed (%s); flagged", uid, type(exc).__name__)
+            report.failed += 1
+            continue
         report.fetched += 1
         if number is None:
             report.unmatched += 1
         else:
             report.filed.append(number)
     return report
+
+
+def _file_one(client: imaplib.IMAP4, uid: str, settings: Settings) -> str | None:
+    """Fetch one message without marking it, file it, then mark it read; its case or None."""
+    status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
+    raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
+    if status != "OK" or raw is None:
+        raise LookupError("message gone before it was fetched")
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    try:
+        number = file_reply(message, _recipients(message), settings.home / "unmatched")
+    except OSError as exc:  # our disk, not the mailbox: stop with nothing marked read
+        raise FilingFailed(str(exc)) from exc
+    client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+    return number
 
 
 def _unreachable(settings: Settings, exc: BaseException) -> UserError:

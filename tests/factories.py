@@ -195,9 +195,12 @@ class PostgresServer:
         import pwd
         import tempfile
 
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        found = sorted(
+            glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+            key=lambda path: int(Path(path).parts[-3].split(".")[0]),  # 15 before 9.6 is wrong
+        )
         if not found:
-            raise RuntimeError("PostgreSQL is missing: `make browser` installs it (as root)")
+            raise RuntimeError("PostgreSQL is missing: `make test-packages` installs it (as root)")
         folder = Path(tempfile.mkdtemp(prefix="casework-pg-"))
         as_user: list[str] = []
         if os.geteuid() == 0:

@@ -182,6 +182,10 @@ def test_unmasked_details_need_a_reason_that_is_audited(fresh_db: object) -> Non
             "设置有误：CASEWORK_SMTP_TLS and CASEWORK_SMTP_STARTTLS exclude each other",
         ),
         (
+            {"CASEWORK_IMAP_HOST": "imap.example.com", "CASEWORK_IMAP_TLS": "false"},
+            "设置有误：CASEWORK_IMAP_TLS=false is only for a mail server on this machine",
+        ),
+        (
             {"CASEWORK_SMTP_CA_FILE": "/no/such/ca.pem"},
             "设置有误：CASEWORK_SMTP_CA_FILE: no such file: /no/such/ca.pem",
         ),

@@ -99,6 +99,17 @@ class Mailbox:
         client.append("INBOX", "", imaplib.Time2Internaldate(time.time()), message.as_bytes())
         client.logout()
 
+    def deliver_raw(self, raw: bytes) -> None:
+        client = self._client()
+        client.append("INBOX", "", imaplib.Time2Internaldate(time.time()), raw)
+        client.logout()
+
+    def flagged(self) -> int:
+        client = self._client()
+        _status, found = client.uid("SEARCH", "FLAGGED")
+        client.logout()
+        return len(found[0].split())
+
     def unread(self) -> int:
         client = self._client()
         _status, found = client.uid("SEARCH", "UNSEEN")
@@ -124,7 +135,7 @@ def office_mailbox(
     imaps = getattr(request, "param", "imap") == "imaps"
     dovecot = shutil.which("dovecot") or "/usr/sbin/dovecot"
     if not Path(dovecot).exists():
-        pytest.fail("dovecot is missing: `make browser` installs dovecot-imapd (as root)")
+        pytest.fail("dovecot is missing: `make test-packages` installs dovecot-imapd (as root)")
     # Dovecot keeps mail as the unprivileged user `nobody`, which must reach the folder.
     root = Path(tempfile.mkdtemp(prefix="casework-imap-"))
     root.chmod(0o755)
@@ -188,6 +199,8 @@ def _case_with_a_request() -> tuple[str, int]:
 
 def _poll(*args: str) -> tuple[int, list[str]]:
     result = CliRunner().invoke(app, ["poll-mailbox", *args])
+    if result.exit_code == 1 and result.exception:
+        raise result.exception
     return result.exit_code, [line for line in result.output.splitlines() if line.strip()]
 
 
@@ -218,6 +231,27 @@ def test_replies_in_the_office_mailbox_are_filed_once(office_mailbox: Mailbox) -
     assert code == 0 and "新邮件 2 封" in out[0]
     assert len(_inbound(number)) == 1
     assert len(read_mailbox(get_settings().home / "unmatched")) == 1
+
+
+def test_malformed_or_id_less_mail_is_filed_once_and_never_dropped(
+    office_mailbox: Mailbox,
+) -> None:
+    number, _request = _case_with_a_request()
+    office_mailbox.deliver_raw(b"From: x@y.example\r\nTo: a@[\r\nSubject: broken\r\n\r\n?\r\n")
+    office_mailbox.deliver_raw(  # no Message-ID at all, an encoded subject with the case tag
+        f"From: front-desk@crematorium.example\r\nTo: {OFFICE}\r\n"
+        f"Subject: =?utf-8?b?5Zue5aSN?= [{number}]\r\n\r\nok\r\n".encode()
+    )
+    code, out = _poll()
+    assert (code, out) == (
+        0,
+        [f"收取邮箱：新邮件 2 封，归入案件 1 封（{number}），找不到案件 1 封"],
+    )
+    office_mailbox.mark_all_unread()
+    assert _poll()[0] == 0
+    assert _inbound(number) == [(None, f"回复 [{number}]")]
+    unmatched = read_mailbox(get_settings().home / "unmatched")
+    assert [str(m["Subject"]) for m in unmatched] == ["broken"]
 
 
 def test_a_mailbox_that_refuses_the_login_keeps_its_mail(

@@ -76,3 +76,19 @@ def test_log_lines_with_id_or_mobile_numbers_are_masked() -> None:
     for name in MASKED_LOGGERS:
         filters = logging.getLogger(name).filters
         assert sum(isinstance(f, MaskPersonalData) for f in filters) == 1
+
+
+def test_the_resume_form_says_how_the_answer_came() -> None:
+    from casework.replies import ReplyChannel
+    from tasks.forms import CaseInput, FormOutcome
+
+    answer = CaseInput(outcome=FormOutcome.RECEIVED, agency="crematorium-front-desk", via="post")
+    reply = answer.to_reply()
+    assert (reply.via, reply.agency, reply.material) == (
+        ReplyChannel.POST,
+        "crematorium-front-desk",
+        None,
+    )
+    assert CaseInput(outcome=FormOutcome.NO_RECORD, agency="x").to_reply().via is ReplyChannel.PHONE
+    with pytest.raises(ValueError):
+        CaseInput(outcome=FormOutcome.RECEIVED, via="fax")
