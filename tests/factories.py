@@ -96,6 +96,41 @@ class RecordingHandler:
         return answer
 
 
+def case_with_a_request(as_of: datetime, *, by_post: bool = False) -> tuple[str, int]:
+    """Ms. Shen's case, notified, with its request to the crematorium sent (by post when the
+    crematorium has no email): the case number and the request's contact id."""
+    from sqlmodel import select
+
+    from casework.planning import plan_next_step
+    from casework.playbook import get_playbook
+    from models import cases
+    from models.db import session_scope
+    from models.tables import Agency, Contact, ContactKind
+    from tasks.send import notify_applicant, send_request
+
+    with session_scope() as session:
+        number = cases.open_case(
+            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=as_of
+        ).number
+        if by_post:
+            crematorium = session.exec(
+                select(Agency).where(Agency.slug == "crematorium-front-desk")
+            ).one()
+            crematorium.email = None
+            session.add(crematorium)
+    notify_applicant.fn(number, as_of)
+    with session_scope() as session:
+        view = cases.case_view(session=session, number=number)
+    send_request.fn(number, plan_next_step(view, get_playbook(view.playbook), as_of), as_of)
+    with session_scope() as session:
+        case_id = cases.get_case(session, number).id
+        request = session.exec(
+            select(Contact).where(Contact.case_id == case_id, Contact.kind == ContactKind.REQUEST)
+        ).one()
+    assert request.id is not None
+    return number, request.id
+
+
 def queue_notice(as_of: datetime, deceased: str = "王建国") -> str:
     """Open a case and queue its notice without sending it (the relay is what we test)."""
     from models import cases

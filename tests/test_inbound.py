@@ -17,13 +17,9 @@ from typer.testing import CliRunner
 from casework.cli import app
 from casework.clock import start_of_office_day
 from casework.mailserver import MaildirHandler, read_mailbox
-from casework.planning import plan_next_step
-from casework.playbook import get_playbook
-from models import cases
 from models.db import session_scope
 from models.views import case_detail
-from tasks.send import notify_applicant, send_request
-from tests.factories import shen_intake
+from tests.factories import case_with_a_request
 
 pytestmark = pytest.mark.flow
 DAY = start_of_office_day(date(2026, 11, 16))
@@ -60,14 +56,7 @@ def test_replies_land_on_their_case_and_strays_are_kept(
     listener: tuple[int, Path], smtp_server: list
 ) -> None:
     port, unmatched = listener
-    with session_scope() as session:
-        number = cases.open_case(
-            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=DAY
-        ).number
-    notify_applicant.fn(number, DAY)
-    with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
-    send_request.fn(number, plan_next_step(view, get_playbook(view.playbook), DAY), DAY)
+    number, _request = case_with_a_request(DAY)
     request = smtp_server[-1]
     reply_to = str(request["Reply-To"])
     assert reply_to.startswith(f"xxt-window+{number}.c") and reply_to.endswith(

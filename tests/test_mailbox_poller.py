@@ -22,16 +22,12 @@ from typer.testing import CliRunner
 from casework.cli import app
 from casework.clock import start_of_office_day
 from casework.mailserver import read_mailbox
-from casework.planning import plan_next_step
-from casework.playbook import get_playbook
 from casework.settings import get_settings
-from models import cases
 from models.db import session_scope
 from models.inbound import reply_address
 from models.views import case_detail
-from tasks.send import notify_applicant, send_request
 from tests.conftest import _free_port
-from tests.factories import Certificates, shen_intake
+from tests.factories import Certificates, case_with_a_request
 
 pytestmark = pytest.mark.flow
 DAY = start_of_office_day(date(2026, 11, 16))
@@ -183,20 +179,6 @@ def office_mailbox(
         get_settings.cache_clear()
 
 
-def _case_with_a_request() -> tuple[str, int]:
-    with session_scope() as session:
-        number = cases.open_case(
-            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=DAY
-        ).number
-    notify_applicant.fn(number, DAY)
-    with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
-    send_request.fn(number, plan_next_step(view, get_playbook(view.playbook), DAY), DAY)
-    with session_scope() as session:
-        detail = case_detail(session=session, number=number)
-    return number, next(c.id for c in detail.contacts if c.kind == "request")
-
-
 def _poll(*args: str) -> tuple[int, list[str]]:
     result = CliRunner().invoke(app, ["poll-mailbox", *args])
     if result.exit_code == 1 and result.exception:
@@ -211,7 +193,7 @@ def _inbound(number: str) -> list[tuple[str | None, str | None]]:
 
 
 def test_replies_in_the_office_mailbox_are_filed_once(office_mailbox: Mailbox) -> None:
-    number, request = _case_with_a_request()
+    number, request = case_with_a_request(DAY)
     office_mailbox.deliver(
         reply_address(OFFICE, number, request), f"回复：[{number}] 协查函", "<r1@crematorium>"
     )
@@ -236,7 +218,7 @@ def test_replies_in_the_office_mailbox_are_filed_once(office_mailbox: Mailbox) -
 def test_malformed_or_id_less_mail_is_filed_once_and_never_dropped(
     office_mailbox: Mailbox,
 ) -> None:
-    number, _request = _case_with_a_request()
+    number, _request = case_with_a_request(DAY)
     office_mailbox.deliver_raw(b"From: x@y.example\r\nTo: a@[\r\nSubject: broken\r\n\r\n?\r\n")
     office_mailbox.deliver_raw(  # no Message-ID at all, an encoded subject with the case tag
         f"From: front-desk@crematorium.example\r\nTo: {OFFICE}\r\n"

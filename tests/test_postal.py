@@ -15,9 +15,8 @@ from casework.playbook import get_playbook
 from models import cases, views
 from models.db import session_scope
 from models.reports import daily_board
-from models.tables import Agency, CaseEvent, Contact
-from tasks.send import notify_applicant, send_request
-from tests.factories import document_text, shen_intake
+from models.tables import CaseEvent, Contact
+from tests.factories import case_with_a_request, document_text, shen_intake
 
 pytestmark = pytest.mark.flow
 DAY = start_of_office_day(date(2026, 11, 16))
@@ -31,21 +30,7 @@ def _run(*args: str) -> tuple[int, list[str]]:
 
 def _case_with_a_posted_request() -> str:
     """Ms. Shen's case, with a crematorium that has no email: the request goes by post."""
-    with session_scope() as session:
-        number = cases.open_case(
-            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=DAY
-        ).number
-        crematorium = session.exec(
-            select(Agency).where(Agency.slug == "crematorium-front-desk")
-        ).one()
-        crematorium.email = None
-        session.add(crematorium)
-    notify_applicant.fn(number, DAY)
-    with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
-    step = plan_next_step(view, get_playbook(view.playbook), DAY)
-    send_request.fn(number, step, DAY)
-    return number
+    return case_with_a_request(DAY, by_post=True)[0]
 
 
 def _detail(number: str) -> views.CaseDetail:
