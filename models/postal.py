@@ -117,9 +117,12 @@ def record_posting(
             raise UserError("which_letter", case=case.number, letters=listing)
         letter_id = waiting[0].letter_id
     contact = session.get(Contact, letter_id)
-    if contact is None or contact.case_id != case.id or contact.channel != Channel.POST:
-        raise UserError("not_a_postal_letter", case=case.number, letter=letter_id)
-    if contact.direction != Direction.OUTBOUND:
+    if (
+        contact is None
+        or contact.case_id != case.id
+        or contact.channel != Channel.POST
+        or contact.direction != Direction.OUTBOUND
+    ):
         raise UserError("not_a_postal_letter", case=case.number, letter=letter_id)
     if contact.tracking_number is not None:
         assert contact.posted_at is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -159,18 +158,20 @@ def file_letter(
     contact: Contact | None,
     message: RenderedMessage,
     as_of: datetime,
-    render_at: Callable[[datetime], RenderedMessage],
+    template_name: str,
+    **extra: Any,
 ) -> None:
     """File the printable copy of a recorded outgoing letter, once, dated as it was recorded.
 
-    A re-run after a crash between recording and filing renders the letter again as of the day
-    it was recorded, so the paper copy shows the date the email went out with.
+    `message` is the letter as rendered from `template_name` and `extra` at `as_of`. A re-run
+    after a crash between recording and filing renders it again as of the day it was recorded,
+    so the paper copy shows the date the email went out with.
     """
     if contact is None or contact.document_path is not None or contact.dedupe_key is None:
         return
     assert contact.id is not None
     if contact.occurred_at != as_of:
-        message = render_at(contact.occurred_at)
+        message = render_for_case(template_name, number, contact.occurred_at, **extra)
     path = file_document(number, document_name(contact.dedupe_key), message)
     with session_scope() as session:
         attach_document(session=session, contact_id=contact.id, path=path)

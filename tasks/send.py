@@ -71,7 +71,7 @@ def notify_applicant(number: str, as_of: datetime) -> None:
     message = render_for_case(template, number, as_of)
     with session_scope() as session:
         contact = cases.record_notice(session=session, number=number, message=message, as_of=as_of)
-    file_letter(number, contact, message, as_of, lambda at: render_for_case(template, number, at))
+    file_letter(number, contact, message, as_of, template)
     relay_outbox.fn(number)
 
 
@@ -94,13 +94,7 @@ def send_request(number: str, step: Step, as_of: datetime) -> None:
             message=message,
             as_of=as_of,
         )
-    file_letter(
-        number,
-        contact,
-        message,
-        as_of,
-        lambda at: render_for_case(playbook.templates.request, number, at, **extra),
-    )
+    file_letter(number, contact, message, as_of, playbook.templates.request, **extra)
     relay_outbox.fn(number)
 
 
@@ -130,13 +124,7 @@ def send_reminder(number: str, step: Step, as_of: datetime) -> None:
             message=message,
             as_of=as_of,
         )
-    file_letter(
-        number,
-        contact,
-        message,
-        as_of,
-        lambda at: render_for_case(playbook.templates.reminder, number, at, **extra),
-    )
+    file_letter(number, contact, message, as_of, playbook.templates.reminder, **extra)
     relay_outbox.fn(number)
 
 
@@ -190,7 +178,7 @@ def close_case(number: str, as_of: datetime) -> None:
     message = render_for_case(template, number, as_of)
     with session_scope() as session:
         contact = cases.close_case(session=session, number=number, message=message, as_of=as_of)
-    file_letter(number, contact, message, as_of, lambda at: render_for_case(template, number, at))
+    file_letter(number, contact, message, as_of, template)
     relay_outbox.fn(number)
 
 
@@ -233,13 +221,7 @@ def confirm_appointment(number: str, step: Step, as_of: datetime) -> None:
             message=message,
             as_of=as_of,
         )
-    file_letter(
-        number,
-        contact,
-        message,
-        as_of,
-        lambda at: render_for_case(playbook.templates.appointment, number, at, **extra),
-    )
+    file_letter(number, contact, message, as_of, playbook.templates.appointment, **extra)
     relay_outbox.fn(number)
 
 

@@ -141,10 +141,11 @@ def queue_notice(as_of: datetime, deceased: str = "王建国") -> str:
     intake.fields["deceased_name"] = deceased
     with session_scope() as session:
         number = cases.open_case(session=session, intake=intake, as_of=as_of).number
-    message = render_for_case("common/notice.txt.j2", number, as_of)
+    template = "common/notice.txt.j2"
+    message = render_for_case(template, number, as_of)
     with session_scope() as session:
         contact = cases.record_notice(session=session, number=number, message=message, as_of=as_of)
-    file_letter(number, contact, message, as_of, lambda at: message)
+    file_letter(number, contact, message, as_of, template)
     return number
 
 
