@@ -28,6 +28,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "姓名不能为空、不能含控制字符、不超过64字",
         "Name must be non-empty, without control characters, at most 64 characters",
     ),
+    "text_invalid": (
+        "{field}：不能含控制字符，不超过 {max_length} 字",
+        "{field}: no control characters, at most {max_length} characters",
+    ),
+    "text_required": ("{field}：必须填写", "{field} is required"),
     "unknown_playbook": (
         "没有这种案件类型：{slug}（用 casework playbooks 查看）",
         "Unknown case type: {slug} (see casework playbooks)",
@@ -155,6 +160,54 @@ MESSAGES: dict[str, tuple[str, str]] = {
         '显示未脱敏信息须写明理由：--full "理由"',
         'Showing unmasked data needs a reason: --full "reason"',
     ),
+    # casework show
+    "show_case": (
+        "案件 {case}  {title}  状态：{status}{urgent}",
+        "Case {case}  {title}  status: {status}{urgent}",
+    ),
+    "show_urgent": ("  紧急", "  URGENT"),
+    "show_applicant": (
+        "申请人：{name}  {phone}   跑动次数：{trips}",
+        "Applicant: {name}  {phone}   trips: {trips}",
+    ),
+    "show_dates": (
+        "受理：{opened}  承诺办结：{promised}",
+        "Opened: {opened}  promised by: {promised}",
+    ),
+    "show_deadline": ("  法定时限：{deadline}", "  statutory deadline: {deadline}"),
+    "show_closed": ("  办结：{closed}", "  closed: {closed}"),
+    "show_escalated": ("已上报主管：{reason}", "Escalated to a manager: {reason}"),
+    "show_outside_remit": ("业务范围外协助办理", "Help outside the office's remit"),
+    "show_services": ("服务顺序：{services}", "Services in order: {services}"),
+    "show_materials": ("材料：", "Materials:"),
+    "show_material": (
+        "  - {name}：{status}  当前单位：{agency}  已联系：{tried}",
+        "  - {name}: {status}  agency: {agency}  tried: {tried}",
+    ),
+    "show_contacts": ("往来记录：", "Contacts:"),
+    "show_events": ("审计记录：", "Audit trail:"),
+    "show_emails": ("邮件：", "Emails:"),
+    "show_documents": ("文书：", "Letters:"),
+    "show_revealed": (
+        "申请人（未脱敏，已记入审计）：{details}",
+        "Applicant (unmasked, audited): {details}",
+    ),
+    "show_tracking": ("  邮寄单号 {tracking}", "  tracking number {tracking}"),
+    "show_to_post": ("  待寄出", "  to post"),
+    "show_run": ("Prefect：{url}", "Prefect: {url}"),
+    "cases_row_urgent": ("紧急", "urgent"),
+    "cases_row_overdue": ("逾期", "overdue"),
+    "cases_row": (
+        "{case}  {title}  {status}  {name}  承诺 {promised}  {flags}",
+        "{case}  {title}  {status}  {name}  promised {promised}  {flags}",
+    ),
+    # casework status
+    "status_running": ("运行中", "running"),
+    "status_stopped": ("未运行", "stopped"),
+    "status_api": ("Prefect API    {state}  {url}", "Prefect API    {state}  {url}"),
+    "status_api_ok": ("正常", "healthy"),
+    "status_api_down": ("无响应", "not answering"),
+    "status_home": ("数据目录        {home}", "Data folder     {home}"),
     # reports
     "no_data": ("{month} 没有任何案件数据。", "No case data for {month}."),
     "report_files": ("报告文件：{files}", "Report files: {files}"),
@@ -198,6 +251,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已记录申请人到窗口（第 {trips} 次）。",
         "Recorded the applicant's visit (trip {trips}).",
     ),
+    "not_suspended": ("流程此刻未在等待", "the run is not waiting right now"),
     "flow_woken": ("已通知案件流程继续。", "Case flow resumed."),
     "flow_not_woken": (
         "案件流程暂未唤醒（{reason}）；定时巡检会处理。",
@@ -251,3 +305,127 @@ def message(code: str, lang: str = "zh", **params: object) -> str:
         return template.format(**safe)
     except (KeyError, IndexError):
         return template
+
+
+# ---------------------------------------------------------------- labels for codes
+# Every code a person may see (statuses, outcomes, channels, audit events…) has a Chinese and an
+# English label here; front ends, artifacts, boards and reports print these, never the code.
+
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "case_status": {
+        "open": ("待办", "open"),
+        "waiting_agency": ("等单位答复", "waiting for an agency"),
+        "waiting_applicant": ("等申请人补充", "waiting for the applicant"),
+        "escalated": ("已上报主管", "escalated"),
+        "closed": ("已办结", "closed"),
+    },
+    "material_status": {
+        "pending": ("待发函", "to request"),
+        "requested": ("已发函，等待答复", "requested, awaiting answer"),
+        "waiting_applicant": ("等申请人提供", "waiting for the applicant"),
+        "collected": ("已取得", "collected"),
+        "unobtainable": ("无法取得（已上报）", "unobtainable (escalated)"),
+    },
+    "channel": {
+        "email": ("邮件", "email"),
+        "phone": ("电话", "phone"),
+        "letter": ("信函", "letter"),
+        "post": ("邮寄", "post"),
+        "visit": ("上门", "in person"),
+        "window": ("窗口", "at the window"),
+        "home-visit": ("入户", "home visit"),
+    },
+    "direction": {
+        "outbound": ("发出", "out"),
+        "inbound": ("收到", "in"),
+    },
+    "contact_kind": {
+        "notice": ("一次性告知", "one-time notice"),
+        "request": ("发函", "request"),
+        "reminder": ("催办", "reminder"),
+        "reply": ("答复", "answer"),
+        "escalation": ("上报主管", "escalation"),
+        "visit": ("到窗口", "visit"),
+        "closing": ("办结通知", "closing"),
+        "appointment": ("预约", "appointment"),
+        "appointment-confirmation": ("预约确认", "appointment confirmation"),
+        "staff-reminder": ("提醒陪同人员", "staff reminder"),
+        "receipt": ("收到材料", "materials received"),
+        "inbound-email": ("收到来信（待分类）", "email received (to classify)"),
+    },
+    "outcome": {
+        # an agency's answer
+        "received": ("已取得材料", "material received"),
+        "forwarded": ("转其他单位", "forwarded"),
+        "no-record": ("无记录", "no record"),
+        "needs-info": ("需申请人补充", "needs information"),
+        "refused": ("单位拒绝办理", "refused"),
+        # why the applicant came
+        "intake": ("受理", "intake"),
+        "material-missing": ("补交材料", "bringing a material"),
+        "signature": ("签字", "signature"),
+        "appointment": ("预约办理", "appointment"),
+        "collect": ("领取", "collecting"),
+        "other": ("其他", "other"),
+        # why a case was escalated, and how it ended otherwise
+        "no-answer": ("单位多次催办仍未答复", "no answer after reminders"),
+        "deadline-passed": ("已超过法定时限，无法继续补办", "statutory deadline passed"),
+        "no-body-left": ("所有可联系的单位均无记录", "no agency left to ask"),
+        "withdrawn": ("终止办理", "withdrawn"),
+    },
+    "reply_channel": {
+        "phone": ("电话", "phone"),
+        "email": ("邮件", "email"),
+        "post": ("信函", "post"),
+        "visit": ("来访", "visit"),
+    },
+    "event": {
+        "case-opened": ("受理", "case opened"),
+        "status-changed": ("状态变更", "status changed"),
+        "applicant-notified": ("已一次性告知", "applicant notified"),
+        "request-sent": ("已发函", "request sent"),
+        "reminder-sent": ("已催办", "reminder sent"),
+        "escalated": ("上报主管", "escalated"),
+        "reply-recorded": ("记录答复", "answer recorded"),
+        "applicant-visited": ("申请人到窗口", "applicant visited"),
+        "materials-received": ("收到材料", "materials received"),
+        "appointment-booked": ("已预约", "appointment booked"),
+        "appointment-confirmation": ("已发预约确认", "appointment confirmed"),
+        "staff-reminder": ("已提醒陪同人员", "staff reminded"),
+        "flow-run-linked": ("关联流程", "flow run linked"),
+        "marked-urgent": ("标为紧急", "marked urgent"),
+        "urgency-cleared": ("取消紧急", "urgency cleared"),
+        "service-completed": ("一项服务办结", "service completed"),
+        "case-closed": ("办结", "case closed"),
+        "case-withdrawn": ("终止办理", "case withdrawn"),
+        "email-received": ("收到来信", "email received"),
+        "letter-posted": ("信函已寄出", "letter posted"),
+        "personal-data-shown": ("查看未脱敏信息", "personal data shown"),
+        "personal-data-purged": ("个人信息已清除", "personal data purged"),
+    },
+    "outbox_status": {
+        "pending": ("待发送", "pending"),
+        "sending": ("发送中", "sending"),
+        "sent": ("已发送", "sent"),
+        "failed": ("发送失败", "failed"),
+    },
+    "actor": {
+        "staff": ("工作人员", "staff"),
+        "system": ("系统", "system"),
+        "prefect-ui": ("主管（Prefect 界面）", "manager (Prefect UI)"),
+    },
+    "party": {
+        "applicant": ("申请人", "applicant"),
+        "manager": ("主管", "manager"),
+    },
+}
+
+
+def label(group: str, code: object, lang: str = "zh") -> str:
+    """The label of `code` in `group` ("case_status", "outcome", "event"…); an unknown code is
+    shown as it is (a test keeps every known code labelled)."""
+    text = str(code)
+    pair = LABELS[group].get(text)
+    if pair is None:
+        return text
+    return pair[1] if lang == "en" else pair[0]

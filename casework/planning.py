@@ -73,7 +73,7 @@ class AppointmentView(BaseModel):
 class CaseView(BaseModel):
     """What planning needs to know about a case, read in one transaction."""
 
-    number: str
+    case_number: str
     playbook: str
     status: str
     notified: bool

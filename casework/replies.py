@@ -1,4 +1,4 @@
-"""What an agency or the applicant said, as staff record it."""
+"""What an agency or the applicant said or did, as staff record it."""
 
 from __future__ import annotations
 
@@ -33,3 +33,14 @@ class Reply(BaseModel):
     forward_to: str | None = None
     note: str = Field(default="", max_length=2000)
     via: ReplyChannel = ReplyChannel.PHONE
+
+
+class TripReason(StrEnum):
+    """Why the applicant had to come (or was reached): every trip is counted with one."""
+
+    INTAKE = "intake"
+    MATERIAL_MISSING = "material-missing"
+    SIGNATURE = "signature"
+    APPOINTMENT = "appointment"
+    COLLECT = "collect"
+    OTHER = "other"

@@ -162,3 +162,24 @@ def letter_language(value: str) -> Literal["zh", "en"]:
     if text == "en":
         return "en"
     raise InvalidInput("letter_lang", value=value.strip()[:20])
+
+
+def free_text(
+    value: str | None,
+    *,
+    field: str,
+    max_length: int,
+    multiline: bool = False,
+    required: bool = True,
+) -> str | None:
+    """Free text a person typed (a note, a reason, a name): trimmed, no control characters
+    (line breaks and tabs only where `multiline`), at most `max_length` characters."""
+    text = (value or "").strip()
+    allowed = "\n\t" if multiline else ""
+    if any(ord(c) < 32 and c not in allowed for c in text) or len(text) > max_length:
+        raise InvalidInput("text_invalid", field=field, max_length=max_length)
+    if not text:
+        if required:
+            raise InvalidInput("text_required", field=field)
+        return None
+    return text

@@ -7,8 +7,8 @@ from datetime import datetime
 from prefect import flow
 
 from casework.clock import now
+from gateways.run_logs import install_log_masking
 from tasks.chase import SweepReport, sweep_cases
-from tasks.logs import install_log_masking
 
 install_log_masking()
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from prefect import flow
 
 from casework.clock import now, office_date
-from tasks.logs import install_log_masking
+from gateways.run_logs import install_log_masking
 from tasks.report import publish_daily_board
 
 install_log_masking()

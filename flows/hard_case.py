@@ -8,8 +8,8 @@ from prefect.runtime import flow_run
 
 from casework.clock import now
 from casework.planning import Action
-from tasks.forms import CaseInput, FormOutcome
-from tasks.logs import install_log_masking
+from gateways.resume_form import CaseInput, FormOutcome
+from gateways.run_logs import install_log_masking
 from tasks.publish import publish_case_view
 from tasks.record import (
     complete_service,

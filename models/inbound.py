@@ -7,18 +7,19 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from casework.rendering import one_line
-from models.cases import record_event
-from models.tables import Case, Channel, Contact, ContactKind, Direction
+from casework.templating import one_line
+from models.keys import inbound_key
+from models.tables import Case, Channel, Contact, ContactKind, Direction, EventKind
+from models.transitions import record_event
 
 _TOKEN = re.compile(r"\+(HC-\d{4}-\d{4})\.c(\d+)@", re.IGNORECASE)
 _TAG = re.compile(r"\[(HC-\d{4}-\d{4})\]", re.IGNORECASE)
 
 
-def reply_address(office_address: str, number: str, contact_id: int) -> str:
+def reply_address(office_address: str, case_number: str, contact_id: int) -> str:
     """xxt-window+HC-2026-0001.c12@street-office.example: the case and the contact answered."""
     local, _, domain = office_address.partition("@")
-    return f"{local.split('+')[0]}+{number}.c{contact_id}@{domain}"
+    return f"{local.split('+')[0]}+{case_number}.c{contact_id}@{domain}"
 
 
 def is_for_office(recipient: str, office_address: str) -> bool:
@@ -41,7 +42,7 @@ def file_inbound_email(
     `message_key` (from the Message-ID) files a message once however often it is fetched: a
     mailbox poller that died before marking a message read fetches it again.
     """
-    key = f"inbound:{message_key}" if message_key else None
+    key = inbound_key(message_key) if message_key else None
     if key is not None:
         filed = session.exec(select(Contact).where(Contact.dedupe_key == key)).first()
         if filed is not None:
@@ -80,6 +81,6 @@ def file_inbound_email(
         )
     )
     record_event(
-        session, case, "email-received", as_of, detail="待分类：用 casework reply 记录答复"
+        session, case, EventKind.EMAIL_RECEIVED, as_of, detail="待分类：用 casework reply 记录答复"
     )
     return case.number

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from casework.rendering import RenderedMessage
+from casework.templating import RenderedMessage
+from models.lookups import get_case
 from models.tables import Case, Contact, OutboxMessage, OutboxStatus
 
 MESSAGE_ID_DOMAIN = "casework.local"
@@ -67,7 +68,7 @@ def _retry_delay(attempts: int) -> timedelta:
 
 
 def claim_due_emails(
-    *, session: Session, as_of: datetime, number: str | None = None
+    *, session: Session, as_of: datetime, case_number: str | None = None
 ) -> list[OutgoingEmail]:
     """Claim what is due: pending rows whose retry time has come, and claims whose relay died.
 
@@ -78,10 +79,8 @@ def claim_due_emails(
     query = select(OutboxMessage).where(
         col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
     )
-    if number is not None:
-        from models.cases import get_case
-
-        query = query.where(OutboxMessage.case_id == get_case(session, number).id)
+    if case_number is not None:
+        query = query.where(OutboxMessage.case_id == get_case(session, case_number).id)
     claimed = []
     for row in session.exec(query.order_by(col(OutboxMessage.id))):
         stale = row.status == OutboxStatus.SENDING

@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select
 
 from casework.clock import office_date, start_of_office_day
 from casework.errors import UserError
-from models.cases import get_case, record_event
-from models.tables import Case, Channel, Contact, Direction
+from models.lookups import agency_name, get_case
+from models.tables import Case, Channel, Contact, Direction, EventKind
+from models.transitions import record_event
 
 
 class PostalLetter(BaseModel):
@@ -18,6 +19,7 @@ class PostalLetter(BaseModel):
     letter_id: int
     kind: str
     agency: str | None
+    agency_name: str | None = None
     document: str | None
     written_at: datetime
     tracking_number: str | None = None
@@ -61,11 +63,11 @@ def _still_needed(session: Session, contact: Contact) -> bool:
     return request is None or request.answered_at is None
 
 
-def letters_to_post(*, session: Session, number: str | None = None) -> list[PostalLetter]:
+def letters_to_post(*, session: Session, case_number: str | None = None) -> list[PostalLetter]:
     """Printed letters still in the office (of one case, or of every open case), oldest first."""
     found = (
-        _letters_by_post(session, case_id=get_case(session, number).id)
-        if number is not None
+        _letters_by_post(session, case_id=get_case(session, case_number).id)
+        if case_number is not None
         else _letters_by_post(session, open_cases_only=True)
     )
     return [
@@ -86,7 +88,7 @@ def _holder_of(session: Session, tracking_number: str) -> tuple[str, Contact] | 
 def record_posting(
     *,
     session: Session,
-    number: str,
+    case_number: str,
     tracking_number: str,
     as_of: datetime,
     letter_id: int | None = None,
@@ -99,7 +101,7 @@ def record_posting(
     twice changes nothing; a number already recorded for another letter is refused. `posted_on`
     records a posting made on an earlier day (the follow-up clock starts then).
     """
-    case = get_case(session, number)
+    case = get_case(session, case_number)
     holder = _holder_of(session, tracking_number)
     if holder is not None:
         holder_case, holder_letter = holder
@@ -109,7 +111,7 @@ def record_posting(
             "tracking_in_use", tracking=tracking_number, case=holder_case, letter=holder_letter.id
         )
     if letter_id is None:
-        waiting = letters_to_post(session=session, number=number)
+        waiting = letters_to_post(session=session, case_number=case_number)
         if not waiting:
             raise UserError("nothing_to_post", case=case.number)
         if len(waiting) > 1:
@@ -149,9 +151,9 @@ def record_posting(
     record_event(
         session,
         case,
-        "letter-posted",
+        EventKind.LETTER_POSTED,
         as_of,
-        detail=f"#{letter_id} → {contact.agency_slug or '-'} 单号 {tracking_number}",
+        detail=f"#{letter_id} → {agency_name(session, contact.agency_slug)} 单号 {tracking_number}",
         actor=actor,
     )
     session.flush()

@@ -6,72 +6,32 @@ import statistics
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
-from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from casework.clock import office_date
+from casework.figures import (
+    AgencyResponsiveness,
+    DailyBoard,
+    Escalation,
+    LetterToPost,
+    MonthlyReport,
+    NearDeadline,
+    OverdueContact,
+)
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
-from models.cases import materials_of, open_request_of
+from models.lookups import materials_of, open_request_of
 from models.postal import letters_to_post
-from models.tables import Agency, Case, CaseEvent, CaseMaterial, Contact, ContactKind
+from models.tables import Agency, Case, CaseEvent, CaseMaterial, Contact, ContactKind, EventKind
 from models.views import is_overdue
 
 # ---------------------------------------------------------------- daily board
 
 
-class OverdueContact(BaseModel):
-    case: str
-    agency: str
-    material: str
-    requested_on: date
-    reminders: int
-    due_on: date
-
-
-class Escalation(BaseModel):
-    case: str
-    reason: str
-    since: date
-
-
-class NearDeadline(BaseModel):
-    case: str
-    playbook: str
-    deadline: date
-    days_left: int
-
-
-class AgencyResponsiveness(BaseModel):
-    agency: str
-    name: str
-    requests: int
-    answered: int
-    median_days_to_answer: float | None
-    share_never_answered: float
-
-
-class LetterToPost(BaseModel):
-    case: str
-    letter: int
-    agency: str
-    written_on: date
-
-
-class DailyBoard(BaseModel):
-    today: date
-    open_by_type_and_status: dict[str, dict[str, int]]
-    overdue_cases: list[str]
-    overdue_contacts: list[OverdueContact]
-    escalations: list[Escalation]
-    deadlines_next_30_days: list[NearDeadline]
-    agencies: list[AgencyResponsiveness]
-    letters_to_post: list[LetterToPost] = []
-
-
 def daily_board(*, session: Session, today: date) -> DailyBoard:
     """Open cases by type and status, overdue contacts, escalations, near deadlines, agencies."""
     open_cases = list(session.exec(select(Case).where(col(Case.closed_at).is_(None))))
+    names = {a.slug: a.name for a in session.exec(select(Agency))}
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
     overdue_contacts: list[OverdueContact] = []
     for case in open_cases:
@@ -85,9 +45,11 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
             if due <= today:
                 overdue_contacts.append(
                     OverdueContact(
-                        case=case.number,
+                        case_number=case.number,
                         agency=request.agency_slug,
+                        agency_name=names.get(request.agency_slug, request.agency_slug),
                         material=material.slug,
+                        material_name=material.name,
                         requested_on=office_date(request.sent_at),
                         reminders=request.reminders,
                         due_on=due,
@@ -95,7 +57,7 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
                 )
     escalations = [
         Escalation(
-            case=c.number,
+            case_number=c.number,
             reason=c.escalation_reason or "",
             since=office_date(c.escalated_at),
         )
@@ -104,8 +66,9 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
     ]
     near = [
         NearDeadline(
-            case=c.number,
+            case_number=c.number,
             playbook=c.playbook,
+            playbook_title=get_playbook(c.playbook).title,
             deadline=c.deadline_date,
             days_left=(c.deadline_date - today).days,
         )
@@ -122,13 +85,15 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
         agencies=agency_responsiveness(session=session),
         letters_to_post=[
             LetterToPost(
-                case=x.case_number,
+                case_number=x.case_number,
                 letter=x.letter_id,
                 agency=x.agency or "",
+                agency_name=names.get(x.agency or "", x.agency or ""),
                 written_on=office_date(x.written_at),
             )
             for x in letters_to_post(session=session)
         ],
+        playbook_titles={slug: get_playbook(slug).title for slug in by_type},
     )
 
 
@@ -162,26 +127,6 @@ def agency_responsiveness(*, session: Session) -> list[AgencyResponsiveness]:
 
 
 # ---------------------------------------------------------------- monthly report
-
-
-class MonthlyReport(BaseModel):
-    month: str
-    people_served: int
-    cases_opened: int
-    cases_closed: int
-    households_helped_by_type: dict[str, int]
-    services_completed: dict[str, int]
-    materials_obtained_for_citizens: int
-    median_trips_per_closed_case: float | None
-    share_closed_with_0_to_2_trips: float | None
-    median_days_to_close: float | None
-    p90_days_to_close: float | None
-    outside_remit_cases: int
-    weekly: list[tuple[str, int, int]]  # (week starting, opened, closed)
-
-    @property
-    def empty(self) -> bool:
-        return self.cases_opened == 0 and self.cases_closed == 0 and self.people_served == 0
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -220,7 +165,9 @@ def monthly_report(*, session: Session, month: str) -> MonthlyReport:
     ]
     services = Counter(
         e.detail
-        for e in session.exec(select(CaseEvent).where(CaseEvent.kind == "service-completed"))
+        for e in session.exec(
+            select(CaseEvent).where(CaseEvent.kind == EventKind.SERVICE_COMPLETED)
+        )
         if in_month(office_date(e.occurred_at))
     )
     materials = [
@@ -240,8 +187,12 @@ def monthly_report(*, session: Session, month: str) -> MonthlyReport:
             )
         )
         week = end
+    titles = {c.playbook: get_playbook(c.playbook).title for c in all_cases}
+    service_names = {sv.slug: sv.name for slug in titles for sv in get_playbook(slug).services}
     return MonthlyReport(
         month=month,
+        playbook_titles=titles,
+        service_names=service_names,
         people_served=len(applicants),
         cases_opened=len(opened),
         cases_closed=len(closed),

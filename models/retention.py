@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 
 from casework.masking import mask_name
 from casework.playbook import get_playbook
-from models.cases import record_event
-from models.tables import Applicant, Case, Contact, ContactKind, OutboxMessage
+from models.lookups import get_case
+from models.tables import Applicant, Case, Contact, ContactKind, EventKind, OutboxMessage
+from models.transitions import record_event
 
 PURGED = "[已按保存期限删除]"
 _FREE_TEXT_KINDS = (ContactKind.REPLY, ContactKind.VISIT, ContactKind.RECEIPT, ContactKind.CLOSING)
@@ -29,9 +30,9 @@ def due_for_purge(*, session: Session, as_of: datetime, retention_days: int) -> 
     return list(session.exec(query))
 
 
-def purge_case(*, session: Session, number: str, letters_dir: Path, as_of: datetime) -> None:
+def purge_case(*, session: Session, case_number: str, letters_dir: Path, as_of: datetime) -> None:
     """Anonymise one case: applicant, personal fields, free-text notes, emails, letters."""
-    case = session.exec(select(Case).where(Case.number == number)).one()
+    case = get_case(session, case_number)
     applicant = session.get(Applicant, case.applicant_id)
     assert applicant is not None and case.id is not None
     # Another case of the same person keeps its own applicant row: rows are per case.
@@ -58,5 +59,5 @@ def purge_case(*, session: Session, number: str, letters_dir: Path, as_of: datet
         if applicant_email and email.to_address == applicant_email:
             email.to_address = PURGED
         session.add(email)
-    shutil.rmtree(letters_dir / number, ignore_errors=True)
-    record_event(session, case, "personal-data-purged", as_of, detail="retention period over")
+    shutil.rmtree(letters_dir / case_number, ignore_errors=True)
+    record_event(session, case, EventKind.PERSONAL_DATA_PURGED, as_of, detail="保存期限已满")

@@ -96,6 +96,33 @@ class ContactKind(StrEnum):
     INBOUND_EMAIL = "inbound-email"
 
 
+class EventKind(StrEnum):
+    """What an audit row records (CaseEvent.kind)."""
+
+    CASE_OPENED = "case-opened"
+    STATUS_CHANGED = "status-changed"
+    APPLICANT_NOTIFIED = "applicant-notified"
+    REQUEST_SENT = "request-sent"
+    REMINDER_SENT = "reminder-sent"
+    ESCALATED = "escalated"
+    REPLY_RECORDED = "reply-recorded"
+    APPLICANT_VISITED = "applicant-visited"
+    MATERIALS_RECEIVED = "materials-received"
+    APPOINTMENT_BOOKED = "appointment-booked"
+    APPOINTMENT_CONFIRMED = "appointment-confirmation"
+    STAFF_REMINDED = "staff-reminder"
+    FLOW_RUN_LINKED = "flow-run-linked"
+    MARKED_URGENT = "marked-urgent"
+    URGENCY_CLEARED = "urgency-cleared"
+    SERVICE_COMPLETED = "service-completed"
+    CASE_CLOSED = "case-closed"
+    CASE_WITHDRAWN = "case-withdrawn"
+    EMAIL_RECEIVED = "email-received"
+    LETTER_POSTED = "letter-posted"
+    PERSONAL_DATA_SHOWN = "personal-data-shown"
+    PERSONAL_DATA_PURGED = "personal-data-purged"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -9,13 +9,25 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from casework.clock import office_date
+from casework.masking import mask_name, mask_phone
+from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
-from models.cases import get_case, materials_of, open_request_of
-from models.tables import Applicant, Case, CaseEvent, Contact, OutboxMessage
+from models.lookups import get_case, materials_of, open_request_of
+from models.tables import (
+    Agency,
+    Applicant,
+    Case,
+    CaseEvent,
+    Contact,
+    ContactKind,
+    EventKind,
+    OutboxMessage,
+)
+from models.transitions import record_event
 
 
 class OpenCase(BaseModel):
-    number: str
+    case_number: str
     playbook: str
     flow_run_id: str | None
 
@@ -23,7 +35,9 @@ class OpenCase(BaseModel):
 def open_cases(*, session: Session) -> list[OpenCase]:
     """Cases not yet closed, oldest first."""
     rows = session.exec(select(Case).where(col(Case.closed_at).is_(None)).order_by(col(Case.id)))
-    return [OpenCase(number=c.number, playbook=c.playbook, flow_run_id=c.flow_run_id) for c in rows]
+    return [
+        OpenCase(case_number=c.number, playbook=c.playbook, flow_run_id=c.flow_run_id) for c in rows
+    ]
 
 
 # ---------------------------------------------------------------- what staff see
@@ -36,7 +50,9 @@ class ContactRow(BaseModel):
     channel: str
     direction: str
     agency: str | None
+    agency_name: str | None = None
     material: str | None
+    material_name: str | None = None
     outcome: str | None
     note: str | None
     document: str | None
@@ -58,15 +74,18 @@ class MaterialRow(BaseModel):
     obtained_by: str
     status: str
     agency: str | None
+    agency_name: str | None = None
     tried: list[str]
+    tried_names: list[str] = []
     note: str | None
 
 
 class CaseDetail(BaseModel):
     """The case page: personal data only in masked form (see casework.masking)."""
 
-    number: str
+    case_number: str
     playbook: str
+    playbook_title: str = ""
     status: str
     urgent: bool
     opened_at: datetime
@@ -86,10 +105,8 @@ class CaseDetail(BaseModel):
     emails: list[dict[str, Any]]
 
 
-def case_detail(*, session: Session, number: str) -> CaseDetail:
-    from casework.masking import mask_name, mask_phone
-
-    case = get_case(session, number)
+def case_detail(*, session: Session, case_number: str) -> CaseDetail:
+    case = get_case(session, case_number)
     applicant = session.get(Applicant, case.applicant_id)
     assert applicant is not None
     contacts = list(
@@ -100,15 +117,19 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
         )
     )
-    completed = {e.detail for e in events if e.kind == "service-completed"}
+    completed = {e.detail for e in events if e.kind == EventKind.SERVICE_COMPLETED}
+    materials = materials_of(session, case)
+    material_names = {m.slug: m.name for m in materials}
+    names = {a.slug: a.name for a in session.exec(select(Agency))}
     emails = session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.case_id == case.id)
         .order_by(col(OutboxMessage.id))
     )
     return CaseDetail(
-        number=case.number,
+        case_number=case.number,
         playbook=case.playbook,
+        playbook_title=get_playbook(case.playbook).title,
         status=str(case.status),
         urgent=case.urgent,
         opened_at=case.opened_at,
@@ -132,10 +153,12 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
                 obtained_by=m.obtained_by,
                 status=str(m.status),
                 agency=m.agency_slug,
+                agency_name=names.get(m.agency_slug or "", m.agency_slug),
                 tried=list(m.tried_agencies),
+                tried_names=[names.get(t, t) for t in m.tried_agencies],
                 note=m.note,
             )
-            for m in materials_of(session, case)
+            for m in materials
         ],
         contacts=[
             ContactRow(
@@ -145,7 +168,9 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
                 channel=str(c.channel),
                 direction=str(c.direction),
                 agency=c.agency_slug,
+                agency_name=names.get(c.agency_slug or "", c.agency_slug),
                 material=c.material_slug,
+                material_name=material_names.get(c.material_slug or "", c.material_slug),
                 outcome=c.outcome,
                 note=c.note,
                 document=c.document_path,
@@ -179,8 +204,6 @@ def case_detail(*, session: Session, number: str) -> CaseDetail:
 
 def is_overdue(session: Session, case: Case, today: date) -> bool:
     """Open and past the promised date, or an agency's answer overdue and not yet escalated."""
-    from casework.planning import reminder_due_on
-
     if case.closed_at is not None:
         return False
     if case.promised_by < today:
@@ -197,12 +220,12 @@ def is_overdue(session: Session, case: Case, today: date) -> bool:
     return False
 
 
-def case_overdue(*, session: Session, number: str, today: date) -> bool:
-    return is_overdue(session, get_case(session, number), today)
+def case_overdue(*, session: Session, case_number: str, today: date) -> bool:
+    return is_overdue(session, get_case(session, case_number), today)
 
 
 class CaseSummary(BaseModel):
-    number: str
+    case_number: str
     playbook: str
     status: str
     urgent: bool
@@ -217,8 +240,6 @@ def case_summaries(
     *, session: Session, today: date, overdue_only: bool = False
 ) -> list[CaseSummary]:
     """Every case, newest first; overdue = open and past the promised date or a chase due."""
-    from casework.masking import mask_name
-
     rows = []
     for case in session.exec(select(Case).order_by(col(Case.id).desc())):
         applicant = session.get(Applicant, case.applicant_id)
@@ -227,7 +248,7 @@ def case_summaries(
             continue
         rows.append(
             CaseSummary(
-                number=case.number,
+                case_number=case.number,
                 playbook=case.playbook,
                 status=str(case.status),
                 urgent=case.urgent,
@@ -242,15 +263,13 @@ def case_summaries(
 
 
 def reveal_applicant(
-    *, session: Session, number: str, reason: str, as_of: datetime, actor: str = "staff"
+    *, session: Session, case_number: str, reason: str, as_of: datetime, actor: str = "staff"
 ) -> dict[str, str | None]:
     """The applicant's details in clear, for a stated reason that goes into the audit trail."""
-    from models.cases import record_event
-
-    case = get_case(session, number)
+    case = get_case(session, case_number)
     applicant = session.get(Applicant, case.applicant_id)
     assert applicant is not None
-    record_event(session, case, "personal-data-shown", as_of, detail=f"{actor}: {reason}")
+    record_event(session, case, EventKind.PERSONAL_DATA_SHOWN, as_of, detail=f"{actor}: {reason}")
     return {
         "name": applicant.name,
         "id_number": applicant.id_number,
@@ -258,3 +277,31 @@ def reveal_applicant(
         "email": applicant.email,
         "address": applicant.address,
     }
+
+
+class InboundEmailRow(BaseModel):
+    case_number: str
+    received_at: datetime
+    agency: str | None
+    in_reply_to: int | None
+    subject: str | None
+
+
+def inbound_emails(*, session: Session) -> list[InboundEmailRow]:
+    """Agencies' emails filed on cases, newest first (to classify with `casework reply`)."""
+    found = session.exec(
+        select(Contact, Case.number)
+        .join(Case, col(Case.id) == col(Contact.case_id))
+        .where(Contact.kind == ContactKind.INBOUND_EMAIL)
+        .order_by(col(Contact.id).desc())
+    ).all()
+    return [
+        InboundEmailRow(
+            case_number=number,
+            received_at=contact.occurred_at,
+            agency=contact.agency_slug,
+            in_reply_to=contact.in_reply_to,
+            subject=contact.note,
+        )
+        for contact, number in found
+    ]

@@ -13,11 +13,11 @@ from casework.messages import message
 from casework.planning import Action, plan_next_step
 from casework.playbook import get_playbook
 from casework.settings import get_settings
-from models import cases, views
+from gateways.imap import poll_mailbox
+from gateways.prefect_api import is_paused, start_case_flow, wake_case_flow
+from gateways.run_logs import task_logger
+from models import lookups, views
 from models.db import session_scope
-from tasks.inbox import poll_mailbox
-from tasks.logs import task_logger
-from tasks.orchestration import is_paused, start_case_flow, wake_case_flow
 from tasks.send import relay_pending
 
 
@@ -37,16 +37,16 @@ def sweep(as_of: datetime) -> SweepReport:
         open_cases = views.open_cases(session=session)
     for case in open_cases:
         if case.flow_run_id is None:
-            start_case_flow(case.number, case.playbook)
-            report.started.append(case.number)
+            start_case_flow(case.case_number, case.playbook)
+            report.started.append(case.case_number)
             continue
         with session_scope() as session:
-            view = cases.case_view(session=session, number=case.number)
+            view = lookups.case_view(session=session, case_number=case.case_number)
         step = plan_next_step(view, get_playbook(case.playbook), as_of)
         if step.action is Action.WAIT or not is_paused(case.flow_run_id):
             continue
         if wake_case_flow(case.flow_run_id, note=f"due: {step.action}", as_of=as_of):
-            report.woken.append(case.number)
+            report.woken.append(case.case_number)
     report.emails_sent = sum(1 for r in relay_pending() if r.delivered)
     settings = get_settings()
     if settings.imap_host:

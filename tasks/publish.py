@@ -20,37 +20,16 @@ from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCol
 from pydantic import BaseModel
 
 from casework.clock import office_date, office_time
+from casework.messages import label
 from casework.playbook import get_playbook
-from models import cases, views
+from models import lookups, views
 from models.db import session_scope
-
-MATERIAL_STATUS = {
-    "collected": "已取得",
-    "requested": "已发函，等待答复",
-    "waiting_applicant": "等申请人提供",
-    "pending": "待办",
-    "unobtainable": "无法取得（已上报）",
-}
-CONTACT_KIND = {
-    "visit": "到窗口",
-    "receipt": "收到材料",
-    "notice": "一次性告知",
-    "request": "发函",
-    "reminder": "催办",
-    "reply": "答复",
-    "escalation": "上报主管",
-    "closing": "办结通知",
-    "appointment": "预约",
-    "appointment-confirmation": "预约确认",
-    "staff-reminder": "提醒陪同人员",
-    "inbound-email": "收到来信（待分类）",
-}
 
 
 class CaseBoard(BaseModel):
     """Everything published about one case; contains no personal data beyond a masked name."""
 
-    number: str
+    case_number: str
     tags: list[str]
     checklist: list[dict[str, str]]
     contacts: list[dict[str, str]]
@@ -58,14 +37,16 @@ class CaseBoard(BaseModel):
     deadline_markdown: str
 
 
-def build_case_board(number: str, as_of: datetime) -> CaseBoard:
+def build_case_board(case_number: str, as_of: datetime) -> CaseBoard:
     """Read the case and shape what the UI shows."""
     today = office_date(as_of)
     with session_scope() as session:
-        detail = views.case_detail(session=session, number=number)
-        overdue = views.case_overdue(session=session, number=number, today=today)
+        detail = views.case_detail(session=session, case_number=case_number)
+        overdue = views.case_overdue(session=session, case_number=case_number, today=today)
         agency_names = {
-            c.agency: cases.get_agency(session, c.agency).name for c in detail.contacts if c.agency
+            c.agency: lookups.get_agency(session, c.agency).name
+            for c in detail.contacts
+            if c.agency
         }
     playbook = get_playbook(detail.playbook)
     agency_names |= {a.slug: a.name for a in playbook.agencies}
@@ -82,7 +63,7 @@ def build_case_board(number: str, as_of: datetime) -> CaseBoard:
     checklist = [
         {
             "材料": m.name,
-            "状态": MATERIAL_STATUS.get(m.status, m.status),
+            "状态": label("material_status", m.status),
             "由谁取得": "窗口代办" if m.obtained_by == "office" else "申请人提供",
             "出具单位": agency_names.get(m.agency or "", m.agency or "—"),
             "已联系": "、".join(agency_names.get(a, a) for a in m.tried) or "—",
@@ -92,17 +73,21 @@ def build_case_board(number: str, as_of: datetime) -> CaseBoard:
     contacts = [
         {
             "时间": office_time(c.occurred_at),
-            "方式": c.channel,
+            "方式": label("channel", c.channel),
             "对象": agency_names.get(
-                c.agency or "", "主管" if c.kind == "escalation" else "申请人"
+                c.agency or "", label("party", "manager" if c.kind == "escalation" else "applicant")
             ),
-            "事项": CONTACT_KIND.get(c.kind, c.kind),
-            "结果": c.outcome or "",
+            "事项": label("contact_kind", c.kind),
+            "结果": label("outcome", c.outcome) if c.outcome else "",
         }
         for c in detail.contacts
     ]
     collected = sum(1 for m in detail.materials if m.status == "collected")
-    lines = [f"### 案件 {detail.number}：{playbook.title}", "", f"申请人：{detail.applicant_name}"]
+    lines = [
+        f"### 案件 {detail.case_number}：{playbook.title}",
+        "",
+        f"申请人：{detail.applicant_name}",
+    ]
     if detail.deadline_date and playbook.deadline:
         left = (detail.deadline_date - today).days
         lines.append(
@@ -125,7 +110,7 @@ def build_case_board(number: str, as_of: datetime) -> CaseBoard:
             + " → ".join(f"{s['name']}{' ✓' if s['completed'] else ''}" for s in detail.services)
         )
     return CaseBoard(
-        number=detail.number,
+        case_number=detail.case_number,
         tags=tags,
         checklist=checklist,
         contacts=contacts,
@@ -148,15 +133,15 @@ def _latest_descriptions(keys: list[str]) -> dict[str, str]:
     return {a.key: a.description or "" for a in latest}
 
 
-def artifact_key(number: str, part: str) -> str:
+def artifact_key(case_number: str, part: str) -> str:
     """Artifact keys allow lowercase letters, digits and dashes: hc-2026-0001-checklist."""
-    return f"{number.lower()}-{part}"
+    return f"{case_number.lower()}-{part}"
 
 
-@task(cache_policy=NO_CACHE, task_run_name="publish-case-view-{number}")
-def publish_case_view(number: str, flow_run_id: str, as_of: datetime) -> list[str]:
+@task(cache_policy=NO_CACHE, task_run_name="publish-case-view-{case_number}")
+def publish_case_view(case_number: str, flow_run_id: str, as_of: datetime) -> list[str]:
     """Refresh the run's tags and the case's artifacts; publish only what changed."""
-    board = build_case_board(number, as_of)
+    board = build_case_board(case_number, as_of)
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(UUID(flow_run_id))
         if sorted(run.tags) != sorted(board.tags):
@@ -167,11 +152,11 @@ def publish_case_view(number: str, flow_run_id: str, as_of: datetime) -> list[st
         "progress": (board.progress, "材料收齐进度（%）"),
         "deadline": (board.deadline_markdown, "时限"),
     }
-    keys = {part: artifact_key(number, part) for part in parts}
+    keys = {part: artifact_key(case_number, part) for part in parts}
     published = _latest_descriptions(list(keys.values()))
     changed = []
     for part, (data, title) in parts.items():
-        description = f"{title} · {number} · digest {_digest(data)}"
+        description = f"{title} · {case_number} · digest {_digest(data)}"
         if published.get(keys[part]) == description:
             continue
         if part == "progress":

@@ -12,34 +12,34 @@ from casework.messages import message
 from casework.planning import Step, plan_next_step
 from casework.playbook import get_playbook
 from casework.replies import Reply
-from models import cases
+from gateways.run_logs import task_logger
+from models import incoming, lifecycle, lookups
 from models.db import session_scope
-from tasks.logs import task_logger
 
 
-@task(cache_policy=NO_CACHE, task_run_name="next-step-{number}")
-def next_step(number: str, as_of: datetime) -> Step:
+@task(cache_policy=NO_CACHE, task_run_name="next-step-{case_number}")
+def next_step(case_number: str, as_of: datetime) -> Step:
     """Decide the case's next step from the case database."""
     with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
+        view = lookups.case_view(session=session, case_number=case_number)
     return plan_next_step(view, get_playbook(view.playbook), as_of)
 
 
 @task(cache_policy=NO_CACHE)
-def mark_urgent(number: str, urgent: bool, as_of: datetime) -> None:
+def mark_urgent(case_number: str, urgent: bool, as_of: datetime) -> None:
     """Flag (or unflag) the case as urgent because its statutory deadline is near."""
     with session_scope() as session:
-        cases.mark_urgent(session=session, number=number, urgent=urgent, as_of=as_of)
+        lifecycle.mark_urgent(session=session, case_number=case_number, urgent=urgent, as_of=as_of)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="record-reply-{reply.agency}-{reply.outcome}")
-def record_reply(number: str, generation: int, reply: Reply, as_of: datetime) -> str:
+def record_reply(case_number: str, generation: int, reply: Reply, as_of: datetime) -> str:
     """Record an agency's answer given through the Resume form; says what happened."""
     try:
         with session_scope() as session:
-            contact = cases.record_reply(
+            contact = incoming.record_reply(
                 session=session,
-                number=number,
+                case_number=case_number,
                 reply=reply,
                 as_of=as_of,
                 generation=generation,
@@ -49,27 +49,31 @@ def record_reply(number: str, generation: int, reply: Reply, as_of: datetime) ->
         # A mistyped form must not fail the case: report it and wait again under a new key.
         task_logger().error("Reply not recorded: %s", message(exc.code, "zh", **exc.params))
         with session_scope() as session:
-            cases.consume_wake(session=session, number=number, generation=generation)
+            lifecycle.consume_wake(session=session, case_number=case_number, generation=generation)
         return "rejected"
     return "recorded" if contact is not None else "already-recorded"
 
 
 @task(cache_policy=NO_CACHE)
-def record_wake(number: str, generation: int) -> None:
+def record_wake(case_number: str, generation: int) -> None:
     """A wake-up (re-check) input was used up: wait under a fresh key next time."""
     with session_scope() as session:
-        cases.consume_wake(session=session, number=number, generation=generation)
+        lifecycle.consume_wake(session=session, case_number=case_number, generation=generation)
 
 
 @task(cache_policy=NO_CACHE)
-def link_flow_run(number: str, flow_run_id: str, as_of: datetime) -> None:
+def link_flow_run(case_number: str, flow_run_id: str, as_of: datetime) -> None:
     """Remember which Prefect flow run is working this case."""
     with session_scope() as session:
-        cases.set_flow_run(session=session, number=number, flow_run_id=flow_run_id, as_of=as_of)
+        lifecycle.set_flow_run(
+            session=session, case_number=case_number, flow_run_id=flow_run_id, as_of=as_of
+        )
 
 
 @task(cache_policy=NO_CACHE, task_run_name="complete-service-{service}")
-def complete_service(number: str, service: str, as_of: datetime) -> None:
+def complete_service(case_number: str, service: str, as_of: datetime) -> None:
     """A service of the bundle has every material: the services after it may start."""
     with session_scope() as session:
-        cases.record_service_completed(session=session, number=number, service=service, as_of=as_of)
+        lifecycle.record_service_completed(
+            session=session, case_number=case_number, service=service, as_of=as_of
+        )

@@ -10,21 +10,17 @@ from typing import Any
 from jinja2 import TemplateError
 
 from casework.clock import office_date
+from casework.messages import label
 from casework.planning import EscalationReason
 from casework.playbook import FieldKind, Playbook, PlaybookError, all_playbooks, get_playbook
 from casework.printing import PrintingUnavailable, render_pdf
-from casework.rendering import LANGUAGES, RenderedMessage, render_message, variant
 from casework.settings import get_settings
-from models.cases import attach_document, letter_context
+from casework.templating import LANGUAGES, RenderedMessage, render_message, variant
 from models.db import session_scope
+from models.keys import document_name
+from models.lookups import letter_context
+from models.outgoing import attach_document
 from models.tables import Contact
-
-ESCALATION_TEXT = {
-    EscalationReason.NO_ANSWER: "单位多次催办仍未答复",
-    EscalationReason.DEADLINE_PASSED: "已超过法定时限，无法继续补办",
-    EscalationReason.NO_BODY_LEFT: "所有可联系的单位均无记录",
-    EscalationReason.REFUSED: "单位拒绝办理",
-}
 
 
 def _playbook_extras(playbook: Playbook, today: date) -> dict[str, Any]:
@@ -43,10 +39,10 @@ def _playbook_extras(playbook: Playbook, today: date) -> dict[str, Any]:
     }
 
 
-def case_context(number: str, as_of: datetime, **extra: Any) -> dict[str, Any]:
+def case_context(case_number: str, as_of: datetime, **extra: Any) -> dict[str, Any]:
     """Everything a case template may use: the case, its playbook, the office, today."""
     with session_scope() as session:
-        context = letter_context(session=session, number=number)
+        context = letter_context(session=session, case_number=case_number)
     playbook = get_playbook(context["case"]["playbook"])
     context.update(_playbook_extras(playbook, office_date(as_of)))
     context.update(extra)
@@ -109,18 +105,18 @@ def render_playbook_samples() -> dict[str, list[str]]:
 
 
 def render_for_case(
-    template_name: str, number: str, as_of: datetime, **extra: Any
+    template_name: str, case_number: str, as_of: datetime, **extra: Any
 ) -> RenderedMessage:
-    return render_message(template_name, case_context(number, as_of, **extra))
+    return render_message(template_name, case_context(case_number, as_of, **extra))
 
 
-def file_document(number: str, name: str, message: RenderedMessage) -> str:
+def file_document(case_number: str, name: str, message: RenderedMessage) -> str:
     """File the printable letter (PDF) in the case folder and return its path.
 
     The first copy filed is the one kept: a re-run on a later day must not change the date on a
     letter that has already gone out. Without Pango the letter is filed as text, with a warning.
     """
-    folder = get_settings().letters_dir / number
+    folder = get_settings().letters_dir / case_number
     folder.mkdir(parents=True, exist_ok=True)
     for existing in (folder / f"{name}.pdf", folder / f"{name}.txt"):
         if existing.exists():
@@ -142,19 +138,11 @@ def _warn_once(reason: str) -> None:
 
 
 def escalation_text(reason: EscalationReason) -> str:
-    return ESCALATION_TEXT[reason]
-
-
-def document_name(dedupe_key: str) -> str:
-    """A letter's file name, from the key that makes it unique within its case:
-    request:HC-2026-0001:cremation-certificate:crematorium-front-desk:2 → request-cremation-
-    certificate-crematorium-front-desk-2 (the case number is the folder)."""
-    kind, _case, *rest = dedupe_key.split(":")
-    return "-".join([kind, *rest])
+    return label("outcome", reason)
 
 
 def file_letter(
-    number: str,
+    case_number: str,
     contact: Contact | None,
     message: RenderedMessage,
     as_of: datetime,
@@ -171,7 +159,7 @@ def file_letter(
         return
     assert contact.id is not None
     if contact.occurred_at != as_of:
-        message = render_for_case(template_name, number, contact.occurred_at, **extra)
-    path = file_document(number, document_name(contact.dedupe_key), message)
+        message = render_for_case(template_name, case_number, contact.occurred_at, **extra)
+    path = file_document(case_number, document_name(contact.dedupe_key), message)
     with session_scope() as session:
         attach_document(session=session, contact_id=contact.id, path=path)

@@ -9,24 +9,25 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from casework.clock import office_date
+from casework.figures import MonthlyReport
+from casework.messages import label
 from casework.playbook import get_playbook
 from casework.settings import get_settings
-from models import cases
+from models import lookups
 from models.db import session_scope
-from models.reports import MonthlyReport
 
 DAILY_BOARD_KEY = "casework-daily-board"
 MONTHLY_REPORT_KEY = "casework-monthly-report"
 
 
 @task(cache_policy=NO_CACHE)
-def describe_wait(number: str) -> str:
+def describe_wait(case_number: str) -> str:
     """Markdown for the Resume form: whose answer is awaited, for what, since when."""
     with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
+        view = lookups.case_view(session=session, case_number=case_number)
     playbook = get_playbook(view.playbook)
     names = {a.slug: a.name for a in playbook.agencies}
-    lines = [f"### 案件 {number}：{playbook.title}", ""]
+    lines = [f"### 案件 {case_number}：{playbook.title}", ""]
     waiting = False
     for material in view.materials:
         request = material.open_request
@@ -46,7 +47,9 @@ def describe_wait(number: str) -> str:
     if view.urgent:
         lines.append(f"\n**紧急**：法定时限 {view.deadline_date}")
     if view.escalation_reasons:
-        lines.append("\n已上报主管：" + "、".join(view.escalation_reasons))
+        lines.append(
+            "\n已上报主管：" + "、".join(label("outcome", r) for r in view.escalation_reasons)
+        )
     lines.append(
         "\n在下方选择答复结果并填写单位代码（如 `crematorium-archive-room`）；"
         "转办时填写转往单位。选 `recheck` 只让案件重新检查，不记录答复。"
@@ -59,8 +62,8 @@ def publish_daily_board(as_of: datetime) -> str:
     """Publish the morning board as the `casework-daily-board` markdown artifact."""
     from prefect.artifacts import create_markdown_artifact
 
+    from casework.report_formats import daily_board_markdown
     from models.reports import daily_board
-    from tasks.reporting import daily_board_markdown
 
     with session_scope() as session:
         board = daily_board(session=session, today=office_date(as_of))
@@ -74,7 +77,7 @@ def publish_monthly_report(month: str) -> str:
     """Write the month's report files and publish it as the `casework-monthly-report` artifact."""
     from prefect.artifacts import create_markdown_artifact
 
-    from tasks.reporting import monthly_markdown
+    from casework.report_formats import monthly_markdown
 
     report, files = write_monthly_report(month)
     markdown = monthly_markdown(report)
@@ -86,8 +89,8 @@ def publish_monthly_report(month: str) -> str:
 
 def write_monthly_report(month: str) -> tuple[MonthlyReport, list[Path]]:
     """The month's figures, plus CSV, XLSX and the weekly chart in <home>/reports/<month>/."""
+    from casework.report_formats import monthly_csv, monthly_xlsx, weekly_chart
     from models.reports import monthly_report
-    from tasks.reporting import monthly_csv, monthly_xlsx, weekly_chart
 
     with session_scope() as session:
         report = monthly_report(session=session, month=month)

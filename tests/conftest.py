@@ -27,8 +27,8 @@ os.environ["CASEWORK_SMTP_PORT"] = str(_free_port())
 for _key in [k for k in os.environ if k.startswith("PREFECT_")]:
     del os.environ[_key]
 
+from casework.prefect_env import apply_prefect_env  # noqa: E402
 from casework.settings import get_settings  # noqa: E402
-from casework.stack import apply_prefect_env  # noqa: E402
 
 apply_prefect_env(get_settings())
 
@@ -114,7 +114,7 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[object]:
     """The real local stack (Prefect server + process worker + SMTP Maildir server)."""
-    from casework.stack import Stack
+    from stack.processes import Stack
 
     reset_database()
     running = Stack(get_settings())

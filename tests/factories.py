@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from casework.stories import synthetic_id_number
+from cli.stories import synthetic_id_number
 
 
 def document_text(path: str | Path) -> str:
@@ -37,8 +37,8 @@ def reset_database() -> None:
     """Forget cached settings, engines and migrations so the next use reads the environment."""
     from casework.crypto import _ciphers
     from casework.playbook import _load_all
-    from casework.rendering import _environment
     from casework.settings import get_settings
+    from casework.templating import _environment
     from models import db
 
     get_settings.cache_clear()
@@ -50,7 +50,7 @@ def reset_database() -> None:
 
 
 def shen_intake(cremation_date: date, *, email: str | None = "shen.family@example.com") -> Any:
-    from models.cases import ApplicantIn, CaseIntake
+    from models.intake import ApplicantIn, CaseIntake
 
     return CaseIntake(
         playbook="recover-cremation-certificate",
@@ -103,13 +103,13 @@ def case_with_a_request(as_of: datetime, *, by_post: bool = False) -> tuple[str,
 
     from casework.planning import plan_next_step
     from casework.playbook import get_playbook
-    from models import cases
+    from models import intake, lookups
     from models.db import session_scope
     from models.tables import Agency, Contact, ContactKind
     from tasks.send import notify_applicant, send_request
 
     with session_scope() as session:
-        number = cases.open_case(
+        number = intake.open_case(
             session=session, intake=shen_intake(date(2017, 6, 1)), as_of=as_of
         ).number
         if by_post:
@@ -120,10 +120,10 @@ def case_with_a_request(as_of: datetime, *, by_post: bool = False) -> tuple[str,
             session.add(crematorium)
     notify_applicant.fn(number, as_of)
     with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
+        view = lookups.case_view(session=session, case_number=number)
     send_request.fn(number, plan_next_step(view, get_playbook(view.playbook), as_of), as_of)
     with session_scope() as session:
-        case_id = cases.get_case(session, number).id
+        case_id = lookups.get_case(session, number).id
         request = session.exec(
             select(Contact).where(Contact.case_id == case_id, Contact.kind == ContactKind.REQUEST)
         ).one()
@@ -133,18 +133,20 @@ def case_with_a_request(as_of: datetime, *, by_post: bool = False) -> tuple[str,
 
 def queue_notice(as_of: datetime, deceased: str = "王建国") -> str:
     """Open a case and queue its notice without sending it (the relay is what we test)."""
-    from models import cases
+    from models import intake, outgoing
     from models.db import session_scope
     from tasks.render import file_letter, render_for_case
 
-    intake = shen_intake(date(2017, 6, 1))
-    intake.fields["deceased_name"] = deceased
+    case_intake = shen_intake(date(2017, 6, 1))
+    case_intake.fields["deceased_name"] = deceased
     with session_scope() as session:
-        number = cases.open_case(session=session, intake=intake, as_of=as_of).number
+        number = intake.open_case(session=session, intake=case_intake, as_of=as_of).number
     template = "common/notice.txt.j2"
     message = render_for_case(template, number, as_of)
     with session_scope() as session:
-        contact = cases.record_notice(session=session, number=number, message=message, as_of=as_of)
+        contact = outgoing.record_notice(
+            session=session, case_number=number, message=message, as_of=as_of
+        )
     file_letter(number, contact, message, as_of, template)
     return number
 

@@ -12,7 +12,7 @@ from casework.errors import UserError
 from casework.planning import Action, plan_next_step
 from casework.playbook import get_playbook
 from casework.replies import Reply, ReplyOutcome
-from models import cases, views
+from models import incoming, intake, lifecycle, lookups, views
 from models.db import session_scope
 from models.tables import CaseEvent, Contact, OutboxMessage
 from tasks.send import notify_applicant, send_request
@@ -29,14 +29,14 @@ def _count(model: type) -> int:
 
 def _open(email: str | None = "shen.family@example.com", cremated: date = date(2017, 6, 1)) -> str:
     with session_scope() as session:
-        return cases.open_case(
+        return intake.open_case(
             session=session, intake=shen_intake(cremated, email=email), as_of=DAY
         ).number
 
 
 def _plan(number: str):  # type: ignore[no-untyped-def]
     with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
+        view = lookups.case_view(session=session, case_number=number)
     return plan_next_step(view, get_playbook(view.playbook), DAY)
 
 
@@ -44,7 +44,7 @@ def test_open_case_numbers_and_audits(fresh_db: object) -> None:
     first, second = _open(cremated=date(2016, 12, 10)), _open()
     assert (first, second) == ("HC-2026-0001", "HC-2026-0002")
     with session_scope() as session:
-        case = cases.get_case(session, first)
+        case = lookups.get_case(session, first)
         kinds = [
             e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))
         ]
@@ -83,7 +83,7 @@ def test_applicant_without_email_gets_a_printed_notice_only(
     notify_applicant.fn(number, DAY)
     assert smtp_server == []
     with session_scope() as session:
-        detail = views.case_detail(session=session, number=number)
+        detail = views.case_detail(session=session, case_number=number)
     notice = next(c for c in detail.contacts if c.kind == "notice")
     assert notice.channel == "window"
     assert notice.document is not None
@@ -98,8 +98,8 @@ def test_stale_or_wrong_replies_write_nothing(fresh_db: object, smtp_server: lis
     before = (_count(Contact), _count(CaseEvent))
     reply = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
     with session_scope() as session:
-        stale = cases.record_reply(
-            session=session, number=number, reply=reply, as_of=DAY, generation=99
+        stale = incoming.record_reply(
+            session=session, case_number=number, reply=reply, as_of=DAY, generation=99
         )
     assert stale is None
     bad = [
@@ -110,7 +110,7 @@ def test_stale_or_wrong_replies_write_nothing(fresh_db: object, smtp_server: lis
     codes = []
     for item in bad:
         with pytest.raises(UserError) as info, session_scope() as session:
-            cases.record_reply(session=session, number=number, reply=item, as_of=DAY)
+            incoming.record_reply(session=session, case_number=number, reply=item, as_of=DAY)
         codes.append(info.value.code)
     assert codes == ["not_waiting", "forward_to_missing", "unknown_agency"]
     assert (_count(Contact), _count(CaseEvent)) == before
@@ -123,9 +123,9 @@ def test_forwarding_then_no_record_moves_along_the_chain(
     notify_applicant.fn(number, DAY)
     send_request.fn(number, _plan(number), DAY)
     with session_scope() as session:
-        cases.record_reply(
+        incoming.record_reply(
             session=session,
-            number=number,
+            case_number=number,
             reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.NO_RECORD),
             as_of=DAY,
         )
@@ -133,9 +133,9 @@ def test_forwarding_then_no_record_moves_along_the_chain(
     assert (step.action, step.agency) == (Action.REQUEST, "crematorium-archive-room")
     send_request.fn(number, step, DAY)
     with session_scope() as session:
-        cases.record_reply(
+        incoming.record_reply(
             session=session,
-            number=number,
+            case_number=number,
             reply=Reply(agency="crematorium-archive-room", outcome=ReplyOutcome.NO_RECORD),
             as_of=DAY,
         )
@@ -148,7 +148,7 @@ def _step_and_do(number: str, as_of=DAY) -> Action:  # type: ignore[no-untyped-d
     from tasks.send import close_case, escalate_case, send_reminder
 
     with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
+        view = lookups.case_view(session=session, case_number=number)
     step = plan_next_step(view, get_playbook(view.playbook), as_of)
     if step.action is Action.NOTIFY:
         notify_applicant.fn(number, as_of)
@@ -162,7 +162,9 @@ def _step_and_do(number: str, as_of=DAY) -> Action:  # type: ignore[no-untyped-d
         close_case.fn(number, as_of)
     elif step.action is Action.MARK_URGENT:
         with session_scope() as session:
-            cases.mark_urgent(session=session, number=number, urgent=step.urgent, as_of=as_of)
+            lifecycle.mark_urgent(
+                session=session, case_number=number, urgent=step.urgent, as_of=as_of
+            )
     return step.action
 
 
@@ -182,9 +184,9 @@ def test_needs_info_waits_for_the_applicant_then_asks_again(
     number = _open()
     assert _run_until_wait(number) == [Action.NOTIFY, Action.REQUEST, Action.WAIT]
     with session_scope() as session:
-        cases.record_reply(
+        incoming.record_reply(
             session=session,
-            number=number,
+            case_number=number,
             reply=Reply(
                 agency="crematorium-front-desk",
                 outcome=ReplyOutcome.NEEDS_INFO,
@@ -192,19 +194,19 @@ def test_needs_info_waits_for_the_applicant_then_asks_again(
             ),
             as_of=DAY,
         )
-        assert cases.get_case(session, number).status == "waiting_applicant"
+        assert lookups.get_case(session, number).status == "waiting_applicant"
     assert _run_until_wait(number) == [Action.WAIT]
     with session_scope() as session:
-        cases.record_visit(
+        incoming.record_visit(
             session=session,
-            number=number,
-            reason=cases.TripReason.MATERIAL_MISSING,
+            case_number=number,
+            reason=incoming.TripReason.MATERIAL_MISSING,
             brought=["cremation-certificate"],
             as_of=DAY,
         )
     assert _run_until_wait(number) == [Action.REQUEST, Action.WAIT]
     with session_scope() as session:
-        detail = views.case_detail(session=session, number=number)
+        detail = views.case_detail(session=session, case_number=number)
     assert [(c.kind, c.agency) for c in detail.contacts if c.kind != "notice"] == [
         ("visit", None),
         ("request", "crematorium-front-desk"),
@@ -227,7 +229,7 @@ def test_past_the_deadline_the_case_escalates_and_sends_no_request(
     ]
     assert "已超过法定时限" in smtp_server[1]["Subject"]
     with session_scope() as session:
-        case = cases.get_case(session, number)
+        case = lookups.get_case(session, number)
     assert (case.status, case.escalation_reason) == ("escalated", "deadline-passed")
 
 
@@ -235,16 +237,16 @@ def test_a_refusal_escalates_the_case(fresh_db: object, smtp_server: list) -> No
     number = _open()
     _run_until_wait(number)
     with session_scope() as session:
-        cases.record_reply(
+        incoming.record_reply(
             session=session,
-            number=number,
+            case_number=number,
             reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.REFUSED),
             as_of=DAY,
         )
     assert _run_until_wait(number) == [Action.ESCALATE, Action.WAIT]
     with session_scope() as session:
-        case = cases.get_case(session, number)
-        detail = views.case_detail(session=session, number=number)
+        case = lookups.get_case(session, number)
+        detail = views.case_detail(session=session, case_number=number)
     assert (case.status, case.escalation_reason) == ("escalated", "refused")
     assert detail.materials[0].status == "unobtainable"
     assert smtp_server[-1]["X-Envelope-To"] == "manager@street-office.example"
@@ -258,15 +260,15 @@ def test_an_escalated_case_can_be_withdrawn_and_then_takes_nothing(
     number = _open(cremated=date(2016, 11, 1))  # past the limit: escalates at once
     assert _run_until_wait(number) == [Action.NOTIFY, Action.ESCALATE, Action.WAIT]
     with session_scope() as session:
-        cases.withdraw_case(
-            session=session, number=number, reason="已超过10年时限，经主任同意终止", as_of=DAY
+        lifecycle.withdraw_case(
+            session=session, case_number=number, reason="已超过10年时限，经主任同意终止", as_of=DAY
         )
     assert _run_until_wait(number) == [Action.DONE]
     with session_scope() as session:
-        detail = views.case_detail(session=session, number=number)
+        detail = views.case_detail(session=session, case_number=number)
         assert detail.status == "closed"
         assert detail.events[-1].kind == "case-withdrawn"
         with pytest.raises(UserError) as info:
-            cases.withdraw_case(session=session, number=number, reason="again", as_of=DAY)
+            lifecycle.withdraw_case(session=session, case_number=number, reason="again", as_of=DAY)
     assert info.value.code == "case_closed"
     assert len(smtp_server) == 2  # the notice and the manager's memo; withdrawing sends nothing

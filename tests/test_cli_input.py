@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
-from casework.cli import app
-from casework.stories import synthetic_id_number
+from cli.main import app
+from cli.stories import synthetic_id_number
 from models.db import session_scope
 from models.tables import Case, CaseEvent, Contact
 

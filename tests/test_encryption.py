@@ -11,10 +11,10 @@ from alembic import command
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
-from casework.cli import app
 from casework.clock import start_of_office_day
-from casework.stories import synthetic_id_number
-from models import cases
+from cli.main import app
+from cli.stories import synthetic_id_number
+from models import applicants, intake
 from models.db import alembic_config, session_scope
 from models.tables import Applicant
 from tests.factories import reset_database, shen_intake
@@ -47,7 +47,7 @@ def _raw_database(path: Path) -> bytes:
 
 def test_id_and_phone_are_not_stored_in_clear_but_can_be_found(fresh_db: Path) -> None:
     with session_scope() as session:
-        number = cases.open_case(
+        number = intake.open_case(
             session=session, intake=shen_intake(date(2017, 6, 1)), as_of=DAY
         ).number
     raw = _raw_database(fresh_db)
@@ -68,7 +68,7 @@ def test_keys_rotate_without_losing_data(fresh_db: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("CASEWORK_LOOKUP_KEY", "lookup-secret")
     reset_database()
     with session_scope() as session:
-        cases.open_case(session=session, intake=shen_intake(date(2017, 6, 1)), as_of=DAY)
+        intake.open_case(session=session, intake=shen_intake(date(2017, 6, 1)), as_of=DAY)
     monkeypatch.setenv("CASEWORK_DATA_KEYS", f"{new},{old}")
     reset_database()
     result = CliRunner().invoke(app, ["rotate-keys"])
@@ -103,7 +103,7 @@ def test_migration_encrypts_rows_stored_in_clear(
     with session_scope() as session:
         applicant = session.get(Applicant, 1)
         assert applicant is not None and applicant.phone == "13800001234"
-        assert cases.cases_of_person(session=session, id_number=ID_NUMBER) == []  # no case yet
+        assert applicants.cases_of_person(session=session, id_number=ID_NUMBER) == []  # no case yet
         from casework.crypto import lookup_hash
 
         assert applicant.id_number_hash == lookup_hash(ID_NUMBER)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
-from casework.cli import app
-from casework.stories import synthetic_id_number
+from cli.main import app
+from cli.stories import synthetic_id_number
 from models.db import session_scope
 from models.tables import Applicant, Case, CaseEvent, Contact
 
@@ -131,7 +131,7 @@ def test_replies_never_crash_and_never_half_write(
     before = counts()
     args = [
         "reply",
-        json.loads(opened.stdout)["case"],
+        json.loads(opened.stdout)["case_number"],
         "--agency",
         agency,
         "--outcome",

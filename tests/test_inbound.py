@@ -14,11 +14,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
-from casework.cli import app
 from casework.clock import start_of_office_day
-from casework.mailserver import MaildirHandler, read_mailbox
+from cli.main import app
+from gateways.maildir import read_mailbox
 from models.db import session_scope
 from models.views import case_detail
+from stack.mailserver import MaildirHandler
 from tests.factories import case_with_a_request
 
 pytestmark = pytest.mark.flow
@@ -69,7 +70,7 @@ def test_replies_land_on_their_case_and_strays_are_kept(
     _send(port, OFFICE, "Re: [HC-2026-9999] 不存在的案件")
 
     with session_scope() as session:
-        detail = case_detail(session=session, number=number)
+        detail = case_detail(session=session, case_number=number)
     inbound = [c for c in detail.contacts if c.kind == "inbound-email"]
     assert [(c.agency, c.note) for c in inbound] == [
         ("crematorium-front-desk", f"Re: [{number}] 关于协助查询火化记录并补办火化证明的函"),

@@ -10,7 +10,7 @@ import pytest
 
 from casework.playbook import all_playbooks, get_playbook
 from casework.printing import render_pdf
-from casework.rendering import LANGUAGES, render_message, variant
+from casework.templating import LANGUAGES, render_message, variant
 from tasks.render import document_name, sample_context
 from tests.factories import document_text
 
@@ -101,7 +101,7 @@ def test_a_letter_is_filed_once_dated_the_day_it_was_recorded(
     fresh_db: Path, smtp_server: list
 ) -> None:
     from casework.clock import start_of_office_day
-    from models import cases, views
+    from models import intake, outgoing, views
     from models.db import session_scope
     from tasks.render import render_for_case
     from tasks.send import notify_applicant
@@ -112,12 +112,12 @@ def test_a_letter_is_filed_once_dated_the_day_it_was_recorded(
 
     def notice_path(number: str) -> str | None:
         with session_scope() as session:
-            detail = views.case_detail(session=session, number=number)
+            detail = views.case_detail(session=session, case_number=number)
         return next(c.document for c in detail.contacts if c.kind == "notice")
 
     # Normal re-run a week later: the letter already filed is kept as it was.
     with session_scope() as session:
-        number = cases.open_case(
+        number = intake.open_case(
             session=session, intake=shen_intake(date(2017, 6, 1)), as_of=day
         ).number
     notify_applicant.fn(number, day)
@@ -129,12 +129,12 @@ def test_a_letter_is_filed_once_dated_the_day_it_was_recorded(
     # A crash after the notice was recorded (and emailed) but before it was filed: the re-run
     # files it dated the day it was recorded, not the day of the re-run.
     with session_scope() as session:
-        second = cases.open_case(
+        second = intake.open_case(
             session=session, intake=shen_intake(date(2017, 6, 1)), as_of=day
         ).number
     message = render_for_case("recover-cremation-certificate/notice.txt.j2", second, day)
     with session_scope() as session:
-        cases.record_notice(session=session, number=second, message=message, as_of=day)
+        outgoing.record_notice(session=session, case_number=second, message=message, as_of=day)
     assert notice_path(second) is None
     notify_applicant.fn(second, week_later)
     recovered = notice_path(second)
@@ -157,18 +157,18 @@ def test_an_english_case_writes_to_the_applicant_in_english_and_to_agencies_in_c
 ) -> None:
     from casework.clock import start_of_office_day
     from casework.planning import plan_next_step
-    from models import cases, views
+    from models import intake, lookups, views
     from models.db import session_scope
     from tasks.send import notify_applicant, send_request
     from tests.factories import shen_intake
 
     day = start_of_office_day(date(2026, 11, 16))
-    intake = shen_intake(date(2017, 6, 1)).model_copy(update={"letter_lang": "en"})
+    case_intake = shen_intake(date(2017, 6, 1)).model_copy(update={"letter_lang": "en"})
     with session_scope() as session:
-        number = cases.open_case(session=session, intake=intake, as_of=day).number
+        number = intake.open_case(session=session, intake=case_intake, as_of=day).number
     notify_applicant.fn(number, day)
     with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
+        view = lookups.case_view(session=session, case_number=number)
     send_request.fn(number, plan_next_step(view, get_playbook(view.playbook), day), day)
     notice_email, request_email = smtp_server
     assert notice_email["Subject"].startswith(f"[{number}] One-time notification")
@@ -176,7 +176,7 @@ def test_an_english_case_writes_to_the_applicant_in_english_and_to_agencies_in_c
     assert request_email["Subject"] == f"[{number}] 关于协助查询火化记录并补办火化证明的函"
 
     with session_scope() as session:
-        detail = views.case_detail(session=session, number=number)
+        detail = views.case_detail(session=session, case_number=number)
     notice, request = (
         next(c for c in detail.contacts if c.kind == k) for k in ("notice", "request")
     )
@@ -191,8 +191,8 @@ def test_an_english_case_writes_to_the_applicant_in_english_and_to_agencies_in_c
 def test_an_unknown_letter_language_is_refused_at_intake(fresh_db: Path) -> None:
     from typer.testing import CliRunner
 
-    from casework.cli import app
-    from casework.stories import synthetic_id_number
+    from cli.main import app
+    from cli.stories import synthetic_id_number
 
     result = CliRunner().invoke(
         app,

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from casework.cli import app
 from casework.clock import start_of_office_day
-from casework.mailserver import read_mailbox
 from casework.settings import get_settings
+from cli.main import app
+from gateways.maildir import read_mailbox
 from models.db import session_scope
 from models.inbound import reply_address
 from models.views import case_detail
@@ -188,7 +188,7 @@ def _poll(*args: str) -> tuple[int, list[str]]:
 
 def _inbound(number: str) -> list[tuple[str | None, str | None]]:
     with session_scope() as session:
-        detail = case_detail(session=session, number=number)
+        detail = case_detail(session=session, case_number=number)
     return [(c.agency, c.note) for c in detail.contacts if c.kind == "inbound-email"]
 
 

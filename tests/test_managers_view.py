@@ -18,12 +18,12 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
 from casework.clock import now, office_date
-from casework.stories import Driver, li, synthetic_id_number, today_at_office
+from casework.report_formats import daily_board_markdown, monthly_markdown
+from cli.stories import Driver, li, synthetic_id_number, today_at_office
 from models.db import session_scope
 from models.reports import daily_board, monthly_report
 from tasks.publish import artifact_key
 from tasks.report import DAILY_BOARD_KEY, MONTHLY_REPORT_KEY
-from tasks.reporting import daily_board_markdown, monthly_markdown
 
 pytestmark = pytest.mark.integration
 
@@ -160,8 +160,8 @@ def test_an_escalation_event_refreshes_the_board_through_an_automation(stack: ob
     # The manager decides to stop: the case closes and its run completes.
     from typer.testing import CliRunner
 
-    from casework.cli import app
-    from tasks.orchestration import wait_until_settled
+    from cli.main import app
+    from gateways.prefect_api import wait_until_settled
 
     started = now()
     result = CliRunner().invoke(app, ["withdraw", number, "--reason", "已超过时限，经主任同意终止"])

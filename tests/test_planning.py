@@ -26,7 +26,7 @@ def at(day: date) -> datetime:
 
 def view(**changes: object) -> CaseView:
     base = CaseView(
-        number="HC-2026-0001",
+        case_number="HC-2026-0001",
         playbook=BOOK.slug,
         status="open",
         notified=True,

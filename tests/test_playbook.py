@@ -115,7 +115,7 @@ def test_a_deadline_rule_without_its_start_date_is_refused(tmp_path: Path) -> No
 
 def test_every_case_type_has_a_deployment_and_a_story() -> None:
     from casework.settings import PROJECT_DIR
-    from casework.stories import STORIES
+    from cli.stories import STORIES
 
     deployments = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text(encoding="utf-8"))
     case_deployments = {
@@ -155,8 +155,8 @@ def test_a_template_missing_a_variable_fails_the_check_not_a_letter(
 ) -> None:
     from typer.testing import CliRunner
 
-    from casework.cli import app
     from casework.settings import PROJECT_DIR
+    from cli.main import app
     from tests.factories import reset_database
 
     templates = tmp_path / "templates"

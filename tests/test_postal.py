@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
-from casework.cli import app
 from casework.clock import start_of_office_day
 from casework.planning import plan_next_step
 from casework.playbook import get_playbook
-from models import cases, views
+from cli.main import app
+from models import intake, lookups, views
 from models.db import session_scope
 from models.reports import daily_board
 from models.tables import CaseEvent, Contact
@@ -35,12 +35,12 @@ def _case_with_a_posted_request() -> str:
 
 def _detail(number: str) -> views.CaseDetail:
     with session_scope() as session:
-        return views.case_detail(session=session, number=number)
+        return views.case_detail(session=session, case_number=number)
 
 
 def _posting_state(number: str) -> tuple[list[str | None], int]:
     with session_scope() as session:
-        detail = views.case_detail(session=session, number=number)
+        detail = views.case_detail(session=session, case_number=number)
         events = session.exec(
             select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "letter-posted")
         ).one()
@@ -54,7 +54,7 @@ def test_a_request_by_post_is_printed_and_sends_no_email(
     number = _case_with_a_posted_request()
     assert [m["To"] for m in smtp_server] == ["shen.family@example.com"]  # the notice only
     with session_scope() as session:
-        detail = views.case_detail(session=session, number=number)
+        detail = views.case_detail(session=session, case_number=number)
     (request,) = [c for c in detail.contacts if c.kind == "request"]
     assert request.channel == "post" and request.document and request.document.endswith(".pdf")
     text = document_text(request.document)
@@ -68,7 +68,7 @@ def test_posting_records_the_tracking_number_once(fresh_db: object, smtp_server:
     number = _case_with_a_posted_request()
     with session_scope() as session:
         board = daily_board(session=session, today=DAY.date())
-    assert [(x.case, x.agency) for x in board.letters_to_post] == [
+    assert [(x.case_number, x.agency) for x in board.letters_to_post] == [
         (number, "crematorium-front-desk")
     ]
 
@@ -111,7 +111,7 @@ def test_bad_postings_say_why_in_one_line_and_write_nothing(
 
 def test_a_case_with_nothing_to_post_says_so(fresh_db: object, smtp_server: list) -> None:
     with session_scope() as session:
-        number = cases.open_case(
+        number = intake.open_case(
             session=session, intake=shen_intake(date(2017, 6, 1)), as_of=DAY
         ).number
     code, out = _run("posted", number, "--tracking", "EA123456789CN")
@@ -130,7 +130,7 @@ def test_the_follow_up_clock_starts_when_the_letter_is_posted(
 
     def next_action(day: date) -> Action:
         with session_scope() as session:
-            view = cases.case_view(session=session, number=number)
+            view = lookups.case_view(session=session, case_number=number)
         return plan_next_step(view, playbook, start_of_office_day(day)).action
 
     # Printed but never posted: the crematorium cannot be chased for a letter it never got.
@@ -139,7 +139,7 @@ def test_the_follow_up_clock_starts_when_the_letter_is_posted(
     with session_scope() as session:
         record_posting(
             session=session,
-            number=number,
+            case_number=number,
             tracking_number="EA123456789CN",
             as_of=start_of_office_day(posted_on),
         )
@@ -196,7 +196,7 @@ def test_a_posting_can_be_recorded_for_an_earlier_day(fresh_db: object, smtp_ser
         _run("posted", number, "--tracking", "EA123456789CN", "--posted-on", "2026-11-18")[0] == 0
     )
     with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
+        view = lookups.case_view(session=session, case_number=number)
     (request,) = [m.open_request for m in view.materials if m.open_request]
     assert request.sent_at == start_of_office_day(date(2026, 11, 18))
 
@@ -210,16 +210,18 @@ def test_an_agency_without_email_is_reminded_by_post(fresh_db: object, smtp_serv
     number = _case_with_a_posted_request()
     playbook = get_playbook("recover-cremation-certificate")
     with session_scope() as session:
-        record_posting(session=session, number=number, tracking_number="EA100000001CN", as_of=DAY)
+        record_posting(
+            session=session, case_number=number, tracking_number="EA100000001CN", as_of=DAY
+        )
     due = add_working_days(DAY.date(), playbook.follow_up.interval_working_days)
     with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
+        view = lookups.case_view(session=session, case_number=number)
     step = plan_next_step(view, playbook, start_of_office_day(due))
     assert step.action is Action.REMIND
     send_reminder.fn(number, step, start_of_office_day(due))
     with session_scope() as session:
-        (reminder,) = letters_to_post(session=session, number=number)
-        view = cases.case_view(session=session, number=number)
+        (reminder,) = letters_to_post(session=session, case_number=number)
+        view = lookups.case_view(session=session, case_number=number)
     assert reminder.kind == "reminder" and reminder.document and reminder.document.endswith(".pdf")
     assert "请将回函寄至" in document_text(reminder.document)
     assert [m["To"] for m in smtp_server] == ["shen.family@example.com"]  # still no email

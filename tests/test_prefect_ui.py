@@ -16,12 +16,12 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
 from casework.clock import now
+from casework.prefect_env import prefect_auth_string
 from casework.settings import PROJECT_DIR, get_settings
-from casework.stack import prefect_auth_string
-from casework.stories import Driver
+from cli.stories import Driver
+from gateways.prefect_api import wait_until_settled
 from models.db import session_scope
 from models.views import case_detail
-from tasks.orchestration import wait_until_settled
 from tasks.publish import artifact_key
 
 pytestmark = pytest.mark.integration
@@ -66,7 +66,7 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: 
         fields={"deceased_name": "吴国华", "cremation_date": date(2017, 6, 1).isoformat()},
     )
     with session_scope() as session:
-        run_id = case_detail(session=session, number=number).flow_run_id
+        run_id = case_detail(session=session, case_number=number).flow_run_id
     assert run_id
     ui = get_settings().prefect_ui_url
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -100,7 +100,7 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: 
     assert wait_until_settled(run_id, after=submitted) == "Suspended"
 
     with session_scope() as session:
-        detail = case_detail(session=session, number=number)
+        detail = case_detail(session=session, case_number=number)
     assert [(c.kind, c.channel, c.agency, c.outcome) for c in detail.contacts][-2:] == [
         ("reply", "email", "crematorium-front-desk", "forwarded"),
         ("request", "email", "crematorium-archive-room", None),

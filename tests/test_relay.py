@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from casework.clock import now, office_date, start_of_office_day
-from models import cases, outbox
+from models import lookups, outbox
 from models.db import session_scope
 from models.tables import OutboxMessage
 from tasks.send import notify_applicant, relay_pending
@@ -50,7 +50,7 @@ def test_chinese_subject_and_body_arrive_in_both_parts_escaped(
     from tasks.send import send_request
 
     with session_scope() as session:
-        view = cases.case_view(session=session, number=number)
+        view = lookups.case_view(session=session, case_number=number)
     step = plan_next_step(view, get_playbook(view.playbook), DAY)
     assert step.action is Action.REQUEST
     send_request.fn(number, step, DAY)
@@ -91,7 +91,7 @@ def test_550_fails_for_good_and_is_shown_to_staff(
     from models.views import case_detail
 
     with session_scope() as session:
-        (email,) = case_detail(session=session, number=number).emails
+        (email,) = case_detail(session=session, case_number=number).emails
     assert email["status"] == "failed" and email["error"].startswith("550")
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from casework.cli import app
 from casework.clock import start_of_office_day
 from casework.replies import Reply, ReplyOutcome
-from models import cases
+from cli.main import app
+from models import incoming, intake
 from models.db import session_scope
 from models.reports import daily_board, monthly_report
 from tasks.report import write_monthly_report
@@ -25,24 +25,26 @@ OPENED = start_of_office_day(date(2026, 11, 16))
 def _two_cases() -> tuple[str, str]:
     """One case closed after 3 days with 2 trips; one still waiting on the archive room."""
     with session_scope() as session:
-        first = cases.open_case(session=session, intake=shen_intake(date(2017, 6, 1)), as_of=OPENED)
-        second = cases.open_case(
+        first = intake.open_case(
+            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=OPENED
+        )
+        second = intake.open_case(
             session=session, intake=shen_intake(date(2016, 12, 20), email=None), as_of=OPENED
         )
     for number in (first.number, second.number):
         _run_until_wait(number, OPENED)
     closed_at = OPENED + timedelta(days=3)
     with session_scope() as session:
-        cases.record_visit(
+        incoming.record_visit(
             session=session,
-            number=first.number,
-            reason=cases.TripReason.SIGNATURE,
+            case_number=first.number,
+            reason=incoming.TripReason.SIGNATURE,
             brought=[],
             as_of=OPENED + timedelta(days=1),
         )
-        cases.record_reply(
+        incoming.record_reply(
             session=session,
-            number=first.number,
+            case_number=first.number,
             reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
             as_of=closed_at,
         )
@@ -70,8 +72,8 @@ def test_daily_board_lists_what_is_stuck(fresh_db: object, smtp_server: list) ->
     with session_scope() as session:
         board = daily_board(session=session, today=date(2026, 11, 20))
     assert board.open_by_type_and_status == {"recover-cremation-certificate": {"waiting_agency": 1}}
-    assert [c.case for c in board.overdue_contacts] == [second]  # urgent: due after 1 day
-    assert [d.case for d in board.deadlines_next_30_days] == [second]
+    assert [c.case_number for c in board.overdue_contacts] == [second]  # urgent: due after 1 day
+    assert [d.case_number for d in board.deadlines_next_30_days] == [second]
     front_desk = next(a for a in board.agencies if a.agency == "crematorium-front-desk")
     assert (front_desk.requests, front_desk.answered, front_desk.share_never_answered) == (
         2,

@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from casework.cli import app
 from casework.clock import start_of_office_day
 from casework.replies import Reply, ReplyOutcome
-from models import cases
+from cli.main import app
+from models import incoming, intake, lookups
 from models.db import session_scope
 from models.reports import monthly_report
 from models.tables import Applicant, OutboxMessage
@@ -26,14 +26,14 @@ OPENED = start_of_office_day(date(2025, 3, 3))
 
 def _closed_case() -> str:
     with session_scope() as session:
-        number = cases.open_case(
+        number = intake.open_case(
             session=session, intake=shen_intake(date(2017, 6, 1)), as_of=OPENED
         ).number
     _run_until_wait(number, OPENED)
     with session_scope() as session:
-        cases.record_reply(
+        incoming.record_reply(
             session=session,
-            number=number,
+            case_number=number,
             reply=Reply(
                 agency="crematorium-front-desk",
                 outcome=ReplyOutcome.RECEIVED,
@@ -68,7 +68,7 @@ def test_purge_dry_run_then_purge(fresh_db: Path, smtp_server: list) -> None:
             "",
             None,
         )
-        case = cases.get_case(session, number)
+        case = lookups.get_case(session, number)
         assert case.fields["deceased_name"] == "[已按保存期限删除]"
         emails = list(session.exec(select(OutboxMessage)))
         assert all("沈桂兰" not in e.body_text for e in emails)
@@ -78,7 +78,7 @@ def test_purge_dry_run_then_purge(fresh_db: Path, smtp_server: list) -> None:
     from models.views import case_detail
 
     with session_scope() as session:
-        detail = case_detail(session=session, number=number)
+        detail = case_detail(session=session, case_number=number)
     assert detail.events[-1].kind == "personal-data-purged"
     assert all("13800001234" not in (c.note or "") for c in detail.contacts)
     assert (report.cases_closed, report.median_trips_per_closed_case) == (1, 1)  # figures stay

@@ -14,13 +14,13 @@ from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 from typer.testing import CliRunner
 
-from casework.cli import app
 from casework.clock import now, office_date
-from casework.mailserver import read_mailbox
 from casework.settings import get_settings
-from casework.stories import synthetic_id_number
 from casework.workdays import add_working_days
-from tasks.orchestration import wait_until_settled
+from cli.main import app
+from cli.stories import synthetic_id_number
+from gateways.maildir import read_mailbox
+from gateways.prefect_api import wait_until_settled
 
 pytestmark = pytest.mark.integration
 runner = CliRunner()
@@ -64,7 +64,7 @@ def open_shen_case(cremated: date) -> tuple[str, str]:
         "--field",
         f"cremation_date={cremated.isoformat()}",
     )
-    number, run_id = opened["case"], opened["flow_run_id"]
+    number, run_id = opened["case_number"], opened["flow_run_id"]
     assert run_id, "the flow run was not created"
     assert wait_until_settled(run_id, after=started) == "Suspended"
     return number, run_id

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from casework.mailserver import read_mailbox
 from casework.settings import get_settings
-from casework.stories import (
+from cli.stories import (
     Driver,
     elderly_couple,
     li,
@@ -19,6 +18,7 @@ from casework.stories import (
     zhao_brother,
     zheng,
 )
+from gateways.maildir import read_mailbox
 from models.db import session_scope
 from models.views import case_detail
 from tests.factories import document_text
@@ -29,7 +29,7 @@ DRIVER = Driver(echo=False)  # shared, so the last test knows every personal det
 
 def detail(number: str) -> Any:
     with session_scope() as session:
-        return case_detail(session=session, number=number)
+        return case_detail(session=session, case_number=number)
 
 
 def mail_to(number: str) -> list[str]:
@@ -128,7 +128,7 @@ def test_zheng_outside_remit_is_picked_up_and_escorted(stack: object) -> None:
     assert d.status == "closed"
     assert d.trips == 2  # the window (documents checked there and then) and the appointment
     with session_scope() as session:
-        from models.cases import get_case
+        from models.lookups import get_case
 
         assert get_case(session, number).outside_remit is True
     appointment = next(c for c in d.contacts if c.kind == "appointment")

@@ -58,7 +58,7 @@ def test_masks() -> None:
 def test_log_lines_with_id_or_mobile_numbers_are_masked() -> None:
     import logging
 
-    from tasks.logs import MASKED_LOGGERS, MaskPersonalData, install_log_masking
+    from gateways.run_logs import MASKED_LOGGERS, MaskPersonalData, install_log_masking
 
     record = logging.LogRecord(
         "prefect.flow_runs",
@@ -80,7 +80,7 @@ def test_log_lines_with_id_or_mobile_numbers_are_masked() -> None:
 
 def test_the_resume_form_says_how_the_answer_came() -> None:
     from casework.replies import ReplyChannel
-    from tasks.forms import CaseInput, FormOutcome
+    from gateways.resume_form import CaseInput, FormOutcome
 
     answer = CaseInput(outcome=FormOutcome.RECEIVED, agency="crematorium-front-desk", via="post")
     reply = answer.to_reply()

@@ -6,14 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from models.reports import DailyBoard, MonthlyReport
-
-STATUS = {
-    "open": "待办",
-    "waiting_agency": "等单位答复",
-    "waiting_applicant": "等申请人",
-    "escalated": "已上报",
-}
+from casework.figures import DailyBoard, MonthlyReport
+from casework.messages import label
 
 
 def _percent(value: float | None) -> str:
@@ -31,7 +25,8 @@ def daily_board_markdown(board: DailyBoard) -> str:
         lines += ["| 案件类型 | 状态 | 件数 |", "|---|---|---|"]
         for playbook, statuses in board.open_by_type_and_status.items():
             for status, count in sorted(statuses.items()):
-                lines.append(f"| {playbook} | {STATUS.get(status, status)} | {count} |")
+                title = board.playbook_titles.get(playbook, playbook)
+                lines.append(f"| {title} | {label('case_status', status)} | {count} |")
     else:
         lines.append("暂无在办案件。")
     lines += ["", f"## 逾期案件：{len(board.overdue_cases)} 件", ""]
@@ -43,22 +38,26 @@ def daily_board_markdown(board: DailyBoard) -> str:
             "|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {c.case} | {c.agency} | {c.material} | {c.requested_on} | {c.reminders} | "
+            f"| {c.case_number} | {c.agency_name} | {c.material_name} | {c.requested_on} | "
+            f"{c.reminders} | "
             f"{c.due_on} |"
             for c in board.overdue_contacts
         ]
     else:
         lines.append("无")
     lines += ["", f"## 已上报主管：{len(board.escalations)} 件", ""]
-    lines += [f"- {e.case}：{e.reason}（{e.since} 起）" for e in board.escalations] or ["无"]
+    lines += [
+        f"- {e.case_number}：{label('outcome', e.reason)}（{e.since} 起）"
+        for e in board.escalations
+    ] or ["无"]
     lines += ["", f"## 30天内到期的法定时限：{len(board.deadlines_next_30_days)} 件", ""]
     lines += [
-        f"- {d.case}（{d.playbook}）：{d.deadline}，还有 {d.days_left} 天"
+        f"- {d.case_number}（{d.playbook_title}）：{d.deadline}，还有 {d.days_left} 天"
         for d in board.deadlines_next_30_days
     ] or ["无"]
     lines += ["", f"## 待打印寄出的信函：{len(board.letters_to_post)} 封", ""]
     lines += [
-        f"- {x.case} 信函 #{x.letter} → {x.agency}（{x.written_on} 起草）"
+        f"- {x.case_number} 信函 #{x.letter} → {x.agency_name}（{x.written_on} 起草）"
         "：寄出后执行 casework posted"
         for x in board.letters_to_post
     ] or ["无"]
@@ -92,8 +91,14 @@ def monthly_rows(report: MonthlyReport) -> list[tuple[str, str]]:
         ("办结用时90分位（天）", _number(report.p90_days_to_close)),
         ("业务范围外协助办理", str(report.outside_remit_cases)),
     ]
-    rows += [(f"帮助办结：{k}", str(v)) for k, v in report.households_helped_by_type.items()]
-    rows += [(f"完成服务：{k}", str(v)) for k, v in report.services_completed.items()]
+    rows += [
+        (f"帮助办结：{report.playbook_titles.get(k, k)}", str(v))
+        for k, v in report.households_helped_by_type.items()
+    ]
+    rows += [
+        (f"完成服务：{report.service_names.get(k, k)}", str(v))
+        for k, v in report.services_completed.items()
+    ]
     return rows
 
 

@@ -11,8 +11,8 @@ from typing import Protocol
 import aiosmtplib
 
 from casework.clock import now
-from casework.rendering import one_line
 from casework.settings import Settings
+from casework.templating import one_line
 from models.inbound import reply_address
 from models.outbox import OutgoingEmail
 

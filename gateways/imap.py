@@ -13,8 +13,8 @@ from email.utils import getaddresses
 from pydantic import BaseModel
 
 from casework.errors import UserError
-from casework.mailserver import file_reply
 from casework.settings import Settings
+from gateways.maildir import file_reply
 
 log = logging.getLogger("casework.mailbox")
 

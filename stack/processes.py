@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -12,10 +11,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from casework.errors import UserError
+from casework.prefect_env import prefect_env
 from casework.settings import PROJECT_DIR, Settings
+from gateways.prefect_api import api_healthy
 
 SERVICES = ("prefect-server", "mail-server", "worker")
 
@@ -25,49 +24,6 @@ class StackError(UserError):
 
     def __init__(self, service: str, log: Path) -> None:
         super().__init__("service_failed", service=service, log=log)
-
-
-def prefect_auth_string(settings: Settings) -> str:
-    """The server's basic-auth "user:password": from settings, or generated once (0600 file)."""
-    if settings.prefect_auth_string:
-        return settings.prefect_auth_string.get_secret_value()
-    from casework.crypto import secret_file
-
-    made = f"casework:{secrets.token_urlsafe(24)}".encode()
-    return secret_file(settings.home / "secrets" / "prefect-auth", made).decode()
-
-
-def prefect_env(settings: Settings) -> dict[str, str]:
-    """Environment every Casework process shares so they all talk to the same local stack."""
-    auth = prefect_auth_string(settings)
-    return {
-        # The server answers only on 127.0.0.1, asks every client for the password and
-        # checks CSRF tokens; the secret lives in <home>/secrets, never in prefect.yaml.
-        "PREFECT_SERVER_API_AUTH_STRING": auth,
-        "PREFECT_API_AUTH_STRING": auth,
-        "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "true",
-        "CASEWORK_HOME": str(settings.home),
-        "CASEWORK_PROJECT_DIR": str(PROJECT_DIR),
-        "CASEWORK_SMTP_HOST": settings.smtp_host,
-        "CASEWORK_SMTP_PORT": str(settings.smtp_port),
-        "CASEWORK_PREFECT_PORT": str(settings.prefect_port),
-        "PREFECT_HOME": str(settings.home / "prefect"),
-        "PREFECT_API_URL": settings.prefect_api_url,
-        "PREFECT_SERVER_API_HOST": settings.prefect_host,
-        "PREFECT_SERVER_API_PORT": str(settings.prefect_port),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_API_URL": settings.prefect_api_url,
-        "PREFECT_WORKER_QUERY_SECONDS": "1",
-        "PREFECT_WORKER_PREFETCH_SECONDS": "5",
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-        "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5",
-    }
-
-
-def apply_prefect_env(settings: Settings) -> None:
-    """Point this process at the local stack unless the environment already says otherwise."""
-    for key, value in prefect_env(settings).items():
-        os.environ.setdefault(key, value)
 
 
 @dataclass
@@ -133,14 +89,7 @@ class Stack:
             raise StackError(f"prefect {' '.join(args[:2])}", log_path)
 
     def api_healthy(self) -> bool:
-        user, _, password = prefect_auth_string(self.settings).partition(":")
-        try:
-            response = httpx.get(
-                f"{self.settings.prefect_api_url}/health", timeout=2, auth=(user, password)
-            )
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        return api_healthy(self.settings)
 
     def up(self, *, timeout: float = 120) -> None:
         """Start whatever is not running yet, deploy the flows, and wait until the API answers."""
@@ -152,7 +101,7 @@ class Stack:
                 [
                     sys.executable,
                     "-m",
-                    "casework.mailserver",
+                    "stack.mailserver",
                     "--host",
                     s.smtp_host,
                     "--port",

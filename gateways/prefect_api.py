@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
@@ -12,7 +13,9 @@ from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import NotPausedError, resume_flow_run
 
 from casework.clock import now
-from models import cases
+from casework.prefect_env import prefect_auth_string
+from casework.settings import Settings
+from models import lifecycle
 from models.db import session_scope
 
 CASE_FLOW = "hard-case"
@@ -23,21 +26,21 @@ def deployment_name(playbook: str) -> str:
     return f"{CASE_FLOW}/{playbook}"
 
 
-def start_case_flow(number: str, playbook: str) -> str:
+def start_case_flow(case_number: str, playbook: str) -> str:
     """Create the case's flow run (at most one per case) and record its id on the case."""
     flow_run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
         deployment_name(playbook),
-        parameters={"case_number": number},
-        flow_run_name=f"case-{number}",
+        parameters={"case_number": case_number},
+        flow_run_name=f"case-{case_number}",
         timeout=0,
         tags=[playbook],
-        idempotency_key=f"case-{number}",
+        idempotency_key=f"case-{case_number}",
         as_subflow=False,
         _sync=True,  # also when an event loop runs in this thread (e.g. a browser driver)
     )
     with session_scope() as session:
-        cases.set_flow_run(
-            session=session, number=number, flow_run_id=str(flow_run.id), as_of=now()
+        lifecycle.set_flow_run(
+            session=session, case_number=case_number, flow_run_id=str(flow_run.id), as_of=now()
         )
     return str(flow_run.id)
 
@@ -84,3 +87,13 @@ def wait_until_settled(flow_run_id: str, *, after: datetime, timeout: float = 12
                     f"flow run {flow_run_id} still {state.name if state else '?'} after {timeout}s"
                 )
             time.sleep(0.3)
+
+
+def api_healthy(settings: Settings) -> bool:
+    """True when the Prefect server answers its health check (with the stack's password)."""
+    user, _, password = prefect_auth_string(settings).partition(":")
+    try:
+        response = httpx.get(f"{settings.prefect_api_url}/health", timeout=2, auth=(user, password))
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200

@@ -13,8 +13,14 @@ from datetime import date, datetime, timedelta
 import typer
 
 from casework.clock import now, office_date
+from casework.playbook import get_playbook
 from casework.validation import id_check_digit
 from casework.workdays import add_working_days
+from cli import agencies as cli_agencies
+from cli import answers as cli_answers
+from cli import intake as cli_intake
+from cli import office as cli_office
+from usecases import agencies, runs
 
 
 def synthetic_id_number(born: date, serial: str = "002") -> str:
@@ -35,27 +41,16 @@ class Driver:
         if self.echo:
             typer.secho(f"\n▶ {text}", bold=True)
 
-    def _run_id(self, number: str) -> str:
-        from models.cases import get_case
-        from models.db import session_scope
-
-        with session_scope() as session:
-            run_id = get_case(session, number).flow_run_id
-        assert run_id, f"case {number} has no flow run"
-        return run_id
-
-    def _settle(self, number: str, started: datetime) -> str:
-        from tasks.orchestration import wait_until_settled
-
-        state = wait_until_settled(self._run_id(number), after=started)
+    def _settle(self, case_number: str, started: datetime) -> str:
+        state = runs.wait_until_settled(case_number, after=started)
         if self.echo:
-            typer.echo(f"  [case-{number}: {state}]")
+            typer.echo(f"  [case-{case_number}: {state}]")
         return state
 
-    def _step(self, number: str, action: Callable[[], None]) -> str:
+    def _step(self, case_number: str, action: Callable[[], object]) -> str:
         started = now()
         action()
-        return self._settle(number, started)
+        return self._settle(case_number, started)
 
     def open(
         self,
@@ -68,18 +63,11 @@ class Driver:
         email: str | None = None,
         brought: tuple[str, ...] = (),
     ) -> str:
-        from sqlmodel import col, select
-
-        from casework import cli
-        from casework.playbook import get_playbook
-        from models.db import session_scope
-        from models.tables import Case
-
         private_fields = {f.key for f in get_playbook(slug).fields if f.personal}
         self.personal += [name, synthetic_id_number(born), phone]
         self.personal += [value for key, value in fields.items() if key in private_fields]
         started = now()
-        cli.open_(
+        case_number = cli_intake.open_(
             slug=slug,
             name=name,
             id_number=synthetic_id_number(born),
@@ -88,21 +76,15 @@ class Driver:
             field=[f"{key}={value}" for key, value in fields.items()],
             brought=list(brought),
         )
-        with session_scope() as session:
-            case = session.exec(select(Case).order_by(col(Case.id).desc())).first()
-            assert case is not None
-            number = case.number
-        self.cases[slug] = number
-        self._settle(number, started)
-        return number
+        self.cases[slug] = case_number
+        self._settle(case_number, started)
+        return case_number
 
-    def reply(self, number: str, agency: str, outcome: str, **options: str | None) -> str:
-        from casework import cli
-
+    def reply(self, case_number: str, agency: str, outcome: str, **options: str | None) -> str:
         return self._step(
-            number,
-            lambda: cli.reply(
-                case=number,
+            case_number,
+            lambda: cli_answers.reply(
+                case_number=case_number,
                 agency=agency,
                 outcome=outcome,
                 material=options.get("material"),
@@ -113,29 +95,29 @@ class Driver:
             ),
         )
 
-    def visit(self, number: str, reason: str, brought: list[str]) -> str:
-        from casework import cli
-
+    def visit(self, case_number: str, reason: str, brought: list[str]) -> str:
         return self._step(
-            number, lambda: cli.visit(case=number, reason=reason, brought=brought, note=None)
+            case_number,
+            lambda: cli_answers.visit(
+                case_number=case_number, reason=reason, brought=brought, note=None
+            ),
         )
 
-    def receive(self, number: str, brought: list[str], via: str, note: str) -> str:
-        from casework import cli
-
+    def receive(self, case_number: str, brought: list[str], via: str, note: str) -> str:
         return self._step(
-            number, lambda: cli.receive(case=number, brought=brought, via=via, note=note)
+            case_number,
+            lambda: cli_answers.receive(
+                case_number=case_number, brought=brought, via=via, note=note
+            ),
         )
 
     def appoint(
-        self, number: str, agency: str, at: str, material: str, escort: str, pickup: bool
+        self, case_number: str, agency: str, at: str, material: str, escort: str, pickup: bool
     ) -> str:
-        from casework import cli
-
         return self._step(
-            number,
-            lambda: cli.appoint(
-                case=number,
+            case_number,
+            lambda: cli_answers.appoint(
+                case_number=case_number,
                 agency=agency,
                 at=at,
                 material=material,
@@ -145,30 +127,21 @@ class Driver:
         )
 
     def add_agency(self, slug: str, name: str, phone: str, address: str) -> None:
-        from casework import cli
-        from casework.errors import UserError
-        from models.cases import get_agency
-        from models.db import session_scope
-
-        try:
-            with session_scope() as session:
-                get_agency(session, slug)
+        if any(a.slug == slug for a in agencies.list_agencies()):
             return  # added by an earlier run of the story
-        except UserError:
-            cli.agency_add(slug=slug, name=name, phone=phone, address=address, email=None)
+        cli_agencies.agency_add(slug=slug, name=name, phone=phone, address=address, email=None)
 
-    def posted(self, number: str, tracking: str) -> None:
+    def posted(self, case_number: str, tracking: str) -> None:
         """Staff posted the printed letter waiting on the case; the run re-plans from that day."""
-        from casework import cli
-
         self._step(
-            number, lambda: cli.posted(case=number, tracking=tracking, letter=None, posted_on=None)
+            case_number,
+            lambda: cli_answers.posted(
+                case_number=case_number, tracking=tracking, letter=None, posted_on=None
+            ),
         )
 
     def chase(self, as_of: date) -> None:
-        from casework import cli
-
-        cli.chase(as_of=as_of.isoformat(), wait=True)
+        cli_office.chase(as_of=as_of.isoformat(), wait=True)
 
 
 def _years_ago(today: date, years: int, plus_days: int = 0) -> date:

@@ -1,0 +1,50 @@
+"""Where every Casework process finds Prefect: the local stack's address, password and tuning."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from casework.crypto import secret_file
+from casework.settings import PROJECT_DIR, Settings
+
+
+def prefect_auth_string(settings: Settings) -> str:
+    """The server's basic-auth "user:password": from settings, or generated once (0600 file)."""
+    if settings.prefect_auth_string:
+        return settings.prefect_auth_string.get_secret_value()
+    made = f"casework:{secrets.token_urlsafe(24)}".encode()
+    return secret_file(settings.home / "secrets" / "prefect-auth", made).decode()
+
+
+def prefect_env(settings: Settings) -> dict[str, str]:
+    """Environment every Casework process shares so they all talk to the same local stack."""
+    auth = prefect_auth_string(settings)
+    return {
+        # The server answers only on 127.0.0.1, asks every client for the password and
+        # checks CSRF tokens; the secret lives in <home>/secrets, never in prefect.yaml.
+        "PREFECT_SERVER_API_AUTH_STRING": auth,
+        "PREFECT_API_AUTH_STRING": auth,
+        "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "true",
+        "CASEWORK_HOME": str(settings.home),
+        "CASEWORK_PROJECT_DIR": str(PROJECT_DIR),
+        "CASEWORK_SMTP_HOST": settings.smtp_host,
+        "CASEWORK_SMTP_PORT": str(settings.smtp_port),
+        "CASEWORK_PREFECT_PORT": str(settings.prefect_port),
+        "PREFECT_HOME": str(settings.home / "prefect"),
+        "PREFECT_API_URL": settings.prefect_api_url,
+        "PREFECT_SERVER_API_HOST": settings.prefect_host,
+        "PREFECT_SERVER_API_PORT": str(settings.prefect_port),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_API_URL": settings.prefect_api_url,
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5",
+    }
+
+
+def apply_prefect_env(settings: Settings) -> None:
+    """Point this process at the local stack unless the environment already says otherwise."""
+    for key, value in prefect_env(settings).items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,39 @@
+"""`casework agency add|list`: the agencies the office contacts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.app import JsonOption, app, emit_json, say, user_errors
+from usecases import agencies
+
+agency_app = typer.Typer(help="单位：查看、临时添加（如通过114查到的工作单位）。")
+app.add_typer(agency_app, name="agency")
+
+
+@agency_app.command("add")
+@user_errors
+def agency_add(
+    slug: Annotated[str, typer.Argument(help="单位代码（小写字母、数字和连字符），如 employer-1")],
+    name: Annotated[str, typer.Option("--name", help="单位名称")],
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    phone: Annotated[str | None, typer.Option("--phone")] = None,
+    address: Annotated[str | None, typer.Option("--address")] = None,
+) -> None:
+    """临时添加一个单位（没有邮箱的单位用邮寄信函联系）。"""
+    added = agencies.add_agency(slug=slug, name=name, email=email, phone=phone, address=address)
+    say("agency_added", agency=f"{added.name}（{added.slug}）")
+
+
+@agency_app.command("list")
+@user_errors
+def agency_list(as_json: JsonOption = False) -> None:
+    """列出单位。"""
+    rows = agencies.list_agencies()
+    if as_json:
+        emit_json([r.model_dump() for r in rows])
+        return
+    for row in rows:
+        typer.echo(f"{row.slug:32} {row.name}  {row.email or '（邮寄）'}")

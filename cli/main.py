@@ -1,0 +1,22 @@
+"""`casework`: the window clerk's command line (Chinese by default, `--lang en` for English).
+
+Each module of this package is one group of commands; they only parse arguments, call the
+application layer (usecases/) and print labels from the message catalogue.
+"""
+
+from __future__ import annotations
+
+from cli import agencies, answers, demo, intake, local_stack, office, reading
+from cli.app import app
+
+COMMAND_GROUPS = (local_stack, intake, answers, agencies, reading, office, demo)
+
+__all__ = ["COMMAND_GROUPS", "app"]
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

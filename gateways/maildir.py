@@ -1,0 +1,71 @@
+"""Mail kept on this machine: Maildirs read back, and replies to the office filed on their case."""
+
+from __future__ import annotations
+
+import hashlib
+import mailbox
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from casework.clock import now
+from models.db import session_scope
+from models.inbound import file_inbound_email
+
+
+def file_reply(message: Any, recipients: list[str], unmatched: Path | None) -> str | None:
+    """File a reply to the office on its case (once per message); keep it unmatched otherwise.
+
+    Returns the case number, or None when the message matches no case.
+    """
+
+    def file() -> str | None:
+        with session_scope() as db:
+            return file_inbound_email(
+                session=db,
+                recipients=recipients,
+                subject=str(message["Subject"] or ""),
+                as_of=now(),
+                message_key=message_key(message),
+            )
+
+    try:
+        number = file()
+    except IntegrityError:  # another poller filed the same message a moment ago
+        number = file()
+    if number is None and unmatched is not None:
+        keep_unmatched(unmatched, message)
+    return number
+
+
+def message_key(message: Any) -> str:
+    """A stable key for a received message: its Message-ID with its sender and date (a sender
+    picks its own Message-IDs, so the ID alone could hide another's message), else its bytes."""
+    message_id = str(message["Message-ID"] or "").strip()
+    if message_id:
+        source = "\n".join([message_id, str(message["From"] or ""), str(message["Date"] or "")])
+        return hashlib.sha256(source.encode()).hexdigest()[:32]
+    return hashlib.sha256(message.as_bytes()).hexdigest()[:32]
+
+
+def keep_unmatched(directory: Path, message: Any) -> None:
+    """Keep a reply that matches no case in a Maildir, once (fetched twice, kept once)."""
+    box = mailbox.Maildir(directory, create=True)
+    name = message_key(message)
+    if name in box:
+        return
+    # Named after the message, so a second copy is recognised (Maildir.add picks a new name);
+    # written in tmp/ and moved to new/, as Maildir delivery does.
+    partial = directory / "tmp" / name
+    partial.write_bytes(message.as_bytes())
+    partial.replace(directory / "new" / name)
+
+
+def read_mailbox(directory: Path) -> list[Any]:
+    """Every message in the Maildir, oldest first, parsed with the modern email policy."""
+    box = mailbox.Maildir(directory, create=True)
+    messages = [message_from_bytes(msg.as_bytes(), policy=policy.default) for msg in box]
+    messages.sort(key=lambda m: int(m.get("X-Received-Ns", "0")))
+    return messages

@@ -1,0 +1,33 @@
+"""The applicant's protected numbers: finding cases by resident ID, re-encrypting under a new key."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import Session, col, select
+
+from casework.crypto import lookup_hash
+from models.tables import Applicant, Case
+
+
+def cases_of_person(*, session: Session, id_number: str) -> list[str]:
+    """Case numbers of the applicant with this resident ID number (found by its keyed hash)."""
+    query = (
+        select(Case.number)
+        .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
+        .where(Applicant.id_number_hash == lookup_hash(id_number))
+        .order_by(col(Case.id))
+    )
+    return list(session.exec(query))
+
+
+def rotate_encryption(*, session: Session) -> int:
+    """Re-encrypt every applicant's ID and phone under the newest data key; returns how many."""
+    applicants = list(session.exec(select(Applicant)))
+    for applicant in applicants:
+        # Reading decrypts with any key; marking the fields dirty re-encrypts with the first.
+        applicant.id_number = str(applicant.id_number)
+        applicant.phone = str(applicant.phone)
+        flag_modified(applicant, "id_number")
+        flag_modified(applicant, "phone")
+        session.add(applicant)
+    return len(applicants)

@@ -1,0 +1,248 @@
+"""What comes in: agencies' answers, the applicant's visits and hand-ins, appointments booked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from casework.clock import office_time
+from casework.errors import UserError
+from casework.messages import label
+from casework.planning import EscalationReason
+from casework.playbook import Playbook, get_playbook
+from casework.replies import Reply, ReplyOutcome, TripReason
+from models.lookups import agency_name, get_agency, get_case, material_of
+from models.tables import (
+    Case,
+    CaseMaterial,
+    Channel,
+    Contact,
+    ContactKind,
+    Direction,
+    EventKind,
+    MaterialStatus,
+)
+from models.transitions import advance_wait, record_event, refresh_status
+
+
+def _awaited_request(session: Session, case: Case, reply: Reply) -> Contact:
+    """The open request this reply answers; a reply nobody is waiting for is refused."""
+    query = select(Contact).where(
+        Contact.case_id == case.id,
+        Contact.kind == ContactKind.REQUEST,
+        Contact.agency_slug == reply.agency,
+        col(Contact.answered_at).is_(None),
+    )
+    if reply.material:
+        query = query.where(Contact.material_slug == reply.material)
+    candidates = list(session.exec(query.order_by(col(Contact.id))))
+    if not candidates:
+        raise UserError("not_waiting", case=case.number, agency=reply.agency)
+    if len(candidates) > 1 and not reply.material:
+        raise UserError(
+            "which_material",
+            case=case.number,
+            materials=", ".join(c.material_slug or "" for c in candidates),
+        )
+    return candidates[0]
+
+
+def _next_untried_agency(playbook: Playbook, material: CaseMaterial) -> str | None:
+    spec = playbook.material(material.slug)
+    order = spec.agencies if spec else []
+    return next((slug for slug in order if slug not in material.tried_agencies), None)
+
+
+def record_reply(
+    *,
+    session: Session,
+    case_number: str,
+    reply: Reply,
+    as_of: datetime,
+    generation: int | None = None,
+    actor: str = "staff",
+) -> Contact | None:
+    """Record an agency's answer and what follows from it.
+
+    `generation` is the waiting state the answer was given for: if the case has moved on since
+    (the same answer already recorded from the CLI, say), nothing is written and None returned.
+    """
+    case = get_case(session, case_number)
+    if generation is not None and generation != case.wait_generation:
+        return None
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=case_number)
+    get_agency(session, reply.agency)
+    request = _awaited_request(session, case, reply)
+    material_slug = request.material_slug
+    assert material_slug is not None and case.id is not None and request.id is not None
+    material = material_of(session, case, material_slug)
+    playbook = get_playbook(case.playbook)
+
+    if reply.outcome == ReplyOutcome.FORWARDED:
+        if not reply.forward_to:
+            raise UserError("forward_to_missing")
+        if reply.forward_to == reply.agency:
+            raise UserError("forward_to_same", agency=reply.agency)
+        get_agency(session, reply.forward_to)
+
+    request.answered_at = as_of
+    request.outcome = str(reply.outcome)
+    session.add(request)
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.REPLY,
+        channel=Channel(str(reply.via)),
+        direction=Direction.INBOUND,
+        agency_slug=reply.agency,
+        material_slug=material_slug,
+        in_reply_to=request.id,
+        outcome=str(reply.outcome),
+        note=reply.note or None,
+        occurred_at=as_of,
+    )
+    session.add(contact)
+
+    if reply.outcome == ReplyOutcome.RECEIVED:
+        material.status = MaterialStatus.COLLECTED
+        material.collected_at = as_of
+    elif reply.outcome == ReplyOutcome.FORWARDED:
+        material.status = MaterialStatus.PENDING
+        material.agency_slug = reply.forward_to
+    elif reply.outcome == ReplyOutcome.NO_RECORD:
+        material.status = MaterialStatus.PENDING
+        material.agency_slug = _next_untried_agency(playbook, material)
+    elif reply.outcome == ReplyOutcome.NEEDS_INFO:
+        material.status = MaterialStatus.WAITING_APPLICANT
+        material.note = reply.note or None
+    elif reply.outcome == ReplyOutcome.REFUSED:
+        material.status = MaterialStatus.UNOBTAINABLE  # the planner escalates it next
+        material.note = reply.note or None
+    session.add(material)
+    if case.escalation_reason == EscalationReason.NO_ANSWER:
+        case.escalated_at = None  # the silence that was escalated has been broken
+        case.escalation_reason = None
+    advance_wait(session, case)
+    record_event(
+        session,
+        case,
+        EventKind.REPLY_RECORDED,
+        as_of,
+        detail=f"{agency_name(session, reply.agency)}：{label('outcome', reply.outcome)}（{material.name}）"
+        + (f" → {agency_name(session, reply.forward_to)}" if reply.forward_to else ""),
+        actor=actor,
+    )
+    refresh_status(session, case, as_of, actor)
+    return contact
+
+
+def record_visit(
+    *,
+    session: Session,
+    case_number: str,
+    reason: TripReason,
+    brought: list[str],
+    as_of: datetime,
+    channel: Channel = Channel.WINDOW,
+    note: str | None = None,
+    actor: str = "staff",
+) -> Contact:
+    """The applicant came to the window (a trip) or sent or handed over materials without one.
+
+    Only a window visit counts as a trip; materials taken in by post, on a home visit or by
+    email cost the applicant nothing.
+    """
+    case = get_case(session, case_number)
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=case_number)
+    materials = [material_of(session, case, slug) for slug in brought]
+    for material in materials:
+        if material.status != MaterialStatus.WAITING_APPLICANT:
+            raise UserError("not_waiting_applicant", case=case_number, material=material.slug)
+    trip = channel == Channel.WINDOW
+    assert case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.VISIT if trip else ContactKind.RECEIPT,
+        channel=channel,
+        direction=Direction.INBOUND,
+        outcome=str(reason),
+        note=note or (("带来：" + "、".join(m.name for m in materials)) if materials else None),
+        occurred_at=as_of,
+        trip=trip,
+    )
+    session.add(contact)
+    for material in materials:
+        if material.obtained_by == "office":
+            # The agency asked for something only the applicant has: ask the same body again.
+            material.status = MaterialStatus.PENDING
+        else:
+            material.status = MaterialStatus.COLLECTED
+            material.collected_at = as_of
+        session.add(material)
+    if materials:
+        advance_wait(session, case)
+    record_event(
+        session,
+        case,
+        EventKind.APPLICANT_VISITED if trip else EventKind.MATERIALS_RECEIVED,
+        as_of,
+        detail=f"{label('outcome', reason)}：{'、'.join(m.name for m in materials)}"
+        if materials
+        else label("outcome", reason),
+        actor=actor,
+    )
+    refresh_status(session, case, as_of, actor)
+    return contact
+
+
+def record_appointment(
+    *,
+    session: Session,
+    case_number: str,
+    agency: str,
+    at: datetime,
+    material: str | None,
+    escort: str | None,
+    pickup: bool,
+    applicant_attends: bool,
+    as_of: datetime,
+    actor: str = "staff",
+) -> Contact:
+    """Book an appointment with an agency; if the applicant attends it is a trip (reason
+    appointment)."""
+    case = get_case(session, case_number)
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=case_number)
+    get_agency(session, agency)
+    if material is not None:
+        material_of(session, case, material)
+    if at <= as_of:
+        raise UserError("appointment_in_past", at=at)
+    assert case.id is not None
+    contact = Contact(
+        case_id=case.id,
+        kind=ContactKind.APPOINTMENT,
+        channel=Channel.VISIT,
+        direction=Direction.OUTBOUND,
+        agency_slug=agency,
+        material_slug=material,
+        outcome=str(TripReason.APPOINTMENT) if applicant_attends else None,
+        note=f"陪同：{escort}" if escort else None,
+        occurred_at=as_of,
+        scheduled_at=at,
+        trip=applicant_attends,
+        details={"escort": escort, "pickup": pickup, "applicant_attends": applicant_attends},
+    )
+    session.add(contact)
+    advance_wait(session, case)
+    record_event(
+        session,
+        case,
+        EventKind.APPOINTMENT_BOOKED,
+        as_of,
+        detail=f"{agency_name(session, agency)} {office_time(at)}",
+        actor=actor,
+    )
+    return contact

@@ -1,0 +1,170 @@
+"""Intake: a case opened at the window with its applicant and materials, and agencies added."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from casework.clock import office_date
+from casework.crypto import lookup_hash
+from casework.errors import UserError
+from casework.playbook import Playbook, get_playbook
+from casework.replies import TripReason
+from casework.workdays import add_working_days
+from models.lookups import find_agency, material_of
+from models.tables import (
+    Agency,
+    Applicant,
+    Case,
+    CaseMaterial,
+    CaseNumberCounter,
+    CaseStatus,
+    Channel,
+    Contact,
+    ContactKind,
+    Direction,
+    EventKind,
+    MaterialStatus,
+)
+from models.transitions import record_event, refresh_status
+
+
+class ApplicantIn(BaseModel):
+    """Validated applicant details from intake."""
+
+    name: str
+    id_number: str
+    phone: str
+    email: str | None = None
+    address: str | None = None
+
+
+class CaseIntake(BaseModel):
+    """Everything needed to open a case, already validated."""
+
+    playbook: str
+    applicant: ApplicantIn
+    fields: dict[str, Any]
+    brought: list[str] = []
+    actor: str = "staff"
+    letter_lang: Literal["zh", "en"] = "zh"
+
+
+def sync_agencies(session: Session, playbook: Playbook) -> None:
+    """Make sure every agency the playbook names is in the agency table (details from the file)."""
+    for spec in playbook.agencies:
+        agency = find_agency(session, spec.slug) or Agency(slug=spec.slug, name=spec.name)
+        agency.name = spec.name
+        agency.email = spec.email
+        agency.phone = spec.phone
+        agency.address = spec.address
+        session.add(agency)
+    session.flush()
+
+
+def _next_case_number(session: Session, year: int) -> str:
+    counter = session.get(CaseNumberCounter, year)
+    if counter is None:
+        counter = CaseNumberCounter(year=year, last=0)
+    counter.last += 1
+    session.add(counter)
+    session.flush()
+    return f"HC-{year}-{counter.last:04d}"
+
+
+def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
+    """Create the case, its applicant and its materials; the intake visit is the first trip."""
+    playbook = get_playbook(intake.playbook)
+    sync_agencies(session, playbook)
+    applicant = Applicant(
+        **intake.applicant.model_dump(), id_number_hash=lookup_hash(intake.applicant.id_number)
+    )
+    session.add(applicant)
+    session.flush()
+    today = office_date(as_of)
+    deadline_date: date | None = None
+    if playbook.deadline is not None:
+        start = date.fromisoformat(str(intake.fields[playbook.deadline.starts_from]))
+        deadline_date = playbook.deadline.last_day(start)
+    assert applicant.id is not None
+    case = Case(
+        number=_next_case_number(session, today.year),
+        playbook=playbook.slug,
+        applicant_id=applicant.id,
+        fields=intake.fields,
+        opened_at=as_of,
+        promised_by=add_working_days(today, playbook.promised_working_days),
+        deadline_date=deadline_date,
+        outside_remit=playbook.outside_remit,
+        letter_lang=intake.letter_lang,
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    for position, spec in enumerate(playbook.materials):
+        session.add(
+            CaseMaterial(
+                case_id=case.id,
+                slug=spec.slug,
+                name=spec.name,
+                position=position,
+                obtained_by=str(spec.obtained_by),
+                status=(
+                    MaterialStatus.PENDING
+                    if spec.obtained_by == "office"
+                    else MaterialStatus.WAITING_APPLICANT
+                ),
+                agency_slug=spec.agencies[0] if spec.agencies else None,
+            )
+        )
+    session.add(
+        Contact(
+            case_id=case.id,
+            kind=ContactKind.VISIT,
+            channel=Channel.WINDOW,
+            direction=Direction.INBOUND,
+            outcome=TripReason.INTAKE,
+            note="受理：申请人到窗口",
+            occurred_at=as_of,
+            trip=True,
+        )
+    )
+    record_event(
+        session,
+        case,
+        EventKind.CASE_OPENED,
+        as_of,
+        detail=playbook.title,
+        to_status=CaseStatus.OPEN,
+        actor=intake.actor,
+    )
+    session.flush()
+    for slug in intake.brought:
+        material = material_of(session, case, slug)
+        if material.obtained_by != "applicant":
+            raise UserError("not_waiting_applicant", case=case.number, material=slug)
+        material.status = MaterialStatus.COLLECTED
+        material.collected_at = as_of
+        session.add(material)
+    refresh_status(session, case, as_of, intake.actor)
+    return case
+
+
+def add_agency(
+    *,
+    session: Session,
+    slug: str,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    address: str | None,
+) -> Agency:
+    """An agency no playbook knows, added on the fly (e.g. an employer found through 114)."""
+    if find_agency(session, slug) is not None:
+        raise UserError("agency_exists", agency=slug)
+    agency = Agency(slug=slug, name=name, email=email, phone=phone, address=address)
+    session.add(agency)
+    return agency

@@ -1,0 +1,123 @@
+"""A case's life after intake: its flow run, urgency, completed services, closing, withdrawal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from casework.errors import UserError
+from casework.templating import RenderedMessage
+from models import keys
+from models.lookups import contact_by_key, get_case, materials_of
+from models.outgoing import record_closing_letter
+from models.tables import (
+    CaseEvent,
+    CaseStatus,
+    Channel,
+    Contact,
+    ContactKind,
+    Direction,
+    EventKind,
+    MaterialStatus,
+)
+from models.transitions import advance_wait, record_event
+
+
+def set_flow_run(*, session: Session, case_number: str, flow_run_id: str, as_of: datetime) -> None:
+    case = get_case(session, case_number)
+    if case.flow_run_id != flow_run_id:
+        case.flow_run_id = flow_run_id
+        session.add(case)
+        record_event(session, case, EventKind.FLOW_RUN_LINKED, as_of, detail=flow_run_id)
+
+
+def mark_urgent(*, session: Session, case_number: str, urgent: bool, as_of: datetime) -> None:
+    case = get_case(session, case_number)
+    if case.urgent == urgent:
+        return
+    case.urgent = urgent
+    session.add(case)
+    record_event(
+        session,
+        case,
+        EventKind.MARKED_URGENT if urgent else EventKind.URGENCY_CLEARED,
+        as_of,
+        detail=f"法定时限 {case.deadline_date}",
+    )
+
+
+def record_service_completed(
+    *, session: Session, case_number: str, service: str, as_of: datetime
+) -> None:
+    """A service of a bundle has all its materials: log it once (later services may start)."""
+    case = get_case(session, case_number)
+    done = session.exec(
+        select(CaseEvent).where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind == EventKind.SERVICE_COMPLETED,
+            CaseEvent.detail == service,
+        )
+    ).first()
+    if done is None:
+        record_event(session, case, EventKind.SERVICE_COMPLETED, as_of, detail=service)
+
+
+def close_case(
+    *, session: Session, case_number: str, message: RenderedMessage, as_of: datetime
+) -> Contact | None:
+    """Every material is in: close the case and tell the applicant, once; the closing letter
+    (None for a case closed otherwise, e.g. withdrawn)."""
+    case = get_case(session, case_number)
+    if case.closed_at is not None:
+        return contact_by_key(session, keys.closing_key(case.number))
+    pending = [m.slug for m in materials_of(session, case) if m.status != MaterialStatus.COLLECTED]
+    if pending:
+        raise UserError("materials_missing", case=case_number, materials=", ".join(pending))
+    contact = record_closing_letter(session, case, message=message, as_of=as_of)
+    case.closed_at = as_of
+    case.escalated_at = None
+    session.add(case)
+    return contact
+
+
+def withdraw_case(
+    *, session: Session, case_number: str, reason: str, as_of: datetime, actor: str = "staff"
+) -> None:
+    """Close a case that cannot or need not be completed (a manager's decision), with why."""
+    case = get_case(session, case_number)
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=case_number)
+    assert case.id is not None
+    session.add(
+        Contact(
+            case_id=case.id,
+            kind=ContactKind.CLOSING,
+            channel=Channel.PHONE,
+            direction=Direction.OUTBOUND,
+            outcome="withdrawn",
+            note=reason,
+            occurred_at=as_of,
+        )
+    )
+    case.closed_at = as_of
+    case.escalated_at = None
+    advance_wait(session, case)
+    record_event(
+        session,
+        case,
+        EventKind.CASE_WITHDRAWN,
+        as_of,
+        detail=reason,
+        to_status=CaseStatus.CLOSED,
+        actor=actor,
+    )
+
+
+def consume_wake(*, session: Session, case_number: str, generation: int) -> bool:
+    """A wake-up input for this waiting state was used: move to the next state key."""
+    case = get_case(session, case_number)
+    if case.wait_generation != generation:
+        return False
+    advance_wait(session, case)
+    return True

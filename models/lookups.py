@@ -1,0 +1,231 @@
+"""Reading a case: the rows by their names, the open requests, and the planner's snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from casework.clock import office_date
+from casework.errors import UserError
+from casework.planning import (
+    AppointmentView,
+    CaseView,
+    EscalationReason,
+    MaterialView,
+    OpenRequest,
+)
+from models.tables import (
+    Agency,
+    Applicant,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    Contact,
+    ContactKind,
+    EventKind,
+    MaterialStatus,
+)
+
+# Escalations about one material (the others are about the case's silence or deadline).
+MATERIAL_ESCALATIONS = (EscalationReason.NO_BODY_LEFT, EscalationReason.REFUSED)
+
+
+def get_case(session: Session, case_number: str) -> Case:
+    case = session.exec(select(Case).where(Case.number == case_number.strip())).first()
+    if case is None:
+        raise UserError("unknown_case", case=case_number)
+    return case
+
+
+def get_agency(session: Session, slug: str) -> Agency:
+    agency = session.exec(select(Agency).where(Agency.slug == slug)).first()
+    if agency is None:
+        raise UserError("unknown_agency", agency=slug)
+    return agency
+
+
+def find_agency(session: Session, slug: str) -> Agency | None:
+    return session.exec(select(Agency).where(Agency.slug == slug)).first()
+
+
+def agency_name(session: Session, slug: str | None) -> str:
+    """The agency's display name (its slug only if the agency is unknown)."""
+    if not slug:
+        return "-"
+    agency = find_agency(session, slug)
+    return agency.name if agency else slug
+
+
+def list_agencies(session: Session) -> list[Agency]:
+    return list(session.exec(select(Agency).order_by(col(Agency.slug))))
+
+
+def applicant_of(session: Session, case: Case) -> Applicant:
+    applicant = session.get(Applicant, case.applicant_id)
+    assert applicant is not None
+    return applicant
+
+
+def materials_of(session: Session, case: Case) -> list[CaseMaterial]:
+    return list(
+        session.exec(
+            select(CaseMaterial)
+            .where(CaseMaterial.case_id == case.id)
+            .order_by(col(CaseMaterial.position))
+        )
+    )
+
+
+def material_of(session: Session, case: Case, slug: str) -> CaseMaterial:
+    material = session.exec(
+        select(CaseMaterial).where(CaseMaterial.case_id == case.id, CaseMaterial.slug == slug)
+    ).first()
+    if material is None:
+        raise UserError("unknown_material", case=case.number, material=slug)
+    return material
+
+
+def contact_by_key(session: Session, dedupe_key: str) -> Contact | None:
+    return session.exec(select(Contact).where(Contact.dedupe_key == dedupe_key)).first()
+
+
+def open_request_of(session: Session, case: Case, material: CaseMaterial) -> OpenRequest | None:
+    if material.status != MaterialStatus.REQUESTED:
+        return None
+    request = session.exec(
+        select(Contact)
+        .where(
+            Contact.case_id == case.id,
+            Contact.kind == ContactKind.REQUEST,
+            Contact.material_slug == material.slug,
+            col(Contact.answered_at).is_(None),
+        )
+        .order_by(col(Contact.id).desc())
+    ).first()
+    if request is None or request.id is None:
+        return None
+    follow_ups = list(
+        session.exec(
+            select(Contact).where(Contact.in_reply_to == request.id).order_by(col(Contact.id))
+        )
+    )
+    reminders = [c for c in follow_ups if c.kind == ContactKind.REMINDER]
+    escalated = any(c.kind == ContactKind.ESCALATION for c in follow_ups)
+    # Letters by post count from the day they were posted; until then nobody can be chased.
+    last = reminders[-1] if reminders else request
+    return OpenRequest(
+        contact_id=request.id,
+        agency_slug=request.agency_slug or "",
+        sent_at=request.left_office_at,
+        last_chased_at=last.left_office_at,
+        reminders=len(reminders),
+        escalated=escalated,
+        awaiting_posting=last.awaiting_posting,
+    )
+
+
+def case_view(*, session: Session, case_number: str) -> CaseView:
+    """The snapshot the planner decides on."""
+    case = get_case(session, case_number)
+    contacts = list(session.exec(select(Contact).where(Contact.case_id == case.id)))
+    escalations = [c for c in contacts if c.kind == ContactKind.ESCALATION]
+    escalation_reasons = sorted({c.outcome or "" for c in escalations})
+    escalated_materials = {
+        c.material_slug for c in escalations if c.outcome in MATERIAL_ESCALATIONS
+    }
+    materials = [
+        MaterialView(
+            slug=m.slug,
+            name=m.name,
+            obtained_by=m.obtained_by,
+            status=str(m.status),
+            agency_slug=m.agency_slug,
+            open_request=open_request_of(session, case, m),
+            escalated=m.slug in escalated_materials,
+        )
+        for m in materials_of(session, case)
+    ]
+    completed_services = list(
+        session.exec(
+            select(CaseEvent.detail).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.SERVICE_COMPLETED
+            )
+        )
+    )
+    follow_ups = {(c.in_reply_to, c.kind) for c in contacts if c.in_reply_to is not None}
+    appointments = [
+        AppointmentView(
+            contact_id=c.id or 0,
+            agency_slug=c.agency_slug or "",
+            scheduled_at=c.scheduled_at,
+            confirmed=(c.id, ContactKind.APPOINTMENT_CONFIRMATION) in follow_ups,
+            staff_reminded=(c.id, ContactKind.STAFF_REMINDER) in follow_ups,
+        )
+        for c in contacts
+        if c.kind == ContactKind.APPOINTMENT and c.scheduled_at is not None
+    ]
+    return CaseView(
+        case_number=case.number,
+        playbook=case.playbook,
+        status=str(case.status),
+        completed_services=completed_services,
+        appointments=appointments,
+        notified=any(c.kind == ContactKind.NOTICE for c in contacts),
+        urgent=case.urgent,
+        deadline_date=case.deadline_date,
+        escalation_reasons=escalation_reasons,
+        wait_generation=case.wait_generation,
+        materials=materials,
+    )
+
+
+def letter_context(*, session: Session, case_number: str) -> dict[str, Any]:
+    """Data templates may use for this case (the letter itself decides what it prints)."""
+    case = get_case(session, case_number)
+    applicant = applicant_of(session, case)
+    return {
+        "case": {
+            "number": case.number,
+            "opened_on": office_date(case.opened_at),
+            "promised_by": case.promised_by,
+            "deadline_date": case.deadline_date,
+            "urgent": case.urgent,
+            "fields": dict(case.fields),
+            "status": str(case.status),
+            "playbook": case.playbook,
+        },
+        "applicant": {"name": applicant.name, "has_email": bool(applicant.email)},
+        "lang": case.letter_lang,
+        "materials": [
+            {"slug": m.slug, "name": m.name, "status": str(m.status), "agency": m.agency_slug}
+            for m in materials_of(session, case)
+        ],
+    }
+
+
+def applicant_email(*, session: Session, case_number: str) -> str | None:
+    return applicant_of(session, get_case(session, case_number)).email
+
+
+def appointment_details(
+    *, session: Session, case_number: str, appointment_id: int
+) -> dict[str, Any]:
+    case = get_case(session, case_number)
+    contact = session.get(Contact, appointment_id)
+    if contact is None or contact.case_id != case.id or contact.kind != ContactKind.APPOINTMENT:
+        raise UserError("unknown_request", case=case_number, request=appointment_id)
+    assert contact.scheduled_at is not None
+    details = dict(contact.details or {})
+    return {
+        "id": contact.id,
+        "agency": contact.agency_slug,
+        "material": contact.material_slug,
+        "scheduled_at": contact.scheduled_at,
+        "escort": details.get("escort"),
+        "pickup": bool(details.get("pickup")),
+    }
+
+
+def flow_run_of(*, session: Session, case_number: str) -> str | None:
+    return get_case(session, case_number).flow_run_id

@@ -1,0 +1,103 @@
+"""The office's routines: the sweep by hand, the outbox relay, the mailbox, the board, the
+monthly report, retention and key rotation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from casework.clock import now, office_date
+from casework.errors import UserError
+from casework.figures import DailyBoard, MonthlyReport
+from casework.settings import get_settings
+from gateways import prefect_api
+from gateways.imap import MailboxPoll, poll_mailbox
+from models import applicants, lookups, reports, retention
+from models.db import session_scope
+from tasks.chase import SweepReport, sweep
+from tasks.report import write_monthly_report
+from tasks.send import relay_pending
+
+
+class RelayCounts(BaseModel):
+    sent: int
+    retry: int
+    failed: int
+
+
+class PurgeResult(BaseModel):
+    dry_run: bool
+    retention_days: int
+    cases: list[str]
+
+
+def chase(*, as_of: datetime, wait: bool = False) -> SweepReport:
+    """Wake every case with a chase due at `as_of`, start missing runs, relay the outbox;
+    with `wait`, return once each woken run has settled again."""
+    if not prefect_api.api_healthy(get_settings()):
+        raise UserError("stack_down")
+    started_at = now()
+    report = sweep(as_of)
+    if wait:
+        for case_number in [*report.woken, *report.started]:
+            with session_scope() as session:
+                run_id = lookups.flow_run_of(session=session, case_number=case_number)
+            if run_id:
+                prefect_api.wait_until_settled(run_id, after=started_at)
+    return report
+
+
+def relay(*, as_of: datetime) -> RelayCounts:
+    """Send what the outbox has due now (after a mail outage, say)."""
+    results = relay_pending(as_of=as_of)
+    return RelayCounts(
+        sent=sum(r.delivered for r in results),
+        retry=sum(not r.delivered and not r.permanent for r in results),
+        failed=sum(r.permanent for r in results),
+    )
+
+
+def fetch_mailbox() -> MailboxPoll:
+    """Fetch unread replies from the office's IMAP mailbox and file them on their cases."""
+    return poll_mailbox(get_settings())
+
+
+def daily_board(*, as_of: datetime) -> DailyBoard:
+    with session_scope() as session:
+        return reports.daily_board(session=session, today=office_date(as_of))
+
+
+def monthly_report(*, month: str) -> tuple[MonthlyReport, list[Path]]:
+    """The month's figures, and the CSV, XLSX and chart files written for it."""
+    try:
+        reports.month_bounds(month)
+    except ValueError:
+        raise UserError("bad_month", value=month) from None
+    return write_monthly_report(month)
+
+
+def purge(*, as_of: datetime, dry_run: bool) -> PurgeResult:
+    """Anonymise cases closed longer ago than the retention period, one transaction each."""
+    settings = get_settings()
+    with session_scope() as session:
+        due = retention.due_for_purge(
+            session=session, as_of=as_of, retention_days=settings.retention_days
+        )
+    if not dry_run:
+        for case_number in due:
+            with session_scope() as session:
+                retention.purge_case(
+                    session=session,
+                    case_number=case_number,
+                    letters_dir=settings.letters_dir,
+                    as_of=as_of,
+                )
+    return PurgeResult(dry_run=dry_run, retention_days=settings.retention_days, cases=due)
+
+
+def rotate_keys() -> int:
+    """Re-encrypt every resident ID and phone under the newest data key."""
+    with session_scope() as session:
+        return applicants.rotate_encryption(session=session)

@@ -1,0 +1,67 @@
+"""What staff read: one case in full, the list of cases, a person's cases, agencies' emails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from casework import validation
+from casework.clock import office_date
+from casework.settings import get_settings
+from gateways.maildir import read_mailbox
+from models import applicants, views
+from models.db import session_scope
+from models.views import CaseDetail
+
+__all__ = ["CaseDetail"]
+
+
+def show_case(
+    *, case_number: str, as_of: datetime, full_reason: str | None = None
+) -> tuple[CaseDetail, dict[str, str | None] | None]:
+    """The case with personal data masked; unmasked too when a reason is given (audited)."""
+    revealed: dict[str, str | None] | None = None
+    with session_scope() as session:
+        if full_reason is not None:
+            reason = validation.free_text(full_reason, field="查看理由", max_length=200)
+            assert reason is not None
+            revealed = views.reveal_applicant(
+                session=session, case_number=case_number, reason=reason, as_of=as_of
+            )
+        detail = views.case_detail(session=session, case_number=case_number)
+    return detail, revealed
+
+
+def list_cases(*, as_of: datetime, overdue_only: bool = False) -> list[views.CaseSummary]:
+    with session_scope() as session:
+        return views.case_summaries(
+            session=session, today=office_date(as_of), overdue_only=overdue_only
+        )
+
+
+def find_cases(*, id_number: str, as_of: datetime) -> list[str]:
+    """The case numbers of the person with this resident ID (looked up by its keyed hash)."""
+    number = validation.resident_id(id_number, today=office_date(as_of))
+    with session_scope() as session:
+        return applicants.cases_of_person(session=session, id_number=number)
+
+
+def inbound_emails() -> list[views.InboundEmailRow]:
+    with session_scope() as session:
+        return views.inbound_emails(session=session)
+
+
+def unmatched_emails() -> list[dict[str, str]]:
+    """Replies to the office that match no case (kept, never dropped)."""
+    return [
+        {"from": str(m["From"]), "to": str(m["X-Envelope-To"]), "subject": str(m["Subject"])}
+        for m in read_mailbox(get_settings().home / "unmatched")
+    ]
+
+
+def local_mailbox() -> list[dict[str, Any]]:
+    """What the stack's own SMTP server received (the demo's and the tests' outbox view)."""
+    return [
+        {"to": m["To"], "subject": m["Subject"], "date": m["Date"]}
+        for m in read_mailbox(get_settings().mailbox_dir)
+    ]

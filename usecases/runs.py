@@ -1,0 +1,61 @@
+"""Starting and waking a case's flow run after its change is committed to the case database.
+
+The case database is written first, so a front end never waits for Prefect; when the local
+stack is down the change is kept and the scheduled sweep starts or wakes the run later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from casework.settings import get_settings
+from gateways import prefect_api
+from models import lookups
+from models.db import session_scope
+
+
+class RunNudge(BaseModel):
+    """What happened to the case's flow run after a change: started, woken, or left to the sweep."""
+
+    flow_run_id: str | None = None
+    flow_run_url: str | None = None
+    started: bool = False
+    woken: bool = False
+    stack_down: bool = False
+
+
+def run_url(flow_run_id: str) -> str:
+    return f"{get_settings().prefect_ui_url}/runs/flow-run/{flow_run_id}"
+
+
+def start_case_run(case_number: str, playbook: str) -> RunNudge:
+    """Create the case's flow run (once per case) unless the local stack is down."""
+    if not prefect_api.api_healthy(get_settings()):
+        return RunNudge(stack_down=True)
+    flow_run_id = prefect_api.start_case_flow(case_number, playbook)
+    return RunNudge(flow_run_id=flow_run_id, flow_run_url=run_url(flow_run_id), started=True)
+
+
+def wake_case_run(case_number: str, note: str, *, as_of: datetime | None = None) -> RunNudge:
+    """Tell the case's suspended flow run to re-read the case database."""
+    with session_scope() as session:
+        flow_run_id = lookups.flow_run_of(session=session, case_number=case_number)
+    if flow_run_id is None or not prefect_api.api_healthy(get_settings()):
+        return RunNudge(flow_run_id=flow_run_id, stack_down=True)
+    woken = prefect_api.wake_case_flow(flow_run_id, note=note, as_of=as_of)
+    return RunNudge(flow_run_id=flow_run_id, flow_run_url=run_url(flow_run_id), woken=woken)
+
+
+def flow_run_of(case_number: str) -> str | None:
+    with session_scope() as session:
+        return lookups.flow_run_of(session=session, case_number=case_number)
+
+
+def wait_until_settled(case_number: str, *, after: datetime, timeout: float = 120) -> str:
+    """Block until the case's run is waiting or finished again (the demo, the tests)."""
+    flow_run_id = flow_run_of(case_number)
+    if flow_run_id is None:
+        raise LookupError(f"case {case_number} has no flow run")
+    return prefect_api.wait_until_settled(flow_run_id, after=after, timeout=timeout)
