@@ -8,6 +8,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "身份证号码格式不正确：应为18位，最后一位可为X",
         "Resident ID must be 18 characters (last may be X)",
     ),
+    "digits_ascii": (
+        "{field}只能使用数字 0–9（全角数字可以，其他文字的数字不行）",
+        "{field}: use the digits 0–9 only",
+    ),
     "id_region": ("身份证号码的地区代码不存在", "Resident ID has an unknown region code"),
     "id_birthdate": ("身份证号码中的出生日期无效", "Resident ID contains an invalid birth date"),
     "id_check_digit": (
@@ -58,6 +62,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_waiting": (
         "案件 {case} 没有在等待 {agency} 的答复",
         "Case {case} is not waiting for an answer from {agency}",
+    ),
+    "answer_before_request": (
+        "答复日期不能早于发函时间（{sent}）",
+        "The answer cannot be dated before the request was sent ({sent})",
     ),
     "which_material": (
         "请用 --material 指明是哪份材料：{materials}",
@@ -201,6 +209,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{case}  {title}  {status}  {name}  承诺 {promised}  {flags}",
         "{case}  {title}  {status}  {name}  promised {promised}  {flags}",
     ),
+    # casework playbooks, check-playbooks, agency list
+    "playbook_row": (
+        "{slug:32} {title}（{days} 个工作日）",
+        "{slug:32} {title} ({days} working days)",
+    ),
+    "playbook_fields": ("{indent:32} 字段：{fields}", "{indent:32} fields: {fields}"),
+    "playbook_checked": ("✓ {slug}：{count} 个模板", "✓ {slug}: {count} templates"),
+    "agency_row": ("{slug:32} {name}  {email}", "{slug:32} {name}  {email}"),
+    "agency_by_post": ("（邮寄）", "(by post)"),
     # casework status
     "status_running": ("运行中", "running"),
     "status_stopped": ("未运行", "stopped"),

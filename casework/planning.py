@@ -31,7 +31,7 @@ class Action(StrEnum):
 class EscalationReason(StrEnum):
     NO_ANSWER = "no-answer"
     DEADLINE_PASSED = "deadline-passed"
-    NO_BODY_LEFT = "no-body-left"
+    NO_AGENCY_LEFT = "no-body-left"  # the stored value predates the name "agency"
     REFUSED = "refused"
 
 
@@ -193,7 +193,7 @@ def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
                     action=Action.ESCALATE,
                     generation=gen,
                     material=material.slug,
-                    reason=EscalationReason.NO_BODY_LEFT,
+                    reason=EscalationReason.NO_AGENCY_LEFT,
                 )
             return Step(
                 action=Action.REQUEST,

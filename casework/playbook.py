@@ -48,7 +48,7 @@ class CaseField(_Strict):
 
 
 class Agency(_Strict):
-    """An external body the office contacts."""
+    """An external agency the office contacts."""
 
     slug: str = Field(pattern=SLUG_PATTERN)
     name: str

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cli.app import JsonOption, app, emit_json, say, user_errors
+from casework.messages import message
+from cli.app import JsonOption, app, emit_json, say, state, user_errors
 from usecases import agencies
 
 agency_app = typer.Typer(help="单位：查看、临时添加（如通过114查到的工作单位）。")
@@ -36,4 +37,5 @@ def agency_list(as_json: JsonOption = False) -> None:
         emit_json([r.model_dump() for r in rows])
         return
     for row in rows:
-        typer.echo(f"{row.slug:32} {row.name}  {row.email or '（邮寄）'}")
+        by_post = message("agency_by_post", state.lang)
+        say("agency_row", slug=row.slug, name=row.name, email=row.email or by_post)

@@ -32,9 +32,9 @@ def playbooks(as_json: JsonOption = False) -> None:
         )
         return
     for book in books:
-        typer.echo(f"{book.slug:32} {book.title}（{book.promised_working_days} 个工作日）")
+        say("playbook_row", slug=book.slug, title=book.title, days=book.promised_working_days)
         fields = "，".join(f"{f.key}{'*' if f.required else ''}（{f.label}）" for f in book.fields)
-        typer.echo(f"{'':32} 字段：{fields}")
+        say("playbook_fields", indent="", fields=fields)
 
 
 @app.command("open")
@@ -95,4 +95,4 @@ def open_(
 def check_playbooks() -> None:
     """校验所有案件类型文件，并用示例数据渲染它们用到的每个模板。"""
     for slug, names in intake.check_playbooks().items():
-        typer.echo(f"✓ {slug}: {len(names)} 个模板")
+        say("playbook_checked", slug=slug, count=len(names))

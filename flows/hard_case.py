@@ -11,24 +11,9 @@ from casework.planning import Action
 from gateways.resume_form import CaseInput, FormOutcome
 from gateways.run_logs import install_log_masking
 from tasks.publish import publish_case_view
-from tasks.record import (
-    complete_service,
-    link_flow_run,
-    mark_urgent,
-    next_step,
-    record_reply,
-    record_wake,
-)
+from tasks.record import link_flow_run, next_step, record_reply, record_wake
 from tasks.report import describe_wait
-from tasks.send import (
-    close_case,
-    confirm_appointment,
-    escalate_case,
-    notify_applicant,
-    remind_staff,
-    send_reminder,
-    send_request,
-)
+from tasks.steps import carry_out
 
 install_log_masking()
 
@@ -39,7 +24,7 @@ MAX_STEPS_PER_EXECUTION = 200
 def hard_case(case_number: str) -> str:
     """Work one hard case until every material is collected.
 
-    Opens with the one-time notification to the applicant, then asks the bodies named in the
+    Opens with the one-time notification to the applicant, then asks the agencies named in the
     case's playbook for each material in turn (for a bundle, service by service, each shared
     material once): a request letter by email or post, reminders when an agency stays silent
     past the follow-up interval (working days), a manager's escalation after the last reminder
@@ -57,24 +42,6 @@ def hard_case(case_number: str) -> str:
     for _ in range(MAX_STEPS_PER_EXECUTION):
         step = next_step(case_number, as_of)
         match step.action:
-            case Action.NOTIFY:
-                notify_applicant(case_number, as_of)
-            case Action.MARK_URGENT:
-                mark_urgent(case_number, step.urgent, as_of)
-            case Action.COMPLETE_SERVICE:
-                complete_service(case_number, step.service or "", as_of)
-            case Action.CONFIRM_APPOINTMENT:
-                confirm_appointment(case_number, step, as_of)
-            case Action.REMIND_STAFF:
-                remind_staff(case_number, step, as_of)
-            case Action.REQUEST:
-                send_request(case_number, step, as_of)
-            case Action.REMIND:
-                send_reminder(case_number, step, as_of)
-            case Action.ESCALATE:
-                escalate_case(case_number, step, as_of)
-            case Action.CLOSE:
-                close_case(case_number, as_of)
             case Action.DONE:
                 publish_case_view(case_number, run_id, as_of)
                 logger.info("Case %s is closed: every material collected", case_number)
@@ -92,4 +59,6 @@ def hard_case(case_number: str) -> str:
                     record_wake(case_number, step.generation)
                 else:
                     record_reply(case_number, step.generation, answer.to_reply(), as_of)
+            case _:
+                carry_out(case_number, step, as_of)
     raise RuntimeError(f"case {case_number}: no progress after {MAX_STEPS_PER_EXECUTION} steps")

@@ -28,7 +28,7 @@ from models.tables import (
 )
 
 # Escalations about one material (the others are about the case's silence or deadline).
-MATERIAL_ESCALATIONS = (EscalationReason.NO_BODY_LEFT, EscalationReason.REFUSED)
+MATERIAL_ESCALATIONS = (EscalationReason.NO_AGENCY_LEFT, EscalationReason.REFUSED)
 
 
 def get_case(session: Session, case_number: str) -> Case:

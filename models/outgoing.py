@@ -208,7 +208,7 @@ def record_escalation(
     )
     if not new:
         return contact
-    if reason == EscalationReason.NO_BODY_LEFT and material is not None:
+    if reason == EscalationReason.NO_AGENCY_LEFT and material is not None:
         case_material = material_of(session, case, material)
         case_material.status = MaterialStatus.UNOBTAINABLE
         session.add(case_material)

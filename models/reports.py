@@ -98,7 +98,7 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
 
 
 def agency_responsiveness(*, session: Session) -> list[AgencyResponsiveness]:
-    """Per body: requests sent, answered, median days to answer, share never answered."""
+    """Per agency: requests sent, answered, median days to answer, share never answered."""
     requests = list(session.exec(select(Contact).where(Contact.kind == ContactKind.REQUEST)))
     names = {a.slug: a.name for a in session.exec(select(Agency))}
     by_agency: dict[str, list[Contact]] = defaultdict(list)

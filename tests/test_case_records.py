@@ -16,6 +16,7 @@ from models import incoming, intake, lifecycle, lookups, views
 from models.db import session_scope
 from models.tables import CaseEvent, Contact, OutboxMessage
 from tasks.send import notify_applicant, send_request
+from tasks.steps import carry_out
 from tests.factories import document_text, shen_intake
 
 pytestmark = pytest.mark.flow
@@ -144,27 +145,12 @@ def test_forwarding_then_no_record_moves_along_the_chain(
 
 
 def _step_and_do(number: str, as_of=DAY) -> Action:  # type: ignore[no-untyped-def]
-    """Run the planner's next step with the real tasks (what the flow body does), once."""
-    from tasks.send import close_case, escalate_case, send_reminder
-
+    """Carry out the planner's next step with the flow's own dispatch, once."""
     with session_scope() as session:
         view = lookups.case_view(session=session, case_number=number)
     step = plan_next_step(view, get_playbook(view.playbook), as_of)
-    if step.action is Action.NOTIFY:
-        notify_applicant.fn(number, as_of)
-    elif step.action is Action.REQUEST:
-        send_request.fn(number, step, as_of)
-    elif step.action is Action.REMIND:
-        send_reminder.fn(number, step, as_of)
-    elif step.action is Action.ESCALATE:
-        escalate_case.fn(number, step, as_of)
-    elif step.action is Action.CLOSE:
-        close_case.fn(number, as_of)
-    elif step.action is Action.MARK_URGENT:
-        with session_scope() as session:
-            lifecycle.mark_urgent(
-                session=session, case_number=number, urgent=step.urgent, as_of=as_of
-            )
+    if step.action not in (Action.WAIT, Action.DONE):
+        carry_out(number, step, as_of, run=lambda task, *args: task.fn(*args))
     return step.action
 
 

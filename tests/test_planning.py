@@ -117,7 +117,7 @@ def test_past_the_deadline_it_escalates_instead_of_chasing() -> None:
 def test_no_body_left_escalates() -> None:
     material = view().materials[0].model_copy(update={"agency_slug": None})
     step = plan_next_step(view(materials=[material]), BOOK, at(MONDAY))
-    assert (step.action, step.reason) == (Action.ESCALATE, EscalationReason.NO_BODY_LEFT)
+    assert (step.action, step.reason) == (Action.ESCALATE, EscalationReason.NO_AGENCY_LEFT)
 
 
 def test_closes_when_everything_is_collected_and_then_is_done() -> None:
