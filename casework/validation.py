@@ -10,8 +10,8 @@ from casework.errors import UserError
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -26,10 +26,24 @@ def id_check_digit(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
+# Fullwidth digits and letters (as a Chinese input method types them) mean their ASCII forms.
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
+
+
+def ascii_digits(value: str, *, field: str) -> str:
+    """Fullwidth characters become ASCII; any other digit (Arabic-Indic, superscript, circled…)
+    is refused with one clear line rather than read as a number."""
+    text = value.translate(_FULLWIDTH)
+    if any(not c.isascii() and (c.isdigit() or c.isnumeric()) for c in text):
+        raise InvalidInput("digits_ascii", field=field)
+    return text
+
+
 def resident_id(value: str, *, today: date) -> str:
     """Normalise and check an 18-character resident ID number; raise InvalidInput if wrong."""
-    text = value.strip().upper()
-    if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+    text = ascii_digits(value, field="身份证号码").strip().upper()
+    if not _ID_SHAPE.match(text):
         raise InvalidInput("id_format")
     if text[:2] not in _PROVINCE_CODES:
         raise InvalidInput("id_region")
@@ -51,7 +65,7 @@ def phone(value: str) -> str:
     """
     import phonenumbers
 
-    text = re.sub(r"[\s()]", "", value)
+    text = re.sub(r"[\s()]", "", ascii_digits(value, field="电话号码"))
     if text.startswith("+86"):
         text = text[3:]
     if not (_MOBILE.match(text) or _LANDLINE.match(text)):
@@ -80,7 +94,7 @@ def email(value: str) -> str:
 def iso_date(value: str, *, field: str) -> date:
     """A YYYY-MM-DD date."""
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(ascii_digits(value, field=field).strip())
     except ValueError:
         raise InvalidInput("date", field=field, value=value[:40]) from None
 

@@ -13,7 +13,7 @@ from cli.app import (
     JsonOption,
     app,
     emit_json,
-    parse_as_of,
+    parse_answer_date,
     report_run,
     say,
     user_errors,
@@ -54,7 +54,7 @@ def reply(
         forward_to=forward_to,
         note=note,
         via=via,
-        as_of=parse_as_of(as_of),
+        as_of=parse_answer_date(as_of),
     )
     if as_json:
         emit_json(

@@ -12,7 +12,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 
-from casework.clock import now, start_of_office_day
+from casework.clock import now, office_date, start_of_office_day
 from casework.errors import UserError
 from casework.messages import label, message
 from casework.playbook import PlaybookError, UnknownPlaybook
@@ -114,6 +114,18 @@ def parse_as_of(value: str | None) -> datetime:
     except ValueError:
         raise UserError("as_of_format", value=value) from None
     return max(now(), start_of_office_day(day))
+
+
+def parse_answer_date(value: str | None) -> datetime:
+    """`--as-of YYYY-MM-DD` for something that happened: a past day is back-filled (09:00 that
+    day, as the audit trail will show); today or a later day is as `parse_as_of`."""
+    if value is None:
+        return now()
+    moment = parse_as_of(value)
+    day = date.fromisoformat(value)
+    if day < office_date(now()):
+        return start_of_office_day(day)
+    return moment
 
 
 def report_run(run: Any, *, quiet: bool, starting: bool = False) -> None:

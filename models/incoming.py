@@ -77,6 +77,10 @@ def record_reply(
     request = _awaited_request(session, case, reply)
     material_slug = request.material_slug
     assert material_slug is not None and case.id is not None and request.id is not None
+    if as_of < request.occurred_at:
+        raise UserError(
+            "answer_before_request", agency=reply.agency, sent=office_time(request.occurred_at)
+        )
     material = material_of(session, case, material_slug)
     playbook = get_playbook(case.playbook)
 
@@ -175,7 +179,7 @@ def record_visit(
     session.add(contact)
     for material in materials:
         if material.obtained_by == "office":
-            # The agency asked for something only the applicant has: ask the same body again.
+            # The agency asked for something only the applicant has: ask the same agency again.
             material.status = MaterialStatus.PENDING
         else:
             material.status = MaterialStatus.COLLECTED

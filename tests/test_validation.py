@@ -31,6 +31,33 @@ def test_bad_ids_say_what_is_wrong(value: str, code: str) -> None:
     assert info.value.code == code
 
 
+def test_fullwidth_digits_are_read_as_ascii() -> None:
+    assert validation.resident_id("１１０１０５１９４９１２３１００２ｘ", today=TODAY) == (
+        "11010519491231002X"
+    )
+    assert validation.phone("１３８　００００　１２３４") == "13800001234"
+    assert validation.iso_date("２０１６－１２－１０", field="火化日期") == date(2016, 12, 10)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X",  # Arabic-Indic digits
+        "۱۱۰۱۰۵۱۹۴۹۱۲۳۱۰۰۲X",  # Extended Arabic-Indic
+        "11010519491231002²",  # a superscript two
+        "１1010519491231002①",  # a circled one
+        "११०१०५१९४९१२३१००२X",  # Devanagari
+    ],
+)
+def test_digits_of_other_scripts_are_refused_with_one_line(value: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        validation.resident_id(value, today=TODAY)
+    assert info.value.code == "digits_ascii"
+    with pytest.raises(InvalidInput) as info:
+        validation.phone(value[-11:])
+    assert info.value.code == "digits_ascii"
+
+
 def test_phones() -> None:
     assert validation.phone("+86 138 0000 1234") == "13800001234"
     assert validation.phone("010-63012345") == "010-63012345"
