@@ -224,6 +224,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status_api": ("Prefect API    {state}  {url}", "Prefect API    {state}  {url}"),
     "status_api_ok": ("正常", "healthy"),
     "status_api_down": ("无响应", "not answering"),
+    "status_sweep": (
+        "巡检（每15分钟）：上次 {last}，下次 {next}",
+        "Sweep (every 15 minutes): last {last}, next {next}",
+    ),
+    "status_never": ("尚未运行", "not yet"),
+    "sweep_not_scheduled": (
+        "⚠ 巡检没有排定下一次运行：Prefect 的调度服务可能出错（见服务日志）",
+        "⚠ The sweep has no next run planned: Prefect's scheduler may be failing (see its log)",
+    ),
+    "sweep_late": (
+        "⚠ 巡检已到时间却没有运行：工作进程可能停了（casework up 可重启）",
+        "⚠ The sweep is due but has not run: the worker may be down (casework up restarts it)",
+    ),
+    "sweep_overdue": (
+        "⚠ 巡检已超过30分钟没有运行",
+        "⚠ The sweep has not run for more than 30 minutes",
+    ),
+    "service_errors": (
+        "⚠ Prefect 服务日志中有 {count} 条错误，最近一条：{last}（{log}）",
+        "⚠ {count} error(s) in the Prefect server log, the latest: {last} ({log})",
+    ),
     "status_home": ("数据目录        {home}", "Data folder     {home}"),
     # reports
     "no_data": ("{month} 没有任何案件数据。", "No case data for {month}."),

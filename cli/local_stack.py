@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from casework.clock import now, office_time
 from casework.messages import message
 from casework.settings import get_settings
 from cli.app import JsonOption, app, emit_json, say, state, user_errors
 from stack.processes import Stack
+from usecases import runs
 
 
 @app.command()
@@ -36,10 +38,13 @@ def status(as_json: JsonOption = False) -> None:
     services = stack.status()
     healthy = stack.api_healthy()
     if as_json:
+        sweep_json = runs.sweep_health(as_of=now()).model_dump(mode="json") if healthy else None
         emit_json(
             {
                 "services": {s.name: {"running": s.running, "pid": s.pid} for s in services},
                 "prefect_api": healthy,
+                "sweep": sweep_json,
+                "service_errors": stack.service_errors()[-5:],
                 "ui": settings.prefect_ui_url,
                 "home": str(settings.home),
             }
@@ -50,4 +55,22 @@ def status(as_json: JsonOption = False) -> None:
         typer.echo(f"{s.name:15} {running}  {s.pid or ''}")
     api = message("status_api_ok" if healthy else "status_api_down", state.lang)
     say("status_api", state=api, url=settings.prefect_ui_url)
+    if healthy:
+        sweep = runs.sweep_health(as_of=now())
+        never = message("status_never", state.lang)
+        say(
+            "status_sweep",
+            last=office_time(sweep.work.last_run_at) if sweep.work.last_run_at else never,
+            next=office_time(sweep.work.next_run_at) if sweep.work.next_run_at else never,
+        )
+        for problem in sweep.problems:
+            say(problem)
+    errors = stack.service_errors()
+    if errors:
+        say(
+            "service_errors",
+            count=len(errors),
+            last=errors[-1][:200],
+            log=settings.logs_dir / "prefect-server.log",
+        )
     say("status_home", home=settings.home)

@@ -7,10 +7,19 @@ from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import NotPausedError, resume_flow_run
+from pydantic import BaseModel
 
 from casework.clock import now
 from casework.prefect_env import prefect_auth_string
@@ -97,3 +106,46 @@ def api_healthy(settings: Settings) -> bool:
     except httpx.HTTPError:
         return False
     return response.status_code == 200
+
+
+class ScheduledWork(BaseModel):
+    """A scheduled deployment's last finished run and next planned one, as Prefect records them."""
+
+    deployment: str
+    last_run_at: datetime | None = None
+    last_state: str | None = None
+    next_run_at: datetime | None = None
+
+
+def scheduled_work(deployment: str) -> ScheduledWork:
+    """When `flow/deployment` last ran (to a final state) and when it runs next."""
+    work = ScheduledWork(deployment=deployment)
+    with get_client(sync_client=True) as client:
+        try:
+            found = client.read_deployment_by_name(deployment)
+        except ObjectNotFound:
+            return work
+        by_deployment = DeploymentFilter(id=DeploymentFilterId(any_=[found.id]))
+        final = [StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
+        last = client.read_flow_runs(
+            deployment_filter=by_deployment,
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=final))
+            ),
+            sort=FlowRunSort.END_TIME_DESC,
+            limit=1,
+        )
+        upcoming = client.read_flow_runs(
+            deployment_filter=by_deployment,
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=1,
+        )
+    if last:
+        work.last_run_at = last[0].end_time
+        work.last_state = last[0].state_name
+    if upcoming:
+        work.next_run_at = upcoming[0].expected_start_time
+    return work

@@ -158,6 +158,17 @@ class Stack:
                 _stop_group(pid, timeout)
             self._pid_file(name).unlink(missing_ok=True)
 
+    def service_errors(self, *, tail_bytes: int = 256_000) -> list[str]:
+        """ERROR lines near the end of the Prefect server's log (its scheduler and other
+        background services fail there and nowhere else)."""
+        path = self.logs_dir / "prefect-server.log"
+        if not path.exists():
+            return []
+        with open(path, "rb") as log:
+            log.seek(max(0, path.stat().st_size - tail_bytes))
+            text = log.read().decode("utf-8", errors="replace")
+        return [line.strip() for line in text.splitlines() if " ERROR " in line]
+
     def status(self) -> list[ServiceStatus]:
         result = []
         for name in SERVICES:

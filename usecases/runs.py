@@ -6,7 +6,7 @@ stack is down the change is kept and the scheduled sweep starts or wakes the run
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -59,3 +59,26 @@ def wait_until_settled(case_number: str, *, after: datetime, timeout: float = 12
     if flow_run_id is None:
         raise LookupError(f"case {case_number} has no flow run")
     return prefect_api.wait_until_settled(flow_run_id, after=after, timeout=timeout)
+
+
+SWEEP_DEPLOYMENT = "chase-due-cases/every-15-minutes"
+SWEEP_EVERY = timedelta(minutes=15)
+
+
+class SweepHealth(BaseModel):
+    work: prefect_api.ScheduledWork
+    problems: list[str] = []  # message codes: what is wrong with the scheduled sweep
+
+
+def sweep_health(*, as_of: datetime) -> SweepHealth:
+    """Whether Prefect's scheduler keeps the sweep coming: a next run planned and not late,
+    and a last run no older than two intervals (once one has run)."""
+    work = prefect_api.scheduled_work(SWEEP_DEPLOYMENT)
+    problems = []
+    if work.next_run_at is None:
+        problems.append("sweep_not_scheduled")
+    elif work.next_run_at < as_of - timedelta(minutes=5):
+        problems.append("sweep_late")
+    if work.last_run_at is not None and work.last_run_at < as_of - 2 * SWEEP_EVERY:
+        problems.append("sweep_overdue")
+    return SweepHealth(work=work, problems=problems)
