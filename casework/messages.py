@@ -63,6 +63,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "案件 {case} 没有在等待 {agency} 的答复",
         "Case {case} is not waiting for an answer from {agency}",
     ),
+    "already_answered": (
+        "{agency} 的答复已于 {at} 记录（{outcome}），未重复记录",
+        "{agency}'s answer was already recorded at {at} ({outcome}); not recorded twice",
+    ),
     "answer_before_request": (
         "答复日期不能早于发函时间（{sent}）",
         "The answer cannot be dated before the request was sent ({sent})",
@@ -440,6 +444,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "letter-posted": ("信函已寄出", "letter posted"),
         "personal-data-shown": ("查看未脱敏信息", "personal data shown"),
         "personal-data-purged": ("个人信息已清除", "personal data purged"),
+        "form-answer-refused": ("界面答复未记录", "form answer not recorded"),
+        "run-redriven": ("流程已重新启动", "flow run re-driven"),
     },
     "outbox_status": {
         "pending": ("待发送", "pending"),

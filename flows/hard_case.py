@@ -12,6 +12,7 @@ from gateways.resume_form import CaseInput, FormOutcome
 from gateways.run_logs import install_log_masking
 from tasks.publish import publish_case_view
 from tasks.record import link_flow_run, next_step, record_reply, record_wake
+from tasks.render import file_missing_letters
 from tasks.report import describe_wait
 from tasks.steps import carry_out
 
@@ -39,6 +40,7 @@ def hard_case(case_number: str) -> str:
     as_of = now()
     run_id = str(flow_run.get_id())
     link_flow_run(case_number, run_id, as_of)
+    file_missing_letters(case_number)
     for _ in range(MAX_STEPS_PER_EXECUTION):
         step = next_step(case_number, as_of)
         match step.action:

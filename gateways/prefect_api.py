@@ -63,9 +63,9 @@ def is_paused(flow_run_id: str) -> bool:
     return bool(run.state and run.state.is_paused())
 
 
-def wake_case_flow(flow_run_id: str, *, note: str, as_of: datetime | None = None) -> bool:
+def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
     """Resume a suspended case run so it re-reads the case database; False if it was not paused."""
-    run_input: dict[str, object] = {"outcome": "recheck", "note": note}
+    run_input: dict[str, object] = {"outcome": "recheck"}
     if as_of is not None:
         run_input["as_of"] = as_of.isoformat()
     try:

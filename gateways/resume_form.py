@@ -22,7 +22,11 @@ class FormOutcome(StrEnum):
 
 
 class CaseInput(RunInput):
-    """An agency's answer, or `recheck` to make the case look at its database again."""
+    """An agency's answer, or `recheck` to make the case look at its database again.
+
+    No free text: what is typed here is kept in Prefect's database, which holds no personal
+    data; a note goes to the case database with `casework reply --note`.
+    """
 
     outcome: FormOutcome = Field(
         title="答复结果 outcome",
@@ -34,9 +38,6 @@ class CaseInput(RunInput):
     material: str = Field(default="", max_length=64, title="材料 material (slug)，可留空")
     forward_to: str = Field(
         default="", max_length=64, title="转往单位 forward to (slug)，转办时填写"
-    )
-    note: str = Field(
-        default="", max_length=500, title="备注 note（勿填写身份证号、电话等个人信息）"
     )
     via: ReplyChannel = Field(
         default=ReplyChannel.PHONE,
@@ -59,6 +60,5 @@ class CaseInput(RunInput):
             outcome=ReplyOutcome(self.outcome.value),
             material=self.material or None,
             forward_to=self.forward_to or None,
-            note=self.note,
             via=self.via,
         )

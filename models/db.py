@@ -19,19 +19,36 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 @lru_cache
 def engine_for(url: str) -> Engine:
-    """One engine per database URL; SQLite gets WAL and a busy timeout for concurrent writers."""
+    """One engine per database URL.
+
+    SQLite gets WAL, a busy timeout, and BEGIN IMMEDIATE for every transaction: pysqlite would
+    otherwise run a transaction's reads outside it and take the write lock only at the first
+    write, so two answers read the same state and both write. With IMMEDIATE the second waits
+    for the first to commit and then reads what it wrote. On PostgreSQL, writers lock the case
+    row instead (models.lookups.get_case(lock=True)). Statement parameters (letter bodies,
+    names) stay out of error messages, which tasks log to Prefect.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event starts them
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection):  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def get_engine() -> Engine:

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from casework.clock import office_time
 from casework.errors import UserError
-from casework.messages import label
+from casework.messages import label, message
 from casework.planning import EscalationReason
 from casework.playbook import Playbook, get_playbook
 from casework.replies import Reply, ReplyOutcome, TripReason
@@ -38,6 +38,23 @@ def _awaited_request(session: Session, case: Case, reply: Reply) -> Contact:
         query = query.where(Contact.material_slug == reply.material)
     candidates = list(session.exec(query.order_by(col(Contact.id))))
     if not candidates:
+        answered = session.exec(
+            select(Contact)
+            .where(
+                Contact.case_id == case.id,
+                Contact.kind == ContactKind.REQUEST,
+                Contact.agency_slug == reply.agency,
+                col(Contact.answered_at).is_not(None),
+            )
+            .order_by(col(Contact.answered_at).desc())
+        ).first()
+        if answered is not None and answered.answered_at is not None:
+            raise UserError(
+                "already_answered",
+                agency=reply.agency,
+                at=office_time(answered.answered_at),
+                outcome=label("outcome", answered.outcome or ""),
+            )
         raise UserError("not_waiting", case=case.number, agency=reply.agency)
     if len(candidates) > 1 and not reply.material:
         raise UserError(
@@ -46,6 +63,56 @@ def _awaited_request(session: Session, case: Case, reply: Reply) -> Contact:
             materials=", ".join(c.material_slug or "" for c in candidates),
         )
     return candidates[0]
+
+
+def _silence_escalated(session: Session, request: Contact) -> bool:
+    """Whether the case was escalated for this request's silence (not another's)."""
+    return (
+        session.exec(
+            select(Contact).where(
+                Contact.kind == ContactKind.ESCALATION,
+                Contact.in_reply_to == request.id,
+                Contact.outcome == str(EscalationReason.NO_ANSWER),
+            )
+        ).first()
+        is not None
+    )
+
+
+def record_form_answer(
+    *, session: Session, case_number: str, generation: int, reply: Reply, as_of: datetime
+) -> str:
+    """An answer typed into the Resume form while the run waited under `generation`.
+
+    Reading the input and recording the answer commit together. An answer that cannot be
+    recorded (the request was answered meanwhile at the window, a mistyped agency) is not
+    dropped in silence: the refusal and its reason go into the audit trail. Returns
+    "recorded", "refused: <reason>" or "already-read" (an earlier execution recorded it).
+    """
+    case = get_case(session, case_number, lock=True)
+    if not advance_wait(session, case, generation):
+        return "already-read"
+    try:
+        with session.begin_nested():
+            record_reply(
+                session=session,
+                case_number=case_number,
+                reply=reply,
+                as_of=as_of,
+                actor="prefect-ui",
+            )
+    except UserError as exc:
+        reason = message(exc.code, "zh", **exc.params)
+        record_event(
+            session,
+            case,
+            EventKind.FORM_ANSWER_REFUSED,
+            as_of,
+            detail=f"{agency_name(session, reply.agency)}：{label('outcome', reply.outcome)}——{reason}",
+            actor="prefect-ui",
+        )
+        return f"refused: {reason}"
+    return "recorded"
 
 
 def _next_untried_agency(playbook: Playbook, material: CaseMaterial) -> str | None:
@@ -60,17 +127,14 @@ def record_reply(
     case_number: str,
     reply: Reply,
     as_of: datetime,
-    generation: int | None = None,
     actor: str = "staff",
-) -> Contact | None:
+) -> Contact:
     """Record an agency's answer and what follows from it.
 
-    `generation` is the waiting state the answer was given for: if the case has moved on since
-    (the same answer already recorded from the CLI, say), nothing is written and None returned.
+    The case row is locked first, so of two answers to one request the second sees the first
+    and is refused ("already answered"), never written over it.
     """
-    case = get_case(session, case_number)
-    if generation is not None and generation != case.wait_generation:
-        return None
+    case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         raise UserError("case_closed", case=case_number)
     get_agency(session, reply.agency)
@@ -124,10 +188,12 @@ def record_reply(
         material.status = MaterialStatus.UNOBTAINABLE  # the planner escalates it next
         material.note = reply.note or None
     session.add(material)
-    if case.escalation_reason == EscalationReason.NO_ANSWER:
+    if case.escalation_reason == EscalationReason.NO_ANSWER and _silence_escalated(
+        session, request
+    ):
         case.escalated_at = None  # the silence that was escalated has been broken
         case.escalation_reason = None
-    advance_wait(session, case)
+    session.add(case)
     record_event(
         session,
         case,
@@ -157,7 +223,7 @@ def record_visit(
     Only a window visit counts as a trip; materials taken in by post, on a home visit or by
     email cost the applicant nothing.
     """
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         raise UserError("case_closed", case=case_number)
     materials = [material_of(session, case, slug) for slug in brought]
@@ -185,8 +251,6 @@ def record_visit(
             material.status = MaterialStatus.COLLECTED
             material.collected_at = as_of
         session.add(material)
-    if materials:
-        advance_wait(session, case)
     record_event(
         session,
         case,
@@ -216,7 +280,7 @@ def record_appointment(
 ) -> Contact:
     """Book an appointment with an agency; if the applicant attends it is a trip (reason
     appointment)."""
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         raise UserError("case_closed", case=case_number)
     get_agency(session, agency)
@@ -240,7 +304,6 @@ def record_appointment(
         details={"escort": escort, "pickup": pickup, "applicant_attends": applicant_attends},
     )
     session.add(contact)
-    advance_wait(session, case)
     record_event(
         session,
         case,

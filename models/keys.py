@@ -35,6 +35,11 @@ def appointment_notice_key(kind: str, case_number: str, appointment_id: int) -> 
     return _key(kind, case_number, appointment_id)
 
 
+def reminder_number(dedupe_key: str) -> int:
+    """The n of reminder:<case>:<request>:<n>."""
+    return int(dedupe_key.split(SEPARATOR)[3])
+
+
 def closing_key(case_number: str) -> str:
     return _key("closing", case_number)
 

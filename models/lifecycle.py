@@ -25,7 +25,7 @@ from models.transitions import advance_wait, record_event
 
 
 def set_flow_run(*, session: Session, case_number: str, flow_run_id: str, as_of: datetime) -> None:
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     if case.flow_run_id != flow_run_id:
         case.flow_run_id = flow_run_id
         session.add(case)
@@ -33,7 +33,7 @@ def set_flow_run(*, session: Session, case_number: str, flow_run_id: str, as_of:
 
 
 def mark_urgent(*, session: Session, case_number: str, urgent: bool, as_of: datetime) -> None:
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     if case.urgent == urgent:
         return
     case.urgent = urgent
@@ -51,7 +51,7 @@ def record_service_completed(
     *, session: Session, case_number: str, service: str, as_of: datetime
 ) -> None:
     """A service of a bundle has all its materials: log it once (later services may start)."""
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     done = session.exec(
         select(CaseEvent).where(
             CaseEvent.case_id == case.id,
@@ -68,7 +68,7 @@ def close_case(
 ) -> Contact | None:
     """Every material is in: close the case and tell the applicant, once; the closing letter
     (None for a case closed otherwise, e.g. withdrawn)."""
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         return contact_by_key(session, keys.closing_key(case.number))
     pending = [m.slug for m in materials_of(session, case) if m.status != MaterialStatus.COLLECTED]
@@ -85,7 +85,7 @@ def withdraw_case(
     *, session: Session, case_number: str, reason: str, as_of: datetime, actor: str = "staff"
 ) -> None:
     """Close a case that cannot or need not be completed (a manager's decision), with why."""
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         raise UserError("case_closed", case=case_number)
     assert case.id is not None
@@ -102,7 +102,7 @@ def withdraw_case(
     )
     case.closed_at = as_of
     case.escalated_at = None
-    advance_wait(session, case)
+    session.add(case)
     record_event(
         session,
         case,
@@ -116,8 +116,4 @@ def withdraw_case(
 
 def consume_wake(*, session: Session, case_number: str, generation: int) -> bool:
     """A wake-up input for this waiting state was used: move to the next state key."""
-    case = get_case(session, case_number)
-    if case.wait_generation != generation:
-        return False
-    advance_wait(session, case)
-    return True
+    return advance_wait(session, get_case(session, case_number, lock=True), generation)

@@ -31,8 +31,13 @@ from models.tables import (
 MATERIAL_ESCALATIONS = (EscalationReason.NO_AGENCY_LEFT, EscalationReason.REFUSED)
 
 
-def get_case(session: Session, case_number: str) -> Case:
-    case = session.exec(select(Case).where(Case.number == case_number.strip())).first()
+def get_case(session: Session, case_number: str, *, lock: bool = False) -> Case:
+    """The case by its number; `lock` holds its row until the transaction ends (PostgreSQL
+    SELECT … FOR UPDATE; on SQLite every transaction already holds the write lock)."""
+    query = select(Case).where(Case.number == case_number.strip())
+    if lock:
+        query = query.with_for_update()
+    case = session.exec(query).first()
     if case is None:
         raise UserError("unknown_case", case=case_number)
     return case
@@ -225,6 +230,25 @@ def appointment_details(
         "escort": details.get("escort"),
         "pickup": bool(details.get("pickup")),
     }
+
+
+def unfiled_letters(
+    *, session: Session, case_number: str, kinds: tuple[ContactKind, ...]
+) -> list[Contact]:
+    """Outgoing letters of these kinds recorded without their printable copy."""
+    case = get_case(session, case_number)
+    return list(
+        session.exec(
+            select(Contact)
+            .where(
+                Contact.case_id == case.id,
+                col(Contact.kind).in_(kinds),
+                col(Contact.dedupe_key).is_not(None),
+                col(Contact.document_path).is_(None),
+            )
+            .order_by(col(Contact.id))
+        )
+    )
 
 
 def flow_run_of(*, session: Session, case_number: str) -> str | None:

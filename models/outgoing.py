@@ -81,7 +81,7 @@ def record_notice(
     *, session: Session, case_number: str, message: RenderedMessage, as_of: datetime
 ) -> Contact:
     """The one-time notification: printed for the window, emailed too when we have an address."""
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     contact, _ = _send_once(
         session,
         case,
@@ -106,7 +106,7 @@ def record_request(
     as_of: datetime,
 ) -> Contact:
     """Log a request to an agency and queue its email, once per (material, agency, attempt)."""
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     case_material = material_of(session, case, material)
     recipient = get_agency(session, agency)
     open_request = open_request_of(session, case, case_material)
@@ -154,18 +154,22 @@ def record_reminder(
     reminder_number: int,
     message: RenderedMessage,
     as_of: datetime,
-) -> Contact:
-    """Log the n-th reminder for an unanswered request and queue its email, once."""
-    case = get_case(session, case_number)
+) -> Contact | None:
+    """Log the n-th reminder for an unanswered request and queue its email, once; None (and
+    nothing written) when the request was answered since the reminder was planned."""
+    case = get_case(session, case_number, lock=True)
     request = session.get(Contact, request_id)
     if request is None or request.case_id != case.id or request.agency_slug is None:
         raise UserError("unknown_request", case=case_number, request=request_id)
+    key = keys.reminder_key(case.number, request_id, reminder_number)
+    if request.answered_at is not None:
+        return contact_by_key(session, key)
     recipient = get_agency(session, request.agency_slug)
     contact, _ = _send_once(
         session,
         case,
         kind=ContactKind.REMINDER,
-        key=keys.reminder_key(case.number, request_id, reminder_number),
+        key=key,
         to_address=recipient.email,
         message=message,
         as_of=as_of,
@@ -189,9 +193,15 @@ def record_escalation(
     manager_email: str,
     message: RenderedMessage,
     as_of: datetime,
-) -> Contact:
-    """Hand the case to a manager: visible status, audit event and a memo email, once."""
-    case = get_case(session, case_number)
+) -> Contact | None:
+    """Hand the case to a manager: visible status, audit event and a memo email, once; None
+    (and nothing written) for an agency's silence that an answer has broken meanwhile."""
+    case = get_case(session, case_number, lock=True)
+    if reason == EscalationReason.NO_ANSWER and request_id is not None:
+        request = session.get(Contact, request_id)
+        key = keys.escalation_key(case.number, str(reason), material, request_id)
+        if request is not None and request.answered_at is not None:
+            return contact_by_key(session, key)
     contact, new = _send_once(
         session,
         case,
@@ -229,7 +239,7 @@ def record_appointment_notice(
     as_of: datetime,
 ) -> Contact:
     """The applicant's confirmation or the staff reminder for an appointment, once each."""
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     contact, _ = _send_once(
         session,
         case,

@@ -101,7 +101,7 @@ def record_posting(
     twice changes nothing; a number already recorded for another letter is refused. `posted_on`
     records a posting made on an earlier day (the follow-up clock starts then).
     """
-    case = get_case(session, case_number)
+    case = get_case(session, case_number, lock=True)
     holder = _holder_of(session, tracking_number)
     if holder is not None:
         holder_case, holder_letter = holder

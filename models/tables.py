@@ -121,6 +121,8 @@ class EventKind(StrEnum):
     LETTER_POSTED = "letter-posted"
     PERSONAL_DATA_SHOWN = "personal-data-shown"
     PERSONAL_DATA_PURGED = "personal-data-purged"
+    FORM_ANSWER_REFUSED = "form-answer-refused"
+    RUN_REDRIVEN = "run-redriven"
 
 
 class OutboxStatus(StrEnum):

@@ -63,8 +63,12 @@ def refresh_status(session: Session, case: Case, as_of: datetime, actor: str) ->
         )
 
 
-def advance_wait(session: Session, case: Case) -> None:
-    """The case's waiting state has been used up (an answer, a visit, a wake-up): the flow run
-    waits under a new key next time, so an old Resume form cannot be answered twice."""
+def advance_wait(session: Session, case: Case, generation: int) -> bool:
+    """The flow run has read the input it waited for under `generation`: it waits under the
+    next key from now on, so one Resume form is read once. False (nothing changed) when that
+    input was already used, e.g. by an earlier execution that crashed after committing."""
+    if case.wait_generation != generation:
+        return False
     case.wait_generation += 1
     session.add(case)
+    return True

@@ -45,7 +45,7 @@ def sweep(as_of: datetime) -> SweepReport:
         step = plan_next_step(view, get_playbook(case.playbook), as_of)
         if step.action is Action.WAIT or not is_paused(case.flow_run_id):
             continue
-        if wake_case_flow(case.flow_run_id, note=f"due: {step.action}", as_of=as_of):
+        if wake_case_flow(case.flow_run_id, as_of=as_of):
             report.woken.append(case.case_number)
     report.emails_sent = sum(1 for r in relay_pending() if r.delivered)
     settings = get_settings()

@@ -7,8 +7,6 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from casework.errors import UserError
-from casework.messages import message
 from casework.planning import Step, plan_next_step
 from casework.playbook import get_playbook
 from casework.replies import Reply
@@ -32,26 +30,21 @@ def mark_urgent(case_number: str, urgent: bool, as_of: datetime) -> None:
         lifecycle.mark_urgent(session=session, case_number=case_number, urgent=urgent, as_of=as_of)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="record-reply-{reply.agency}-{reply.outcome}")
+@task(cache_policy=NO_CACHE, task_run_name="record-form-answer")
 def record_reply(case_number: str, generation: int, reply: Reply, as_of: datetime) -> str:
     """Record an agency's answer given through the Resume form; says what happened."""
-    try:
-        with session_scope() as session:
-            contact = incoming.record_reply(
-                session=session,
-                case_number=case_number,
-                reply=reply,
-                as_of=as_of,
-                generation=generation,
-                actor="prefect-ui",
-            )
-    except UserError as exc:
-        # A mistyped form must not fail the case: report it and wait again under a new key.
-        task_logger().error("Reply not recorded: %s", message(exc.code, "zh", **exc.params))
-        with session_scope() as session:
-            lifecycle.consume_wake(session=session, case_number=case_number, generation=generation)
-        return "rejected"
-    return "recorded" if contact is not None else "already-recorded"
+    with session_scope() as session:
+        result = incoming.record_form_answer(
+            session=session,
+            case_number=case_number,
+            generation=generation,
+            reply=reply,
+            as_of=as_of,
+        )
+    if result.startswith("refused"):
+        # Where the manager who typed it looks: the run log (and the case's audit trail).
+        task_logger().error("Resume-form answer not recorded: %s", result.removeprefix("refused: "))
+    return result
 
 
 @task(cache_policy=NO_CACHE)

@@ -8,19 +8,22 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import TemplateError
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 
-from casework.clock import office_date
+from casework.clock import office_date, office_time
 from casework.messages import label
 from casework.planning import EscalationReason
 from casework.playbook import FieldKind, Playbook, PlaybookError, all_playbooks, get_playbook
 from casework.printing import PrintingUnavailable, render_pdf
 from casework.settings import get_settings
 from casework.templating import LANGUAGES, RenderedMessage, render_message, variant
+from models import keys, lookups
 from models.db import session_scope
 from models.keys import document_name
 from models.lookups import letter_context
 from models.outgoing import attach_document
-from models.tables import Contact
+from models.tables import Contact, ContactKind
 
 
 def _playbook_extras(playbook: Playbook, today: date) -> dict[str, Any]:
@@ -163,3 +166,77 @@ def file_letter(
     path = file_document(case_number, document_name(contact.dedupe_key), message)
     with session_scope() as session:
         attach_document(session=session, contact_id=contact.id, path=path)
+
+
+def _playbook_of_case(case_number: str) -> Playbook:
+    with session_scope() as session:
+        return get_playbook(lookups.get_case(session, case_number).playbook)
+
+
+def appointment_context(case_number: str, appointment_id: int) -> dict[str, object]:
+    with session_scope() as session:
+        details = lookups.appointment_details(
+            session=session, case_number=case_number, appointment_id=appointment_id
+        )
+        agency = lookups.get_agency(session, str(details["agency"]))
+    playbook = _playbook_of_case(case_number)
+    material = playbook.material(str(details["material"])) if details["material"] else None
+    return {
+        "agency": agency,
+        "material": material,
+        "appointment": {
+            "at": office_time(details["scheduled_at"]),
+            "escort": details["escort"],
+            "pickup": details["pickup"],
+        },
+    }
+
+
+# Letters filed for printing (the staff reminder and the escalation memo are emails only).
+FILED_KINDS = (
+    ContactKind.NOTICE,
+    ContactKind.REQUEST,
+    ContactKind.REMINDER,
+    ContactKind.CLOSING,
+    ContactKind.APPOINTMENT_CONFIRMATION,
+)
+
+
+def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, Any]]:
+    """The template and extra context a recorded letter was rendered from."""
+    playbook = _playbook_of_case(case_number)
+    templates = playbook.templates
+    if contact.kind == ContactKind.NOTICE:
+        return templates.notice, {}
+    if contact.kind == ContactKind.CLOSING:
+        return templates.closing, {}
+    if contact.kind == ContactKind.APPOINTMENT_CONFIRMATION:
+        assert contact.in_reply_to is not None
+        return templates.appointment, appointment_context(case_number, contact.in_reply_to)
+    with session_scope() as session:
+        agency = lookups.get_agency(session, contact.agency_slug or "")
+        request = session.get(Contact, contact.in_reply_to) if contact.in_reply_to else None
+    extra: dict[str, Any] = {
+        "agency": agency,
+        "material": playbook.material(contact.material_slug or ""),
+    }
+    if contact.kind == ContactKind.REQUEST:
+        return templates.request, extra
+    assert contact.dedupe_key is not None and request is not None
+    extra["reminder_number"] = keys.reminder_number(contact.dedupe_key)
+    extra["requested_on"] = office_date(request.left_office_at)
+    return templates.reminder, extra
+
+
+@task(cache_policy=NO_CACHE, task_run_name="file-missing-letters-{case_number}")
+def file_missing_letters(case_number: str) -> int:
+    """File the printable copy of any letter recorded but not filed (a crash in between)."""
+    with session_scope() as session:
+        missing = lookups.unfiled_letters(
+            session=session, case_number=case_number, kinds=FILED_KINDS
+        )
+    for contact in missing:
+        template, extra = _letter_inputs(case_number, contact)
+        message = render_for_case(template, case_number, contact.occurred_at, **extra)
+        file_letter(case_number, contact, message, contact.occurred_at, template, **extra)
+    return len(missing)

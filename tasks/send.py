@@ -17,7 +17,7 @@ from gateways.run_logs import task_logger
 from gateways.smtp import Delivery, SmtpMailer, deliver_now
 from models import lifecycle, lookups, outbox, outgoing, tables
 from models.db import session_scope
-from tasks.render import escalation_text, file_letter, render_for_case
+from tasks.render import appointment_context, escalation_text, file_letter, render_for_case
 
 # Idempotency lives in the case database (dedupe keys), not in Prefect's result cache, so a
 # re-run after a resume or a crash re-executes these tasks (NO_CACHE) and they find their work
@@ -109,7 +109,8 @@ def send_reminder(case_number: str, step: Step, as_of: datetime) -> None:
         agency = lookups.get_agency(session, step.agency)
         view = lookups.case_view(session=session, case_number=case_number)
     request = next(m.open_request for m in view.materials if m.slug == step.material)
-    assert request is not None
+    if request is None or request.contact_id != step.request_id:
+        return  # answered since the reminder was planned: nothing to remind
     extra = {
         "agency": agency,
         "material": playbook.material(step.material or ""),
@@ -186,33 +187,12 @@ def close_case(case_number: str, as_of: datetime) -> None:
     relay_outbox.fn(case_number)
 
 
-def _appointment_context(case_number: str, appointment_id: int) -> dict[str, object]:
-    from casework.clock import office_time
-
-    with session_scope() as session:
-        details = lookups.appointment_details(
-            session=session, case_number=case_number, appointment_id=appointment_id
-        )
-        agency = lookups.get_agency(session, str(details["agency"]))
-    playbook = get_playbook(_playbook_of(case_number))
-    material = playbook.material(str(details["material"])) if details["material"] else None
-    return {
-        "agency": agency,
-        "material": material,
-        "appointment": {
-            "at": office_time(details["scheduled_at"]),
-            "escort": details["escort"],
-            "pickup": details["pickup"],
-        },
-    }
-
-
 @task(cache_policy=NO_CACHE, task_run_name="confirm-appointment-{step.agency}")
 def confirm_appointment(case_number: str, step: Step, as_of: datetime) -> None:
     """Tell the applicant when and where the appointment is, and who will accompany her."""
     assert step.appointment_id is not None
     playbook = get_playbook(_playbook_of(case_number))
-    extra = _appointment_context(case_number, step.appointment_id)
+    extra = appointment_context(case_number, step.appointment_id)
     message = render_for_case(playbook.templates.appointment, case_number, as_of, **extra)
     with session_scope() as session:
         to_address = lookups.applicant_email(session=session, case_number=case_number)
@@ -234,7 +214,7 @@ def remind_staff(case_number: str, step: Step, as_of: datetime) -> None:
     """The working day before an appointment, remind the staff member who escorts."""
     assert step.appointment_id is not None
     playbook = get_playbook(_playbook_of(case_number))
-    extra = _appointment_context(case_number, step.appointment_id)
+    extra = appointment_context(case_number, step.appointment_id)
     message = render_for_case(playbook.templates.staff_reminder, case_number, as_of, **extra)
     with session_scope() as session:
         outgoing.record_appointment_notice(

@@ -99,10 +99,10 @@ def test_stale_or_wrong_replies_write_nothing(fresh_db: object, smtp_server: lis
     before = (_count(Contact), _count(CaseEvent))
     reply = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
     with session_scope() as session:
-        stale = incoming.record_reply(
-            session=session, case_number=number, reply=reply, as_of=DAY, generation=99
+        stale = incoming.record_form_answer(
+            session=session, case_number=number, generation=99, reply=reply, as_of=DAY
         )
-    assert stale is None
+    assert stale == "already-read"
     bad = [
         Reply(agency="crematorium-archive-room", outcome=ReplyOutcome.RECEIVED),  # not asked
         Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.FORWARDED),  # no target

@@ -91,7 +91,7 @@ def record_answer(
         assert contact is not None and contact.id is not None
         contact_id = contact.id
         agency_name = lookups.agency_name(session, answer.agency)
-    run = wake_case_run(case_number, f"reply #{contact_id} recorded", as_of=as_of)
+    run = wake_case_run(case_number, as_of=as_of)
     return AnswerRecorded(
         case_number=case_number,
         contact_id=contact_id,
@@ -129,7 +129,7 @@ def take_in(
             actor=actor,
         )
         trips = views.case_detail(session=session, case_number=case_number).trips
-    run = wake_case_run(case_number, "materials taken in") if brought else None
+    run = wake_case_run(case_number) if brought else None
     return MaterialsTakenIn(
         case_number=case_number, trips=trips, at_window=channel == Channel.WINDOW, run=run
     )
@@ -169,7 +169,7 @@ def book_appointment(
         assert contact.id is not None
         appointment_id = contact.id
         agency_name = lookups.agency_name(session, agency)
-    run = wake_case_run(case_number, f"appointment #{appointment_id} booked")
+    run = wake_case_run(case_number)
     return AppointmentBooked(
         case_number=case_number,
         appointment_id=appointment_id,
@@ -202,7 +202,7 @@ def record_posting(
         )
         posting.agency_name = lookups.agency_name(session, posting.agency)
     # The follow-up clock starts now: let the case run re-plan (and refresh what managers see).
-    wake_case_run(posting.case_number, "letter posted")
+    wake_case_run(posting.case_number)
     return posting
 
 
@@ -216,4 +216,4 @@ def withdraw_case(
         lifecycle.withdraw_case(
             session=session, case_number=case_number, reason=text, as_of=as_of, actor=actor
         )
-    return CaseWithdrawn(case_number=case_number, run=wake_case_run(case_number, "case withdrawn"))
+    return CaseWithdrawn(case_number=case_number, run=wake_case_run(case_number))

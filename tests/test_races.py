@@ -1,0 +1,115 @@
+"""Two people answer one request at the same moment, from two real processes: one answer is
+recorded, the other is refused where its author sees it, and nothing is written over."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import date
+from multiprocessing.synchronize import Barrier
+
+import pytest
+from sqlmodel import col, select
+
+from casework.clock import start_of_office_day
+from casework.errors import UserError
+from casework.replies import Reply, ReplyOutcome
+from models import db, incoming, lookups
+from models.db import session_scope
+from models.tables import CaseEvent, CaseMaterial, Contact, ContactKind, EventKind
+from tests.factories import case_with_a_request
+
+pytestmark = pytest.mark.flow
+DAY = start_of_office_day(date(2026, 11, 16))
+ROUNDS = 12
+CLERK = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
+MANAGER = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.NO_RECORD)
+
+
+def _clerk(cases: list[str], barrier: Barrier, results: multiprocessing.Queue) -> None:
+    db.engine_for.cache_clear()  # a forked process opens its own connections
+    for case_number in cases:
+        barrier.wait()
+        try:
+            with session_scope() as session:
+                incoming.record_reply(
+                    session=session, case_number=case_number, reply=CLERK, as_of=DAY
+                )
+            results.put((case_number, "clerk", "recorded"))
+        except UserError as exc:
+            results.put((case_number, "clerk", exc.code))
+
+
+def _manager(
+    cases: list[tuple[str, int]], barrier: Barrier, results: multiprocessing.Queue
+) -> None:
+    db.engine_for.cache_clear()
+    for case_number, generation in cases:
+        barrier.wait()
+        with session_scope() as session:
+            outcome = incoming.record_form_answer(
+                session=session,
+                case_number=case_number,
+                generation=generation,
+                reply=MANAGER,
+                as_of=DAY,
+            )
+        results.put((case_number, "manager", outcome.split(":")[0]))
+
+
+def test_a_clerk_and_a_manager_answering_at_once_never_lose_or_overwrite(
+    fresh_db: object, smtp_server: list
+) -> None:
+    cases = [case_with_a_request(DAY)[0] for _ in range(ROUNDS)]
+    with session_scope() as session:
+        waits = [
+            (n, lookups.case_view(session=session, case_number=n).wait_generation) for n in cases
+        ]
+    db.engine_for.cache_clear()
+    fork = multiprocessing.get_context("fork")
+    barrier = fork.Barrier(2)
+    results: multiprocessing.Queue = fork.Queue()
+    workers = [
+        fork.Process(target=_clerk, args=(cases, barrier, results)),
+        fork.Process(target=_manager, args=(waits, barrier, results)),
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes: dict[str, dict[str, str]] = {}
+    for _ in range(2 * ROUNDS):
+        case_number, who, what = results.get(timeout=120)
+        outcomes.setdefault(case_number, {})[who] = what
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+
+    winners = {"clerk": 0, "manager": 0}
+    for case_number in cases:
+        said = outcomes[case_number]
+        recorded = [who for who, what in said.items() if what == "recorded"]
+        assert len(recorded) == 1, (case_number, said)
+        winner = recorded[0]
+        winners[winner] += 1
+        loser = "manager" if winner == "clerk" else "clerk"
+        assert said[loser] == ("already_answered" if loser == "clerk" else "refused")
+        with session_scope() as session:
+            case = lookups.get_case(session, case_number)
+            replies = session.exec(
+                select(Contact).where(Contact.case_id == case.id, Contact.kind == ContactKind.REPLY)
+            ).all()
+            material = session.exec(
+                select(CaseMaterial).where(
+                    CaseMaterial.case_id == case.id, CaseMaterial.slug == "cremation-certificate"
+                )
+            ).one()
+            refusals = session.exec(
+                select(CaseEvent).where(
+                    CaseEvent.case_id == case.id,
+                    col(CaseEvent.kind) == EventKind.FORM_ANSWER_REFUSED,
+                )
+            ).all()
+        assert len(replies) == 1, case_number
+        assert replies[0].outcome == (CLERK if winner == "clerk" else MANAGER).outcome
+        # The winner's answer decides the material: received → collected, no-record → next agency.
+        assert material.status == ("collected" if winner == "clerk" else "pending")
+        assert len(refusals) == (1 if loser == "manager" else 0)
+    assert sum(winners.values()) == ROUNDS
