@@ -32,7 +32,18 @@ _ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
 _MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 
 
+_EMAIL_IN_TEXT = re.compile(r"([A-Za-z0-9._%+\-]+)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
+
+
+def mask_email(address: str) -> str:
+    """s***@example.com : the first character and the domain kept."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def mask_text(text: str) -> str:
-    """Mask any resident ID or mobile number inside free text (a second line of defence)."""
+    """Mask any resident ID, mobile number or email address inside free text (a second line
+    of defence: an SMTP error quoting the refused address, say)."""
     text = _ID_IN_TEXT.sub(lambda m: m.group(1)[:4] + "*" * 10 + m.group(3), text)
-    return _MOBILE_IN_TEXT.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    text = _MOBILE_IN_TEXT.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    return _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)

@@ -159,7 +159,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Invalid time {value} (use YYYY-MM-DD HH:MM)",
     ),
     "appointment_in_past": ("预约时间已过：{at}", "The appointment time has passed: {at}"),
-    "agency_exists": ("单位已存在：{agency}", "Agency already exists: {agency}"),
+    "agency_exists": (
+        "单位已存在：{agency}（casework agency list 可查代码）",
+        "Agency already exists: {agency} (see casework agency list)",
+    ),
     "bad_month": (
         "月份格式无效：{value}（格式 YYYY-MM，如 2026-11）",
         "Invalid month {value} (use YYYY-MM, e.g. 2026-11)",
@@ -275,7 +278,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Re-encrypted {count} applicants' ID and phone numbers.",
     ),
     "withdrawn": ("案件 {case} 已终止办理。", "Case {case} withdrawn."),
-    "agency_added": ("已添加单位：{agency}", "Agency added: {agency}"),
+    "agency_added": (
+        "已添加单位：{name}，代码 {agency}（记录答复时用 --agency {agency}）",
+        "Agency added: {name}, code {agency} (use --agency {agency} for its answers)",
+    ),
     "opened": (
         "已受理案件 {case}（{title}），承诺 {promised} 前办结。",
         "Opened case {case} ({title}); promised by {promised}.",

@@ -17,15 +17,19 @@ app.add_typer(agency_app, name="agency")
 @agency_app.command("add")
 @user_errors
 def agency_add(
-    slug: Annotated[str, typer.Argument(help="单位代码（小写字母、数字和连字符），如 employer-1")],
-    name: Annotated[str, typer.Option("--name", help="单位名称")],
+    name: Annotated[str, typer.Option("--name", help="单位名称（代码自动生成）")],
     email: Annotated[str | None, typer.Option("--email")] = None,
     phone: Annotated[str | None, typer.Option("--phone")] = None,
     address: Annotated[str | None, typer.Option("--address")] = None,
-) -> None:
-    """临时添加一个单位（没有邮箱的单位用邮寄信函联系）。"""
-    added = agencies.add_agency(slug=slug, name=name, email=email, phone=phone, address=address)
-    say("agency_added", agency=f"{added.name}（{added.slug}）")
+    as_json: JsonOption = False,
+) -> str:
+    """临时添加一个单位（没有邮箱的单位用邮寄信函联系）；打印生成的单位代码。"""
+    added = agencies.add_agency(name=name, email=email, phone=phone, address=address)
+    if as_json:
+        emit_json(added.model_dump())
+    else:
+        say("agency_added", name=added.name, agency=added.slug)
+    return added.slug
 
 
 @agency_app.command("list")

@@ -66,6 +66,7 @@ class Driver:
         private_fields = {f.key for f in get_playbook(slug).fields if f.personal}
         self.personal += [name, synthetic_id_number(born), phone]
         self.personal += [value for key, value in fields.items() if key in private_fields]
+        self.personal += [email] if email else []
         started = now()
         case_number = cli_intake.open_(
             slug=slug,
@@ -126,10 +127,13 @@ class Driver:
             ),
         )
 
-    def add_agency(self, slug: str, name: str, phone: str, address: str) -> None:
-        if any(a.slug == slug for a in agencies.list_agencies()):
-            return  # added by an earlier run of the story
-        cli_agencies.agency_add(slug=slug, name=name, phone=phone, address=address, email=None)
+    def add_agency(self, name: str, phone: str, address: str) -> str:
+        """Add the agency found on the way; its code is generated (an earlier run may have)."""
+        self.personal.append(name)  # a name added on the way may be a private person's
+        for known in agencies.list_agencies():
+            if known.name == name:
+                return known.slug
+        return cli_agencies.agency_add(name=name, phone=phone, address=address, email=None)
 
     def posted(self, case_number: str, tracking: str) -> None:
         """Staff posted the printed letter waiting on the case; the run re-plans from that day."""
@@ -203,14 +207,12 @@ def tianqiao_father(driver: Driver, today: date) -> str:
         fields={"deceased_name": "刘建军", "death_date": (today - timedelta(days=20)).isoformat()},
     )
     driver.say("区公服中心答复：档案不在这里；经114查到生前单位，临时添加该单位（无邮箱，邮寄）")
-    driver.add_agency(
-        "employer-liu-jianjun", "某物流有限公司人事部", "010-60006001", "北京市西城区某路1号"
-    )
+    employer = driver.add_agency("某物流有限公司人事部", "010-60006001", "北京市西城区某路1号")
     driver.reply(
         number,
         "district-talent-service-centre",
         "forwarded",
-        forward_to="employer-liu-jianjun",
+        forward_to=employer,
         note="档案不在本中心",
     )
     driver.say("打印协查函，挂号寄给单位，登记邮件单号")
@@ -218,7 +220,7 @@ def tianqiao_father(driver: Driver, today: date) -> str:
     driver.say("单位查到档案，但开证明需要家属材料：工作人员上门收取，再邮寄给单位")
     driver.reply(
         number,
-        "employer-liu-jianjun",
+        employer,
         "needs-info",
         note="需死亡证明、户口簿、申请人身份证复印件",
         via="post",
@@ -231,7 +233,7 @@ def tianqiao_father(driver: Driver, today: date) -> str:
     )
     driver.posted(number, _tracking_number(number, 2))
     driver.say("单位寄回存档证明，材料一次性转交老人")
-    driver.reply(number, "employer-liu-jianjun", "received", note="存档证明已寄到", via="post")
+    driver.reply(number, employer, "received", note="存档证明已寄到", via="post")
     return number
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from casework.clock import office_date
 from casework.crypto import lookup_hash
@@ -14,7 +14,7 @@ from casework.errors import UserError
 from casework.playbook import Playbook, get_playbook
 from casework.replies import TripReason
 from casework.workdays import add_working_days
-from models.lookups import find_agency, material_of
+from models.lookups import ADDED_AGENCY_PREFIX, find_agency, material_of
 from models.tables import (
     Agency,
     Applicant,
@@ -156,15 +156,24 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
 def add_agency(
     *,
     session: Session,
-    slug: str,
     name: str,
     email: str | None,
     phone: str | None,
     address: str | None,
 ) -> Agency:
-    """An agency no playbook knows, added on the fly (e.g. an employer found through 114)."""
-    if find_agency(session, slug) is not None:
-        raise UserError("agency_exists", agency=slug)
+    """An agency no playbook knows, added on the fly (e.g. an employer found through 114).
+
+    Its code is generated (agency-001, agency-002…): codes reach Prefect as tags and task
+    names, and a code typed by staff tends to be a person's name in pinyin. The name stays here.
+    """
+    if session.exec(select(Agency).where(Agency.name == name)).first() is not None:
+        raise UserError("agency_exists", agency=name)
+    taken = session.exec(
+        select(Agency.slug).where(col(Agency.slug).startswith(ADDED_AGENCY_PREFIX))
+    ).all()
+    numbers = [int(s.removeprefix(ADDED_AGENCY_PREFIX)) for s in taken if s[-3:].isdigit()]
+    slug = f"{ADDED_AGENCY_PREFIX}{max(numbers, default=0) + 1:03d}"
     agency = Agency(slug=slug, name=name, email=email, phone=phone, address=address)
     session.add(agency)
+    session.flush()
     return agency

@@ -27,6 +27,9 @@ from models.tables import (
     MaterialStatus,
 )
 
+# Agencies added on the way get generated codes: agency-001, agency-002…
+ADDED_AGENCY_PREFIX = "agency-"
+
 # Escalations about one material (the others are about the case's silence or deadline).
 MATERIAL_ESCALATIONS = (EscalationReason.NO_AGENCY_LEFT, EscalationReason.REFUSED)
 
@@ -60,6 +63,16 @@ def agency_name(session: Session, slug: str | None) -> str:
         return "-"
     agency = find_agency(session, slug)
     return agency.name if agency else slug
+
+
+def shareable_agency_names(session: Session) -> dict[str, str]:
+    """Agency names fit for what leaves the case database (Prefect's artifacts, the board):
+    the playbooks' official bodies by name, an agency added on the way by its code only (its
+    name may be a private person's, e.g. a sole trader)."""
+    return {
+        a.slug: a.name if not a.slug.startswith(ADDED_AGENCY_PREFIX) else f"临时添加单位 {a.slug}"
+        for a in session.exec(select(Agency))
+    }
 
 
 def list_agencies(session: Session) -> list[Agency]:

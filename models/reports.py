@@ -20,9 +20,9 @@ from casework.figures import (
 )
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
-from models.lookups import materials_of, open_request_of
+from models.lookups import materials_of, open_request_of, shareable_agency_names
 from models.postal import letters_to_post
-from models.tables import Agency, Case, CaseEvent, CaseMaterial, Contact, ContactKind, EventKind
+from models.tables import Case, CaseEvent, CaseMaterial, Contact, ContactKind, EventKind
 from models.views import is_overdue
 
 # ---------------------------------------------------------------- daily board
@@ -31,7 +31,7 @@ from models.views import is_overdue
 def daily_board(*, session: Session, today: date) -> DailyBoard:
     """Open cases by type and status, overdue contacts, escalations, near deadlines, agencies."""
     open_cases = list(session.exec(select(Case).where(col(Case.closed_at).is_(None))))
-    names = {a.slug: a.name for a in session.exec(select(Agency))}
+    names = shareable_agency_names(session)
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
     overdue_contacts: list[OverdueContact] = []
     for case in open_cases:
@@ -100,7 +100,7 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
 def agency_responsiveness(*, session: Session) -> list[AgencyResponsiveness]:
     """Per agency: requests sent, answered, median days to answer, share never answered."""
     requests = list(session.exec(select(Contact).where(Contact.kind == ContactKind.REQUEST)))
-    names = {a.slug: a.name for a in session.exec(select(Agency))}
+    names = shareable_agency_names(session)
     by_agency: dict[str, list[Contact]] = defaultdict(list)
     for request in requests:
         if request.agency_slug:

@@ -43,13 +43,8 @@ def build_case_board(case_number: str, as_of: datetime) -> CaseBoard:
     with session_scope() as session:
         detail = views.case_detail(session=session, case_number=case_number)
         overdue = views.case_overdue(session=session, case_number=case_number, today=today)
-        agency_names = {
-            c.agency: lookups.get_agency(session, c.agency).name
-            for c in detail.contacts
-            if c.agency
-        }
+        agency_names = lookups.shareable_agency_names(session)
     playbook = get_playbook(detail.playbook)
-    agency_names |= {a.slug: a.name for a in playbook.agencies}
     contacted = sorted({c.agency for c in detail.contacts if c.agency})
     tags = [detail.playbook, *(f"agency:{slug}" for slug in contacted)]
     flags = {

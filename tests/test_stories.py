@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -22,6 +26,7 @@ from gateways.maildir import read_mailbox
 from models.db import session_scope
 from models.views import case_detail
 from tests.factories import document_text
+from usecases.agencies import list_agencies
 
 pytestmark = pytest.mark.integration
 DRIVER = Driver(echo=False)  # shared, so the last test knows every personal detail typed
@@ -46,6 +51,8 @@ def kinds(d: Any) -> list[tuple[str, str | None, str | None]]:
 
 def test_tianqiao_father_never_travels_and_the_employer_is_reached_by_post(stack: object) -> None:
     number = tianqiao_father(DRIVER, today_at_office())
+    employer = next(a.slug for a in list_agencies() if a.name == "某物流有限公司人事部")
+    assert employer.startswith("agency-")  # generated, never a person's name in pinyin
     d = detail(number)
     assert d.status == "closed"
     assert d.trips == 1  # the first visit, when he asked for help
@@ -54,20 +61,16 @@ def test_tianqiao_father_never_travels_and_the_employer_is_reached_by_post(stack
         ("notice", None, None),
         ("request", "district-talent-service-centre", "forwarded"),
         ("reply", "district-talent-service-centre", "forwarded"),
-        ("request", "employer-liu-jianjun", "needs-info"),
-        ("reply", "employer-liu-jianjun", "needs-info"),
+        ("request", employer, "needs-info"),
+        ("reply", employer, "needs-info"),
         ("receipt", None, "other"),
-        ("request", "employer-liu-jianjun", "received"),
-        ("reply", "employer-liu-jianjun", "received"),
+        ("request", employer, "received"),
+        ("reply", employer, "received"),
         ("closing", None, None),
     ]
-    employer_requests = [
-        c for c in d.contacts if c.agency == "employer-liu-jianjun" and c.kind == "request"
-    ]
+    employer_requests = [c for c in d.contacts if c.agency == employer and c.kind == "request"]
     assert {c.channel for c in employer_requests} == {"post"}
-    employer_replies = [
-        c for c in d.contacts if c.agency == "employer-liu-jianjun" and c.kind == "reply"
-    ]
+    employer_replies = [c for c in d.contacts if c.agency == employer and c.kind == "reply"]
     assert {c.channel for c in employer_replies} == {"post"}  # it answered by letter too
     # Two printed letters to post, each its own file (the second after the home visit).
     assert len({c.document for c in employer_requests if c.document}) == 2
@@ -155,18 +158,41 @@ def test_shen_story_for_the_privacy_scan(stack: object) -> None:
     assert detail(number).status == "closed"
 
 
-def test_nothing_personal_reached_prefect(stack: object) -> None:
-    """After the stories: names, ID and phone numbers are nowhere in Prefect's data or logs."""
-    import json
+def _encodings(secret: str) -> set[bytes]:
+    """The forms a secret could take in a file: raw UTF-8, JSON's \\u escapes (either case),
+    URL-encoded, and base64 at each of its three alignments."""
+    raw = secret.encode()
+    escaped = json.dumps(secret).strip('"')
+    forms = {
+        raw,
+        escaped.encode(),
+        re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), escaped).encode(),
+    }
+    forms.add(quote(secret).encode())
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw)
+        start = -(-offset * 4 // 3)  # characters that depend on the padding bytes
+        usable = (len(raw) + offset) // 3 * 4  # characters fixed by whole 3-byte groups
+        forms.add(encoded[start:usable])
+    return {form for form in forms if len(form) >= 4}
 
+
+def test_nothing_personal_reached_prefect(stack: object) -> None:
+    """After the stories: names, ID and phone numbers, emails and the names of agencies added
+    on the way are nowhere in Prefect's data or logs, in any encoding."""
     settings = get_settings()
     assert len(DRIVER.personal) >= 15, "run after the story tests"
+    assert any("@" in p for p in DRIVER.personal) and "某物流有限公司人事部" in DRIVER.personal
     places = [p for p in (settings.home / "prefect").rglob("*") if p.is_file()]
     places += [p for p in settings.logs_dir.rglob("*") if p.is_file()]
     assert any(p.name.startswith("prefect.db") for p in places)
     blobs = {p: p.read_bytes() for p in places}
     hits = []
     for secret in DRIVER.personal:
-        forms = {secret.encode(), json.dumps(secret).strip('"').encode()}  # raw and \u-escaped
-        hits += [(secret, str(p)) for p, blob in blobs.items() for form in forms if form in blob]
+        hits += [
+            (secret, form, str(p))
+            for p, blob in blobs.items()
+            for form in _encodings(secret)
+            if form in blob
+        ]
     assert hits == []

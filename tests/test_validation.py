@@ -77,6 +77,10 @@ def test_masks() -> None:
     assert mask_name("沈桂兰") == "沈**"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_id_number("11010519491231002X") == "1101**********002X"
+    refused = "SMTPRecipientRefused(550, b'5.1.1 no such user', 'shen.family@example.com')"
+    assert mask_text(refused) == (
+        "SMTPRecipientRefused(550, b'5.1.1 no such user', 's***@example.com')"
+    )
     assert mask_text("call 13812345678, id 11010519491231002X") == (
         "call 138****5678, id 1101**********002X"
     )

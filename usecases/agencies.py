@@ -19,23 +19,26 @@ class AgencyRow(BaseModel):
 
 def add_agency(
     *,
-    slug: str,
     name: str,
     email: str | None = None,
     phone: str | None = None,
     address: str | None = None,
 ) -> AgencyRow:
-    """Add an agency no playbook knows; without an email it is written to by post."""
-    row = AgencyRow(
-        slug=validation.slug(slug, field="单位代码"),
-        name=validation.free_text(name, field="单位名称", max_length=100) or "",
-        email=validation.email(email) if email else None,
-        phone=validation.phone(phone) if phone else None,
-        address=validation.free_text(address, field="地址", max_length=200, required=False),
-    )
+    """Add an agency no playbook knows (its code is generated); without an email it is
+    written to by post."""
+    checked_name = validation.free_text(name, field="单位名称", max_length=100) or ""
+    checked_email = validation.email(email) if email else None
+    checked_phone = validation.phone(phone) if phone else None
+    checked_address = validation.free_text(address, field="地址", max_length=200, required=False)
     with session_scope() as session:
-        intake.add_agency(session=session, **row.model_dump())
-    return row
+        agency = intake.add_agency(
+            session=session,
+            name=checked_name,
+            email=checked_email,
+            phone=checked_phone,
+            address=checked_address,
+        )
+        return AgencyRow.model_validate(agency, from_attributes=True)
 
 
 def list_agencies() -> list[AgencyRow]:
