@@ -332,6 +332,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "外发邮件：已发送 {sent} 封，暂未送达（稍后自动重试）{retry} 封，退信 {failed} 封",
         "Outbox: {sent} sent, {retry} to retry later, {failed} bounced",
     ),
+    "reconcile_done": (
+        "对账完成：重新启动 {redriven} 个案件的流程（{cases}），上报 {escalated} 个反复中断的案件。",
+        "Reconciled: re-drove {redriven} case run(s) ({cases}), escalated {escalated} that keep crashing.",
+    ),
     "chase_done": (
         "巡检完成（按 {as_of}）：唤醒 {woken} 个案件，启动 {started} 个流程，发出 {sent} 封邮件。",
         "Sweep done (as of {as_of}): woke {woken} case(s), started {started} flow(s), sent {sent} email(s).",
@@ -419,6 +423,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "no-answer": ("单位多次催办仍未答复", "no answer after reminders"),
         "deadline-passed": ("已超过法定时限，无法继续补办", "statutory deadline passed"),
         "no-body-left": ("所有可联系的单位均无记录", "no agency left to ask"),
+        "run-keeps-crashing": ("案件流程反复中断，需人工检查", "the case's run keeps crashing"),
         "withdrawn": ("终止办理", "withdrawn"),
     },
     "reply_channel": {

@@ -33,6 +33,7 @@ class EscalationReason(StrEnum):
     DEADLINE_PASSED = "deadline-passed"
     NO_AGENCY_LEFT = "no-body-left"  # the stored value predates the name "agency"
     REFUSED = "refused"
+    RUN_KEEPS_CRASHING = "run-keeps-crashing"
 
 
 class OpenRequest(BaseModel):

@@ -47,6 +47,22 @@ def chase(
 
 @app.command()
 @user_errors
+def reconcile(as_json: JsonOption = False) -> None:
+    """对账：重新启动流程已中断的案件（每分钟也会自动执行）；反复中断的上报主管。"""
+    report = office.reconcile(as_of=now())
+    if as_json:
+        emit_json(report.model_dump(mode="json"))
+    else:
+        say(
+            "reconcile_done",
+            redriven=len(report.redriven),
+            cases="、".join(report.redriven) or "—",
+            escalated=len(report.escalated),
+        )
+
+
+@app.command()
+@user_errors
 def relay(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="按哪一天计算重试时间 YYYY-MM-DD（默认现在）")

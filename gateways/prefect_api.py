@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import httpx
@@ -19,6 +19,7 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import NotPausedError, resume_flow_run
+from prefect.states import Cancelled
 from pydantic import BaseModel
 
 from casework.clock import now
@@ -52,6 +53,54 @@ def start_case_flow(case_number: str, playbook: str) -> str:
             session=session, case_number=case_number, flow_run_id=str(flow_run.id), as_of=now()
         )
     return str(flow_run.id)
+
+
+def cancel_flow_run(flow_run_id: str) -> None:
+    """Stop a run that will not move again, so a re-driven run never works beside it."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.set_flow_run_state(UUID(flow_run_id), Cancelled(), force=True)
+        except ObjectNotFound:
+            return
+
+
+def redrive_case_flow(case_number: str, playbook: str, attempt: int) -> str:
+    """A new flow run for a case whose run died: it re-reads the case database from the top."""
+    flow_run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
+        deployment_name(playbook),
+        parameters={"case_number": case_number},
+        flow_run_name=f"case-{case_number}",
+        timeout=0,
+        tags=[playbook, "re-driven"],
+        idempotency_key=f"case-{case_number}-redrive-{attempt}",
+        as_subflow=False,
+        _sync=True,
+    )
+    return str(flow_run.id)
+
+
+# A run still Running or Pending this long after its last state change has lost its process.
+STUCK_AFTER = timedelta(minutes=10)
+_DEAD = (StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED)
+
+
+def run_health(flow_run_id: str, *, as_of: datetime) -> str:
+    """For an open case's run: "ok", "missing", "dead" (crashed, failed, cancelled, or
+    finished while the case is open) or "stuck" (running with no change past STUCK_AFTER)."""
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(UUID(flow_run_id))
+        except ObjectNotFound:
+            return "missing"
+    state = run.state
+    if state is None:
+        return "missing"
+    if state.type in _DEAD:
+        return "dead"
+    stale = state.timestamp is not None and state.timestamp < as_of - STUCK_AFTER
+    if state.type in (StateType.RUNNING, StateType.PENDING) and stale:
+        return "stuck"
+    return "ok"
 
 
 def is_paused(flow_run_id: str) -> bool:

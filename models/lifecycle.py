@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from casework.errors import UserError
 from casework.templating import RenderedMessage
@@ -111,6 +111,29 @@ def withdraw_case(
         detail=reason,
         to_status=CaseStatus.CLOSED,
         actor=actor,
+    )
+
+
+def record_redrive(
+    *, session: Session, case_number: str, flow_run_id: str, why: str, as_of: datetime
+) -> None:
+    """The case's run had died: a new one works the case from the database (audited)."""
+    case = get_case(session, case_number, lock=True)
+    case.flow_run_id = flow_run_id
+    session.add(case)
+    record_event(session, case, EventKind.RUN_REDRIVEN, as_of, detail=f"{why} → {flow_run_id}")
+
+
+def redrives_since(*, session: Session, case_number: str, since: datetime) -> int:
+    case = get_case(session, case_number)
+    return len(
+        session.exec(
+            select(CaseEvent).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.kind == EventKind.RUN_REDRIVEN,
+                col(CaseEvent.occurred_at) >= since,
+            )
+        ).all()
     )
 
 

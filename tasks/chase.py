@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -10,23 +10,79 @@ from pydantic import BaseModel
 
 from casework.errors import UserError
 from casework.messages import message
-from casework.planning import Action, plan_next_step
+from casework.planning import Action, EscalationReason, Step, plan_next_step
 from casework.playbook import get_playbook
 from casework.settings import get_settings
 from gateways.imap import poll_mailbox
-from gateways.prefect_api import is_paused, start_case_flow, wake_case_flow
+from gateways.prefect_api import (
+    cancel_flow_run,
+    is_paused,
+    redrive_case_flow,
+    run_health,
+    start_case_flow,
+    wake_case_flow,
+)
 from gateways.run_logs import task_logger
-from models import lookups, views
+from models import lifecycle, lookups, views
 from models.db import session_scope
-from tasks.send import relay_pending
+from tasks.send import escalate_case, relay_pending
 
 
 class SweepReport(BaseModel):
     as_of: datetime
     woken: list[str] = []
     started: list[str] = []
+    redriven: list[str] = []
+    escalated: list[str] = []
     emails_sent: int = 0
     replies_fetched: int = 0
+
+
+# More re-drives than this in a day and the case goes to a manager instead of looping.
+MAX_REDRIVES_PER_DAY = 3
+
+
+def reconcile(as_of: datetime, report: SweepReport | None = None) -> SweepReport:
+    """Re-drive every open case whose flow run crashed, failed, was cancelled, vanished or
+    stopped moving; a case that keeps crashing is escalated to a manager instead."""
+    report = report or SweepReport(as_of=as_of)
+    with session_scope() as session:
+        open_cases = views.open_cases(session=session)
+    for case in open_cases:
+        if case.flow_run_id is None:
+            continue  # never started: the sweep starts it
+        health = run_health(case.flow_run_id, as_of=as_of)
+        if health == "ok":
+            continue
+        with session_scope() as session:
+            recent = lifecycle.redrives_since(
+                session=session, case_number=case.case_number, since=as_of - timedelta(days=1)
+            )
+            view = lookups.case_view(session=session, case_number=case.case_number)
+        if recent >= MAX_REDRIVES_PER_DAY:
+            if EscalationReason.RUN_KEEPS_CRASHING not in view.escalation_reasons:
+                step = Step(
+                    action=Action.ESCALATE,
+                    generation=view.wait_generation,
+                    reason=EscalationReason.RUN_KEEPS_CRASHING,
+                )
+                escalate_case.fn(case.case_number, step, as_of)
+                report.escalated.append(case.case_number)
+            continue
+        if health == "stuck":
+            cancel_flow_run(case.flow_run_id)
+        flow_run_id = redrive_case_flow(case.case_number, case.playbook, recent + 1)
+        with session_scope() as session:
+            lifecycle.record_redrive(
+                session=session,
+                case_number=case.case_number,
+                flow_run_id=flow_run_id,
+                why=health,
+                as_of=as_of,
+            )
+        task_logger().warning("Case %s re-driven: its run was %s", case.case_number, health)
+        report.redriven.append(case.case_number)
+    return report
 
 
 def sweep(as_of: datetime) -> SweepReport:
@@ -47,6 +103,7 @@ def sweep(as_of: datetime) -> SweepReport:
             continue
         if wake_case_flow(case.flow_run_id, as_of=as_of):
             report.woken.append(case.case_number)
+    reconcile(as_of, report)
     report.emails_sent = sum(1 for r in relay_pending() if r.delivered)
     settings = get_settings()
     if settings.imap_host:
@@ -57,6 +114,12 @@ def sweep(as_of: datetime) -> SweepReport:
         except Exception as exc:  # chasing cases must not stop for the mailbox
             task_logger().warning("Mailbox not read: %s", type(exc).__name__)
     return report
+
+
+@task(cache_policy=NO_CACHE)
+def reconcile_case_runs(as_of: datetime) -> SweepReport:
+    """Re-drive open cases whose run died; escalate those that keep crashing."""
+    return reconcile(as_of)
 
 
 @task(cache_policy=NO_CACHE)

@@ -17,6 +17,7 @@ from gateways.imap import MailboxPoll, poll_mailbox
 from models import applicants, lookups, reports, retention
 from models.db import session_scope
 from tasks.chase import SweepReport, sweep
+from tasks.chase import reconcile as reconcile_runs
 from tasks.report import write_monthly_report
 from tasks.send import relay_pending
 
@@ -47,6 +48,13 @@ def chase(*, as_of: datetime, wait: bool = False) -> SweepReport:
             if run_id:
                 prefect_api.wait_until_settled(run_id, after=started_at)
     return report
+
+
+def reconcile(*, as_of: datetime) -> SweepReport:
+    """Re-drive open cases whose flow run died (the every-minute deployment does it too)."""
+    if not prefect_api.api_healthy(get_settings()):
+        raise UserError("stack_down")
+    return reconcile_runs(as_of)
 
 
 def relay(*, as_of: datetime) -> RelayCounts:

@@ -1,0 +1,30 @@
+"""Every minute: a case whose flow run died is picked up again, so nothing stalls after a kill."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from casework.clock import now
+from gateways.run_logs import install_log_masking
+from tasks.chase import SweepReport, reconcile_case_runs
+
+install_log_masking()
+
+
+def _run_name() -> str:
+    return f"reconcile-{now():%Y%m%d-%H%M}"
+
+
+@flow(name="reconcile-case-runs", flow_run_name=_run_name)
+def reconcile_cases(as_of: datetime | None = None) -> SweepReport:
+    """Re-drive open cases whose flow run is gone.
+
+    Runs every minute. A case run that crashed (its process was killed), failed, was cancelled,
+    finished while the case is still open, vanished from Prefect, or has sat Running or Pending
+    for ten minutes gets a new flow run, which re-reads the case database from the top and
+    repeats nothing already done; each re-drive is an audit event on the case. A case re-driven
+    three times within a day is escalated to a manager instead of looping.
+    """
+    return reconcile_case_runs(as_of or now())
