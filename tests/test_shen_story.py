@@ -91,6 +91,11 @@ def test_shen_case_end_to_end(stack: object) -> None:
         ("front-desk@crematorium.example", f"[{number}] 关于协助查询火化记录并补办火化证明的函"),
     ]
 
+    # The form keeps no free text: what is typed there would stay in Prefect's database.
+    with pytest.raises(RuntimeError, match="note"):
+        resume_flow_run(
+            UUID(run_id), run_input={"outcome": "recheck", "note": "前台查不到十年前的记录"}
+        )
     # The front desk forwards us to the archive room: answered through the Resume form's API.
     started = now()
     resume_flow_run(
@@ -99,7 +104,6 @@ def test_shen_case_end_to_end(stack: object) -> None:
             "outcome": "forwarded",
             "agency": "crematorium-front-desk",
             "forward_to": "crematorium-archive-room",
-            "note": "前台查不到十年前的记录",
         },
     )
     assert wait_until_settled(run_id, after=started) == "Suspended"
@@ -202,6 +206,11 @@ def test_a_mistyped_resume_form_does_not_fail_the_case(stack: object) -> None:
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(UUID(run_id))
     assert run.state is not None and run.state.state_details.pause_key == "case-wait-1"
+    # Not recorded, but not dropped in silence: the audit trail says what was refused and why.
+    refused = [
+        e for e in cli("show", number, "--json")["events"] if e["kind"] == "form-answer-refused"
+    ]
+    assert len(refused) == 1 and "no-such-body" in refused[0]["detail"]
 
     # The corrected answer, given on the new form, is recorded.
     started = now()
