@@ -70,7 +70,7 @@ def print_case(d: CaseDetail) -> None:
         outcome = words("outcome", c.outcome) if c.outcome else ""
         echo(
             f"  #{c.id:<4} {office_time(c.occurred_at)}  {words('contact_kind', c.kind)}"
-            f"  {words('channel', c.channel)}{words('direction', c.direction)}  {party}"
+            f"  {words('channel', c.channel)} {words('direction', c.direction)}  {party}"
             + (f"  {c.material_name}" if c.material_name else "")
             + (f"  {outcome}" if outcome else "")
             + (f"  {c.note}" if c.note else "")
