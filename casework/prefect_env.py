@@ -40,7 +40,9 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         "PREFECT_WORKER_QUERY_SECONDS": "1",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-        "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5",
+        # Prefect's server on SQLite answers "database is locked" when writes pile up (a
+        # Resume click lost so): logs go in batches every 2 s, not twice a second.
+        "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "2",
     }
 
 

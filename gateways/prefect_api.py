@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -17,7 +18,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.flow_runs import NotPausedError, resume_flow_run
 from prefect.states import Cancelled
 from pydantic import BaseModel
@@ -117,17 +118,24 @@ def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
     run_input: dict[str, object] = {"outcome": "recheck"}
     if as_of is not None:
         run_input["as_of"] = as_of.isoformat()
-    try:
-        resume_flow_run(UUID(flow_run_id), run_input=run_input, _sync=True)  # type: ignore[call-arg]
-    except NotPausedError:
-        return False
-    return True
+    for attempt in range(3):
+        try:
+            resume_flow_run(UUID(flow_run_id), run_input=run_input, _sync=True)  # type: ignore[call-arg]
+        except NotPausedError:
+            return False
+        except PrefectHTTPStatusError as exc:
+            # The server on SQLite may answer 500 "database is locked" under load: try again;
+            # the answer itself is already in the case database either way.
+            if exc.response.status_code < 500 or attempt == 2:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+            continue
+        return True
+    return False
 
 
 def wait_until_settled(flow_run_id: str, *, after: datetime, timeout: float = 120) -> str:
     """Block until the run is suspended or finished in a state entered after `after`."""
-    import time
-
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
         while True:

@@ -117,12 +117,6 @@ def sweep(as_of: datetime) -> SweepReport:
 
 
 @task(cache_policy=NO_CACHE)
-def reconcile_case_runs(as_of: datetime) -> SweepReport:
-    """Re-drive open cases whose run died; escalate those that keep crashing."""
-    return reconcile(as_of)
-
-
-@task(cache_policy=NO_CACHE)
 def sweep_cases(as_of: datetime) -> SweepReport:
     """Wake due cases, start missing case runs, relay the outbox, fetch the office's mail."""
     report = sweep(as_of)
