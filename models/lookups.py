@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -27,6 +28,8 @@ from models.tables import (
     MaterialStatus,
 )
 
+CASE_NUMBER = re.compile(r"^HC-[0-9]{4}-[0-9]{4,}$")
+
 # Agencies added on the way get generated codes: agency-001, agency-002…
 ADDED_AGENCY_PREFIX = "agency-"
 
@@ -37,6 +40,8 @@ MATERIAL_ESCALATIONS = (EscalationReason.NO_AGENCY_LEFT, EscalationReason.REFUSE
 def get_case(session: Session, case_number: str, *, lock: bool = False) -> Case:
     """The case by its number; `lock` holds its row until the transaction ends (PostgreSQL
     SELECT … FOR UPDATE; on SQLite every transaction already holds the write lock)."""
+    if not CASE_NUMBER.match(case_number.strip()):  # also keeps NUL bytes away from PostgreSQL
+        raise UserError("unknown_case", case=case_number[:40])
     query = select(Case).where(Case.number == case_number.strip())
     if lock:
         query = query.with_for_update()

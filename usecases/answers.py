@@ -74,10 +74,10 @@ def record_answer(
 ) -> AnswerRecorded:
     """An agency answered a request (by phone, email, post or in person)."""
     answer = Reply(
-        agency=agency.strip(),
+        agency=validation.slug(agency, field="单位代码"),
         outcome=ReplyOutcome(_choice(outcome, ReplyOutcome, "bad_outcome")),
-        material=material,
-        forward_to=forward_to,
+        material=validation.slug(material, field="材料代码") if material else None,
+        forward_to=validation.slug(forward_to, field="转往单位代码") if forward_to else None,
         note=validation.free_text(
             note, field="备注", max_length=2000, multiline=True, required=False
         )
@@ -117,12 +117,13 @@ def take_in(
     if channel != Channel.WINDOW and channel not in RECEIPT_CHANNELS:
         raise UserError("bad_via", value=channel)
     text = validation.free_text(note, field="备注", max_length=200, required=False)
+    codes = [validation.slug(code, field="材料代码") for code in brought]
     with session_scope() as session:
         incoming.record_visit(
             session=session,
             case_number=case_number,
             reason=trip_reason,
-            brought=brought,
+            brought=codes,
             as_of=as_of,
             channel=Channel(channel),
             note=text,
@@ -153,6 +154,8 @@ def book_appointment(
     except ValueError:
         raise UserError("appointment_format", value=at) from None
     escort_name = validation.person_name(escort) if escort is not None else None
+    agency = validation.slug(agency, field="单位代码")
+    material = validation.slug(material, field="材料代码") if material else None
     with session_scope() as session:
         contact = incoming.record_appointment(
             session=session,

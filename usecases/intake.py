@@ -88,7 +88,7 @@ def open_case(*, form: IntakeForm, as_of: datetime, start: bool = True) -> Opene
             ),
         ),
         fields=_check_fields(playbook, form.fields, today),
-        brought=form.brought,
+        brought=[validation.slug(code, field="材料代码") for code in form.brought],
         letter_lang=validation.letter_language(form.letter_lang),
         actor=form.actor,
     )
