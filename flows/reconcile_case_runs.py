@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from prefect import flow
 
 from casework.clock import now
@@ -18,7 +16,7 @@ def _run_name() -> str:
 
 
 @flow(name="reconcile-case-runs", flow_run_name=_run_name)
-def reconcile_cases(as_of: datetime | None = None) -> SweepReport:
+def reconcile_cases() -> SweepReport:
     """Re-drive open cases whose flow run is gone.
 
     Runs every minute. A case run that crashed (its process was killed), failed, was cancelled,
@@ -28,4 +26,4 @@ def reconcile_cases(as_of: datetime | None = None) -> SweepReport:
     three times within a day is escalated to a manager instead of looping.
     """
     # One plain call, no task run: every minute, the fewest writes to Prefect's database.
-    return reconcile(as_of or now())
+    return reconcile(now())

@@ -8,6 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
+from casework.clock import now
 from casework.errors import UserError
 from casework.messages import message
 from casework.planning import Action, EscalationReason, Step, plan_next_step
@@ -44,7 +45,8 @@ MAX_REDRIVES_PER_DAY = 3
 
 def reconcile(as_of: datetime, report: SweepReport | None = None) -> SweepReport:
     """Re-drive every open case whose flow run crashed, failed, was cancelled, vanished or
-    stopped moving; a case that keeps crashing is escalated to a manager instead."""
+    stopped moving; a case that keeps crashing is escalated to a manager instead. `as_of` is
+    the real present: it is compared with the times Prefect recorded."""
     report = report or SweepReport(as_of=as_of)
     with session_scope() as session:
         open_cases = views.open_cases(session=session)
@@ -103,7 +105,9 @@ def sweep(as_of: datetime) -> SweepReport:
             continue
         if wake_case_flow(case.flow_run_id, as_of=as_of):
             report.woken.append(case.case_number)
-    reconcile(as_of, report)
+    # Processes live in real time: a sweep run for a later day (--as-of) must not take a run
+    # that is working right now for one stuck since yesterday.
+    reconcile(now(), report)
     report.emails_sent = sum(1 for r in relay_pending() if r.delivered)
     settings = get_settings()
     if settings.imap_host:
