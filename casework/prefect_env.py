@@ -43,6 +43,9 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         # Prefect's server on SQLite answers "database is locked" when writes pile up (a
         # Resume click lost so): logs go in batches every 2 s, not twice a second.
         "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "2",
+        # …and the server's 500 for such a lock (its transaction rolled back) is retried by
+        # every Prefect client here (worker, flow runs, casework) as Prefect retries a 503.
+        "PREFECT_CLIENT_RETRY_EXTRA_CODES": "500",
     }
 
 

@@ -18,7 +18,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import NotPausedError, resume_flow_run
 from prefect.states import Cancelled
 from pydantic import BaseModel
@@ -118,20 +118,11 @@ def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
     run_input: dict[str, object] = {"outcome": "recheck"}
     if as_of is not None:
         run_input["as_of"] = as_of.isoformat()
-    for attempt in range(3):
-        try:
-            resume_flow_run(UUID(flow_run_id), run_input=run_input, _sync=True)  # type: ignore[call-arg]
-        except NotPausedError:
-            return False
-        except PrefectHTTPStatusError as exc:
-            # The server on SQLite may answer 500 "database is locked" under load: try again;
-            # the answer itself is already in the case database either way.
-            if exc.response.status_code < 500 or attempt == 2:
-                raise
-            time.sleep(0.5 * (attempt + 1))
-            continue
-        return True
-    return False
+    try:
+        resume_flow_run(UUID(flow_run_id), run_input=run_input, _sync=True)  # type: ignore[call-arg]
+    except NotPausedError:
+        return False
+    return True
 
 
 def wait_until_settled(flow_run_id: str, *, after: datetime, timeout: float = 120) -> str:
