@@ -168,7 +168,8 @@ def file_letter(
         attach_document(session=session, contact_id=contact.id, path=path)
 
 
-def _playbook_of_case(case_number: str) -> Playbook:
+def playbook_of(case_number: str) -> Playbook:
+    """The playbook of the case's type."""
     with session_scope() as session:
         return get_playbook(lookups.get_case(session, case_number).playbook)
 
@@ -179,7 +180,7 @@ def appointment_context(case_number: str, appointment_id: int) -> dict[str, obje
             session=session, case_number=case_number, appointment_id=appointment_id
         )
         agency = lookups.get_agency(session, str(details["agency"]))
-    playbook = _playbook_of_case(case_number)
+    playbook = playbook_of(case_number)
     material = playbook.material(str(details["material"])) if details["material"] else None
     return {
         "agency": agency,
@@ -204,7 +205,7 @@ FILED_KINDS = (
 
 def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, Any]]:
     """The template and extra context a recorded letter was rendered from."""
-    playbook = _playbook_of_case(case_number)
+    playbook = playbook_of(case_number)
     templates = playbook.templates
     if contact.kind == ContactKind.NOTICE:
         return templates.notice, {}

@@ -11,22 +11,22 @@ from prefect.events import emit_event
 
 from casework.clock import now, office_date
 from casework.planning import EscalationReason, Step
-from casework.playbook import get_playbook
 from casework.settings import get_settings
 from gateways.run_logs import task_logger
 from gateways.smtp import Delivery, SmtpMailer, deliver_now
 from models import lifecycle, lookups, outbox, outgoing, tables
 from models.db import session_scope
-from tasks.render import appointment_context, escalation_text, file_letter, render_for_case
+from tasks.render import (
+    appointment_context,
+    escalation_text,
+    file_letter,
+    playbook_of,
+    render_for_case,
+)
 
 # Idempotency lives in the case database (dedupe keys), not in Prefect's result cache, so a
 # re-run after a resume or a crash re-executes these tasks (NO_CACHE) and they find their work
 # done.
-
-
-def _playbook_of(case_number: str) -> str:
-    with session_scope() as session:
-        return lookups.get_case(session, case_number).playbook
 
 
 def relay_pending(case_number: str | None = None, as_of: datetime | None = None) -> list[Delivery]:
@@ -67,7 +67,7 @@ def relay_outbox(case_number: str | None = None) -> int:
 @task(cache_policy=NO_CACHE, task_run_name="notify-applicant-{case_number}")
 def notify_applicant(case_number: str, as_of: datetime) -> None:
     """Render the one-time notification, file it for printing and email it if we can."""
-    template = get_playbook(_playbook_of(case_number)).templates.notice
+    template = playbook_of(case_number).templates.notice
     message = render_for_case(template, case_number, as_of)
     with session_scope() as session:
         contact = outgoing.record_notice(
@@ -81,7 +81,7 @@ def notify_applicant(case_number: str, as_of: datetime) -> None:
 def send_request(case_number: str, step: Step, as_of: datetime) -> None:
     """Write the request letter to the agency and send it."""
     assert step.material and step.agency
-    playbook = get_playbook(_playbook_of(case_number))
+    playbook = playbook_of(case_number)
     material = playbook.material(step.material)
     with session_scope() as session:
         agency = lookups.get_agency(session, step.agency)
@@ -104,7 +104,7 @@ def send_request(case_number: str, step: Step, as_of: datetime) -> None:
 def send_reminder(case_number: str, step: Step, as_of: datetime) -> None:
     """Remind an agency that has not answered within the follow-up interval."""
     assert step.request_id is not None and step.reminder_number and step.agency
-    playbook = get_playbook(_playbook_of(case_number))
+    playbook = playbook_of(case_number)
     with session_scope() as session:
         agency = lookups.get_agency(session, step.agency)
         view = lookups.case_view(session=session, case_number=case_number)
@@ -136,7 +136,7 @@ def escalate_case(case_number: str, step: Step, as_of: datetime) -> None:
     """Hand the case to a manager with a memo saying why."""
     assert step.reason is not None
     reason = EscalationReason(step.reason)
-    playbook = get_playbook(_playbook_of(case_number))
+    playbook = playbook_of(case_number)
     agency = None
     if step.agency:
         with session_scope() as session:
@@ -177,7 +177,7 @@ def escalate_case(case_number: str, step: Step, as_of: datetime) -> None:
 @task(cache_policy=NO_CACHE, task_run_name="close-case-{case_number}")
 def close_case(case_number: str, as_of: datetime) -> None:
     """Every material is in: close the case and tell the applicant."""
-    template = get_playbook(_playbook_of(case_number)).templates.closing
+    template = playbook_of(case_number).templates.closing
     message = render_for_case(template, case_number, as_of)
     with session_scope() as session:
         contact = lifecycle.close_case(
@@ -191,7 +191,7 @@ def close_case(case_number: str, as_of: datetime) -> None:
 def confirm_appointment(case_number: str, step: Step, as_of: datetime) -> None:
     """Tell the applicant when and where the appointment is, and who will accompany her."""
     assert step.appointment_id is not None
-    playbook = get_playbook(_playbook_of(case_number))
+    playbook = playbook_of(case_number)
     extra = appointment_context(case_number, step.appointment_id)
     message = render_for_case(playbook.templates.appointment, case_number, as_of, **extra)
     with session_scope() as session:
@@ -213,7 +213,7 @@ def confirm_appointment(case_number: str, step: Step, as_of: datetime) -> None:
 def remind_staff(case_number: str, step: Step, as_of: datetime) -> None:
     """The working day before an appointment, remind the staff member who escorts."""
     assert step.appointment_id is not None
-    playbook = get_playbook(_playbook_of(case_number))
+    playbook = playbook_of(case_number)
     extra = appointment_context(case_number, step.appointment_id)
     message = render_for_case(playbook.templates.staff_reminder, case_number, as_of, **extra)
     with session_scope() as session:

@@ -14,12 +14,13 @@ from casework.figures import DailyBoard, MonthlyReport
 from casework.settings import get_settings
 from gateways import prefect_api
 from gateways.imap import MailboxPoll, poll_mailbox
-from models import applicants, lookups, reports, retention
+from models import applicants, reports, retention
 from models.db import session_scope
 from tasks.chase import SweepReport, sweep
 from tasks.chase import reconcile as reconcile_runs
 from tasks.report import write_monthly_report
 from tasks.send import relay_pending
+from usecases import runs
 
 
 class RelayCounts(BaseModel):
@@ -43,10 +44,7 @@ def chase(*, as_of: datetime, wait: bool = False) -> SweepReport:
     report = sweep(as_of)
     if wait:
         for case_number in [*report.woken, *report.started]:
-            with session_scope() as session:
-                run_id = lookups.flow_run_of(session=session, case_number=case_number)
-            if run_id:
-                prefect_api.wait_until_settled(run_id, after=started_at)
+            runs.wait_until_settled(case_number, after=started_at)
     return report
 
 

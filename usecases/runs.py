@@ -40,8 +40,7 @@ def start_case_run(case_number: str, playbook: str) -> RunNudge:
 
 def wake_case_run(case_number: str, *, as_of: datetime | None = None) -> RunNudge:
     """Tell the case's suspended flow run to re-read the case database."""
-    with session_scope() as session:
-        flow_run_id = lookups.flow_run_of(session=session, case_number=case_number)
+    flow_run_id = flow_run_of(case_number)
     if flow_run_id is None or not prefect_api.api_healthy(get_settings()):
         return RunNudge(flow_run_id=flow_run_id, stack_down=True)
     woken = prefect_api.wake_case_flow(flow_run_id, as_of=as_of)
