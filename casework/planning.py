@@ -104,7 +104,12 @@ class Step(BaseModel):
     @property
     def wait_key(self) -> str:
         """Deterministic suspend key: a new one each time the case's waiting state changes."""
-        return f"case-wait-{self.generation}"
+        return wait_key_for(self.generation)
+
+
+def wait_key_for(generation: int) -> str:
+    """The key a case run suspends under while its waiting state is `generation`."""
+    return f"case-wait-{generation}"
 
 
 def is_urgent(view: CaseView, playbook: Playbook, today: date) -> bool:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # A private CA that signed the relay's certificate; the system's CAs are used otherwise.
     smtp_ca_file: Path | None = None
     smtp_timeout_seconds: float = 10.0
+    # An email claimed by a relay that has not marked it within this time is taken to be lost
+    # with its relay (killed between sending and marking) and is sent again, flagged as a resend.
+    outbox_lease_seconds: float = 600.0
     mail_from: str = "xxt-window@street-office.example"
 
     # The office's mailbox, when agencies' replies land at a mail provider rather than at the

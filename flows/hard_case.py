@@ -7,6 +7,7 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.runtime import flow_run
 
 from casework.clock import now
+from casework.crash_points import crash_point
 from casework.planning import Action
 from gateways.resume_form import CaseInput, FormOutcome
 from gateways.run_logs import install_log_masking
@@ -50,12 +51,14 @@ def hard_case(case_number: str) -> str:
                 return "closed"
             case Action.WAIT:
                 publish_case_view(case_number, run_id, as_of)
+                crash_point("before-suspend", case_number)
                 answer = suspend_flow_run(
                     wait_for_input=CaseInput.with_initial_data(
                         description=describe_wait(case_number)
                     ),
                     key=step.wait_key,
                 )
+                crash_point("after-resume", case_number)
                 as_of = max(now(), answer.as_of) if answer.as_of else now()
                 if answer.outcome is FormOutcome.RECHECK:
                     record_wake(case_number, step.generation)

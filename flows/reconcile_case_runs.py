@@ -6,7 +6,7 @@ from prefect import flow
 
 from casework.clock import now
 from gateways.run_logs import install_log_masking
-from tasks.chase import SweepReport, reconcile
+from tasks.chase import SweepReport, reconcile_and_relay
 
 install_log_masking()
 
@@ -23,7 +23,11 @@ def reconcile_cases() -> SweepReport:
     finished while the case is still open, vanished from Prefect, or has sat Running or Pending
     for ten minutes gets a new flow run, which re-reads the case database from the top and
     repeats nothing already done; each re-drive is an audit event on the case. A case re-driven
-    three times within a day is escalated to a manager instead of looping.
+    three times within a day is escalated to a manager instead of looping. A case opened while
+    the stack was down gets its first run; a suspended run with work due (an answer recorded
+    while it was still moving) is woken. Then any email due
+    in the outbox is sent, so mail held back while the mail server was away leaves within a
+    minute of its return.
     """
     # One plain call, no task run: every minute, the fewest writes to Prefect's database.
-    return reconcile(now())
+    return reconcile_and_relay(now())

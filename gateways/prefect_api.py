@@ -20,12 +20,14 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import NotPausedError, resume_flow_run
+from prefect.input.run_input import keyset_from_base_key
 from prefect.states import Cancelled
 from pydantic import BaseModel
 
 from casework.clock import now
 from casework.prefect_env import prefect_auth_string
 from casework.settings import Settings
+from gateways.resume_form import CaseInput
 from models import lifecycle
 from models.db import session_scope
 
@@ -86,8 +88,9 @@ _DEAD = (StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COM
 
 
 def run_health(flow_run_id: str, *, as_of: datetime) -> str:
-    """For an open case's run: "ok", "missing", "dead" (crashed, failed, cancelled, or
-    finished while the case is open) or "stuck" (running with no change past STUCK_AFTER)."""
+    """For an open case's run: "waiting" (suspended), "ok" (moving), "missing", "dead"
+    (crashed, failed, cancelled, or finished while the case is open) or "stuck" (running
+    with no change past STUCK_AFTER)."""
     with get_client(sync_client=True) as client:
         try:
             run = client.read_flow_run(UUID(flow_run_id))
@@ -98,10 +101,29 @@ def run_health(flow_run_id: str, *, as_of: datetime) -> str:
         return "missing"
     if state.type in _DEAD:
         return "dead"
+    if state.is_paused():
+        return "waiting"
     stale = state.timestamp is not None and state.timestamp < as_of - STUCK_AFTER
     if state.type in (StateType.RUNNING, StateType.PENDING) and stale:
         return "stuck"
     return "ok"
+
+
+def unread_form_answer(flow_run_id: str, wait_key: str) -> CaseInput | None:
+    """The Resume-form answer given to a run that died before reading it, if any."""
+    # Prefect keeps a suspended run's input under "<state name>-<pause key>-response".
+    key = keyset_from_base_key(f"suspended-{wait_key}")["response"]
+    with get_client(sync_client=True) as client:
+        try:
+            raw = client.read_flow_run_input(UUID(flow_run_id), key)
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code == 404:  # no answer was given: nothing to carry
+                return None
+            raise
+    try:
+        return CaseInput.model_validate_json(raw)
+    except ValueError:
+        return None  # not a form answer this version can read: the reconciler carries on
 
 
 def is_paused(flow_run_id: str) -> bool:

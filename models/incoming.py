@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from casework.clock import office_time
+from casework.crash_points import crash_point
 from casework.errors import UserError
 from casework.messages import label, message
 from casework.planning import EscalationReason
@@ -204,6 +205,8 @@ def record_reply(
         actor=actor,
     )
     refresh_status(session, case, as_of, actor)
+    session.flush()
+    crash_point("answer-before-commit", case_number)  # written, not yet committed
     return contact
 
 

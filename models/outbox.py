@@ -68,7 +68,11 @@ def _retry_delay(attempts: int) -> timedelta:
 
 
 def claim_due_emails(
-    *, session: Session, as_of: datetime, case_number: str | None = None
+    *,
+    session: Session,
+    as_of: datetime,
+    case_number: str | None = None,
+    lease: timedelta = LEASE,
 ) -> list[OutgoingEmail]:
     """Claim what is due: pending rows whose retry time has come, and claims whose relay died.
 
@@ -84,7 +88,7 @@ def claim_due_emails(
     claimed = []
     for row in session.exec(query.order_by(col(OutboxMessage.id))):
         stale = row.status == OutboxStatus.SENDING
-        if stale and row.claimed_at is not None and row.claimed_at > as_of - LEASE:
+        if stale and row.claimed_at is not None and row.claimed_at > as_of - lease:
             continue  # another relay is sending it right now
         if not stale and row.next_attempt_at is not None and row.next_attempt_at > as_of:
             continue

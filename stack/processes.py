@@ -38,10 +38,13 @@ class Stack:
         self.settings = settings
         self.run_dir = settings.home / "run"
         self.logs_dir = settings.logs_dir
+        # Set for the services started from now on (the fault harness passes its crash points).
+        self.extra_env: dict[str, str] = {}
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(prefect_env(self.settings))
+        env.update(self.extra_env)
         return env
 
     def _pid_file(self, name: str) -> Path:
@@ -93,9 +96,33 @@ class Stack:
 
     def up(self, *, timeout: float = 120) -> None:
         """Start whatever is not running yet, deploy the flows, and wait until the API answers."""
+        self._start_services(timeout=timeout)
+        s = self.settings
+        self._prefect("work-pool", "create", s.work_pool, "--type", "process", "--overwrite")
+        self._prefect("--no-prompt", "deploy", "--all")
+        self._start_worker()
+
+    def revive(self, *, timeout: float = 120, mail_server: bool = True) -> None:
+        """Restart whichever service died, as a supervisor would; the deployments are kept in
+        Prefect's database, so nothing is deployed again."""
+        self._start_services(timeout=timeout, mail_server=mail_server)
+        self._start_worker()
+
+    def stop_service(self, name: str) -> None:
+        """Stop one service (its process group), e.g. the mail server for an outage."""
+        pid = self._pid(name)
+        if pid is not None:
+            _stop_group(pid, 20)
+        self._pid_file(name).unlink(missing_ok=True)
+
+    def pid(self, name: str) -> int | None:
+        """The running service's process id, or None."""
+        return self._pid(name)
+
+    def _start_services(self, *, timeout: float, mail_server: bool = True) -> None:
         s = self.settings
         (s.home / "prefect").mkdir(parents=True, exist_ok=True)
-        if self._pid("mail-server") is None:
+        if mail_server and self._pid("mail-server") is None:
             self._spawn(
                 "mail-server",
                 [
@@ -132,8 +159,9 @@ class Stack:
             if self._pid("prefect-server") is None or time.monotonic() > deadline:
                 raise StackError("prefect-server", self.logs_dir / "prefect-server.log")
             time.sleep(0.5)
-        self._prefect("work-pool", "create", s.work_pool, "--type", "process", "--overwrite")
-        self._prefect("--no-prompt", "deploy", "--all")
+
+    def _start_worker(self) -> None:
+        s = self.settings
         if self._pid("worker") is None:
             self._spawn(
                 "worker",

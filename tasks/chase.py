@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from casework.clock import now
 from casework.errors import UserError
 from casework.messages import message
-from casework.planning import Action, EscalationReason, Step, plan_next_step
+from casework.planning import Action, EscalationReason, Step, plan_next_step, wait_key_for
 from casework.playbook import get_playbook
 from casework.settings import get_settings
 from gateways.imap import poll_mailbox
@@ -21,11 +21,14 @@ from gateways.prefect_api import (
     redrive_case_flow,
     run_health,
     start_case_flow,
+    unread_form_answer,
     wake_case_flow,
 )
+from gateways.resume_form import FormOutcome
 from gateways.run_logs import task_logger
 from models import lifecycle, lookups, views
 from models.db import session_scope
+from tasks.record import record_reply
 from tasks.send import escalate_case, relay_pending
 
 
@@ -43,47 +46,91 @@ class SweepReport(BaseModel):
 MAX_REDRIVES_PER_DAY = 3
 
 
+def _carry_unread_answer(
+    case_number: str, flow_run_id: str, generation: int, as_of: datetime
+) -> None:
+    """A Resume-form answer the dead run was given but never read is recorded now, so the
+    re-driven run (a new run, with no input of its own) carries on from it."""
+    answer = unread_form_answer(flow_run_id, wait_key_for(generation))
+    if answer is None or answer.outcome is FormOutcome.RECHECK:
+        return
+    answered_at = max(as_of, answer.as_of) if answer.as_of else as_of  # as the flow does
+    outcome = record_reply.fn(case_number, generation, answer.to_reply(), answered_at)
+    task_logger().warning(
+        "Case %s: the dead run's form answer carried over (%s)", case_number, outcome
+    )
+
+
 def reconcile(as_of: datetime, report: SweepReport | None = None) -> SweepReport:
     """Re-drive every open case whose flow run crashed, failed, was cancelled, vanished or
-    stopped moving; a case that keeps crashing is escalated to a manager instead. `as_of` is
-    the real present: it is compared with the times Prefect recorded."""
+    stopped moving; a case that keeps crashing is escalated to a manager instead. Start runs
+    for cases opened while the stack was down, and wake suspended runs with work due. `as_of`
+    is the real present: it is compared with the times Prefect recorded."""
     report = report or SweepReport(as_of=as_of)
     with session_scope() as session:
         open_cases = views.open_cases(session=session)
     for case in open_cases:
-        if case.flow_run_id is None:
-            continue  # never started: the sweep starts it
-        health = run_health(case.flow_run_id, as_of=as_of)
-        if health == "ok":
-            continue
+        try:
+            _reconcile_case(case, as_of, report)
+        except Exception as exc:  # one case's trouble must not stop the others' round
+            task_logger().error("Case %s not reconciled: %s", case.case_number, type(exc).__name__)
+    return report
+
+
+def _reconcile_case(case: views.OpenCase, as_of: datetime, report: SweepReport) -> None:
+    """Start, wake or re-drive one open case's run, whichever its state calls for."""
+    if case.flow_run_id is None:  # opened while the stack was down
+        start_case_flow(case.case_number, case.playbook)
+        report.started.append(case.case_number)
+        return
+    health = run_health(case.flow_run_id, as_of=as_of)
+    if health == "ok":
+        return
+    if health == "waiting":
+        # An answer recorded while the run was still moving found nobody to wake, and the
+        # run then suspended under the old key: wake it now rather than at the next sweep.
         with session_scope() as session:
-            recent = lifecycle.redrives_since(
-                session=session, case_number=case.case_number, since=as_of - timedelta(days=1)
-            )
             view = lookups.case_view(session=session, case_number=case.case_number)
-        if recent >= MAX_REDRIVES_PER_DAY:
-            if EscalationReason.RUN_KEEPS_CRASHING not in view.escalation_reasons:
-                step = Step(
-                    action=Action.ESCALATE,
-                    generation=view.wait_generation,
-                    reason=EscalationReason.RUN_KEEPS_CRASHING,
-                )
-                escalate_case.fn(case.case_number, step, as_of)
-                report.escalated.append(case.case_number)
-            continue
-        if health == "stuck":
-            cancel_flow_run(case.flow_run_id)
-        flow_run_id = redrive_case_flow(case.case_number, case.playbook, recent + 1)
-        with session_scope() as session:
-            lifecycle.record_redrive(
-                session=session,
-                case_number=case.case_number,
-                flow_run_id=flow_run_id,
-                why=health,
-                as_of=as_of,
+        step = plan_next_step(view, get_playbook(case.playbook), as_of)
+        if step.action is not Action.WAIT and wake_case_flow(case.flow_run_id):
+            report.woken.append(case.case_number)
+        return
+    with session_scope() as session:
+        recent = lifecycle.redrives_since(
+            session=session, case_number=case.case_number, since=as_of - timedelta(days=1)
+        )
+        view = lookups.case_view(session=session, case_number=case.case_number)
+    if recent >= MAX_REDRIVES_PER_DAY:
+        if EscalationReason.RUN_KEEPS_CRASHING not in view.escalation_reasons:
+            step = Step(
+                action=Action.ESCALATE,
+                generation=view.wait_generation,
+                reason=EscalationReason.RUN_KEEPS_CRASHING,
             )
-        task_logger().warning("Case %s re-driven: its run was %s", case.case_number, health)
-        report.redriven.append(case.case_number)
+            escalate_case.fn(case.case_number, step, as_of)
+            report.escalated.append(case.case_number)
+        return
+    if health == "stuck":
+        cancel_flow_run(case.flow_run_id)
+    _carry_unread_answer(case.case_number, case.flow_run_id, view.wait_generation, as_of)
+    flow_run_id = redrive_case_flow(case.case_number, case.playbook, recent + 1)
+    with session_scope() as session:
+        lifecycle.record_redrive(
+            session=session,
+            case_number=case.case_number,
+            flow_run_id=flow_run_id,
+            why=health,
+            as_of=as_of,
+        )
+    task_logger().warning("Case %s re-driven: its run was %s", case.case_number, health)
+    report.redriven.append(case.case_number)
+
+
+def reconcile_and_relay(as_of: datetime) -> SweepReport:
+    """The every-minute round: re-drive dead case runs, then send what the outbox has due (so
+    mail held back by a mail-server outage goes out within a minute of its end)."""
+    report = reconcile(as_of)
+    report.emails_sent = sum(1 for r in relay_pending(as_of=as_of) if r.delivered)
     return report
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -32,9 +32,15 @@ from tasks.render import (
 def relay_pending(case_number: str | None = None, as_of: datetime | None = None) -> list[Delivery]:
     """Claim what the outbox has due (for one case, or all), send it, and mark each result."""
     moment = as_of or now()
+    settings = get_settings()
     with session_scope() as session:
-        emails = outbox.claim_due_emails(session=session, as_of=moment, case_number=case_number)
-    results = deliver_now(SmtpMailer(get_settings()), emails)
+        emails = outbox.claim_due_emails(
+            session=session,
+            as_of=moment,
+            case_number=case_number,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+        )
+    results = deliver_now(SmtpMailer(settings), emails)
     for result in results:
         with session_scope() as session:
             if result.delivered:

@@ -1,0 +1,619 @@
+"""The fault lab: the real local stack, a mail server that fails on cue, real SIGKILLs, and a
+tally of what was lost, stalled, sent twice or never sent.
+
+Everything here acts as the office and its machine would: cases are opened and answered
+through the application layer (and the Resume form's API, as a manager in the Prefect UI),
+processes are killed with SIGKILL at random or at named crash points (casework.crash_points),
+the mail server goes away or answers 421/451/550. Nothing in the product is called to help:
+after the faults the lab only waits, and the stack's own every-minute reconciler must put
+every case back on its feet.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from aiosmtpd.controller import Controller
+from prefect.client.orchestration import get_client
+from prefect.flow_runs import NotPausedError, resume_flow_run
+from sqlmodel import col, select
+
+from casework.clock import now
+from casework.crash_points import FAULTS_DIR_ENV
+from casework.errors import UserError
+from casework.planning import Action, plan_next_step
+from casework.playbook import get_playbook
+from casework.settings import PROJECT_DIR, get_settings
+from cli.stories import synthetic_id_number
+from models import lookups
+from models.db import session_scope
+from models.tables import (
+    Case,
+    CaseEvent,
+    Contact,
+    ContactKind,
+    EventKind,
+    OutboxMessage,
+    OutboxStatus,
+)
+from stack.processes import Stack
+from usecases import answers, intake
+
+PLAYBOOK = "recover-cremation-certificate"
+FRONT_DESK = "crematorium-front-desk"
+ARCHIVE_ROOM = "crematorium-archive-room"
+ARCHIVE_EMAIL = "archive@crematorium.example"
+# A claim a killed relay left behind is taken back after this long (production: 10 minutes);
+# shortened so a trial ends in minutes. The logic is the same, only the wait is shorter.
+LEASE_SECONDS = 45
+# Kills of one case's runs in a day: the reconciler escalates a case after three re-drives
+# (by design: a case that keeps crashing goes to a manager), so random kills stop short of it.
+KILLS_PER_CASE = 2
+
+
+@dataclass
+class Received:
+    message_id: str
+    to: str
+    resend: bool
+
+
+@dataclass
+class Kill:
+    what: str
+    at: float  # wall clock (time.time()), to compare with the audit trail's timestamps
+    case_number: str | None = None
+    flow_run_id: str | None = None
+
+
+@dataclass
+class Answer:
+    case_number: str
+    agency: str
+    outcome: str
+    via_form: bool
+
+
+@dataclass
+class Tally:
+    scenario: str
+    trials: int = 0
+    lost: int = 0  # cases missing from the database, or answers given and not recorded
+    stalled: int = 0  # open cases not waiting quietly (with nothing due) at the end
+    duplicates: int = 0  # copies of one Message-ID at the mail server beyond the first
+    flagged: int = 0  # of those, copies marked X-Casework-Resend
+    undelivered: int = 0  # outbox rows not sent at the end, or "sent" but never received
+    refused: int = 0  # rows failed for good (550): shown to staff, not retried
+    allowed_duplicates: int = 0  # kills between the server's 250 and the sent mark
+    redrive_seconds: list[float] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.lost == 0
+            and self.stalled == 0
+            and self.undelivered == 0
+            and self.duplicates <= self.allowed_duplicates
+            and self.duplicates == self.flagged
+            and all(s <= 120 for s in self.redrive_seconds)
+        )
+
+    def row(self) -> dict[str, Any]:
+        times = self.redrive_seconds
+        return {
+            "scenario": self.scenario,
+            "trials": self.trials,
+            "lost": self.lost,
+            "stalled": self.stalled,
+            "duplicates": f"{self.duplicates} ({self.flagged} flagged)",
+            "undelivered": self.undelivered,
+            "refused_550": self.refused,
+            "redrive_median_s": round(statistics.median(times), 1) if times else None,
+            "redrive_max_s": round(max(times), 1) if times else None,
+            "redrives": len(times),
+            "passed": self.passed,
+        }
+
+
+class MisbehavingMail:
+    """A real SMTP server (aiosmtpd) that keeps what it accepts and fails on cue: answers from
+    `script` for the next DATA commands, 550 for addresses in `refuse`, and SIGKILL of the
+    sending process at the next "connect" (the outbox row is claimed and committed, nothing
+    sent), "data" (during DATA) or "accepted" (kept, 250 not yet read, sent mark not yet
+    written)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.messages: list[Received] = []
+        self.script: list[str] = []
+        self.refuse: set[str] = set()
+        self.kill_at: list[str] = []
+        self.kills: list[Kill] = []
+        self._controller: Controller | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._controller = Controller(self, hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def _take(self, moment: str) -> bool:
+        with self._lock:
+            if self.kill_at and self.kill_at[0] == moment:
+                self.kill_at.pop(0)
+                return True
+        return False
+
+    def _kill_sender(self, session: Any, moment: str) -> None:
+        pid = peer_pid(session.peer[1])
+        if pid is not None and pid != os.getpid():
+            flow_run_id = flow_run_processes().get(pid)
+            os.kill(pid, signal.SIGKILL)
+            self.kills.append(Kill(f"smtp {moment}", time.time(), flow_run_id=flow_run_id))
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self._take("connect"):
+            self._kill_sender(session, "connect")
+        return responses
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self._take("data"):
+            self._kill_sender(session, "data")
+            return "451 4.3.0 Sender went away"
+        with self._lock:
+            answer = self.script.pop(0) if self.script else "250 OK"
+        if answer.startswith("250"):
+            raw = envelope.original_content or envelope.content
+            message = message_from_bytes(raw, policy=policy.default)
+            self.messages.append(
+                Received(
+                    message_id=str(message["Message-ID"]),
+                    to=", ".join(envelope.rcpt_tos),
+                    resend=message["X-Casework-Resend"] == "yes",
+                )
+            )
+            if self._take("accepted"):
+                self._kill_sender(session, "accepted")
+        return answer
+
+
+def peer_pid(port: int) -> int | None:
+    """The process holding the local TCP socket on `port` (the SMTP client's end)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if int(parts[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{parts[9]}]")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in inodes:
+                    return int(proc.name)
+        except OSError:
+            continue
+    return None
+
+
+def flow_run_processes() -> dict[int, str]:
+    """Every live process executing a Prefect flow run: pid → flow run id."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            continue
+        for entry in environ:
+            if entry.startswith(b"PREFECT__FLOW_RUN_ID="):
+                found[int(proc.name)] = entry.split(b"=", 1)[1].decode()
+    return found
+
+
+def run_state(flow_run_id: str) -> str:
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(flow_run_id)).state
+    return str(state.name) if state else "?"
+
+
+def _as_epoch(moment: datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+class Lab:
+    """Drives cases on the running stack, injects faults, and counts what went wrong."""
+
+    def __init__(self, stack: Stack, workdir: Path, seed: int = 20261124) -> None:
+        self.stack = stack
+        self.settings = get_settings()
+        self.faults_dir = workdir / "crash-points"
+        self.faults_dir.mkdir(parents=True, exist_ok=True)
+        self.mail = MisbehavingMail(self.settings.smtp_host, self.settings.smtp_port)
+        self.rng = random.Random(seed)
+        self.serial = 0
+        self.kills: list[Kill] = []
+        self.kills_by_case: Counter[str] = Counter()
+        self.answers: list[Answer] = []
+
+    # -- the stack ------------------------------------------------------------------------
+
+    def __enter__(self) -> Lab:
+        """Take over the stack: this lab's mail server instead of the stack's, and a worker
+        that carries the crash points and the short lease."""
+        self.stack.stop_service("mail-server")
+        self.mail.start()
+        self.stack.extra_env = {
+            FAULTS_DIR_ENV: str(self.faults_dir),
+            "CASEWORK_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+        }
+        self.stack.stop_service("worker")
+        self.stack.revive(mail_server=False)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.mail.stop()
+        self.stack.extra_env = {}
+        self.stack.stop_service("worker")
+        self.stack.revive()
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker alone (the runs it started carry on), as the OOM killer would."""
+        pid = self.stack.pid("worker")
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            self.kills.append(Kill(what="worker", at=time.time()))
+
+    def kill_server(self) -> None:
+        """SIGKILL the Prefect server (its whole process group) with runs in flight."""
+        pid = self.stack.pid("prefect-server")
+        if pid is not None:
+            os.killpg(pid, signal.SIGKILL)
+            self.kills.append(Kill(what="prefect server", at=time.time()))
+
+    def revive(self) -> None:
+        """What a supervisor (systemd, `casework up`) does: restart whatever died."""
+        self.stack.revive(mail_server=False)
+
+    def kill_a_run(self) -> Kill | None:
+        """SIGKILL one flow-run process picked at random (a case's or the reconciler's)."""
+        running = flow_run_processes()
+        self.rng.shuffle(pids := list(running))
+        for pid in pids:
+            flow_run_id = running[pid]
+            case_number = self.case_of_run(flow_run_id)
+            if case_number is not None and self.kills_by_case[case_number] >= KILLS_PER_CASE:
+                continue
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            kill = Kill("flow run", time.time(), case_number, flow_run_id)
+            if case_number is not None:
+                self.kills_by_case[case_number] += 1
+            self.kills.append(kill)
+            return kill
+        return None
+
+    def arm(self, point: str, case_number: str | None = None) -> Path:
+        """Arm a crash point for the stack's processes (and the CLI processes the lab starts)."""
+        name = f"{point}@{case_number}" if case_number else point
+        armed = self.faults_dir / f"{name}.armed"
+        armed.touch()
+        return armed.with_suffix(".fired")
+
+    # -- the office's work ----------------------------------------------------------------
+
+    def open_case(self, *, email: str | None = None) -> str:
+        self.serial += 1
+        form = intake.IntakeForm(
+            playbook=PLAYBOOK,
+            name="沈桂兰",
+            id_number=synthetic_id_number(date(1950, 3, 1), serial=f"{self.serial % 1000:03d}"),
+            phone="13800001234",
+            email=email or f"applicant{self.serial}@family.example",
+            fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
+        )
+        return intake.open_case(form=form, as_of=now()).case_number
+
+    def awaited(self, case_number: str) -> str | None:
+        """The agency whose answer the case waits for (its request sent), if any."""
+        with session_scope() as session:
+            view = lookups.case_view(session=session, case_number=case_number)
+        for material in view.materials:
+            if material.open_request is not None:
+                return material.agency_slug
+        return None
+
+    def answer(self, case_number: str, *, via_form: bool = False) -> bool:
+        """Give the awaited agency's answer (front desk: forwarded; archive room: received)
+        at the window or through the Resume form; False if nothing is awaited yet."""
+        agency = self.awaited(case_number)
+        if agency is None:
+            return False
+        outcome = "forwarded" if agency == FRONT_DESK else "received"
+        forward_to = ARCHIVE_ROOM if agency == FRONT_DESK else None
+        if via_form:
+            if not self.form_answer(case_number, agency, outcome, forward_to):
+                return False
+        else:
+            try:
+                answers.record_answer(
+                    case_number=case_number,
+                    agency=agency,
+                    outcome=outcome,
+                    forward_to=forward_to,
+                    as_of=now(),
+                )
+            except UserError:
+                return False
+        self.answers.append(Answer(case_number, agency, outcome, via_form))
+        return True
+
+    def form_answer(
+        self, case_number: str, agency: str, outcome: str, forward_to: str | None = None
+    ) -> bool:
+        """A manager's answer in the Prefect UI's Resume form (its API); False if the run was
+        not waiting (the UI would say so)."""
+        run_id = self.run_of(case_number)
+        if run_id is None or run_state(run_id) != "Suspended":
+            return False
+        run_input: dict[str, str] = {"outcome": outcome, "agency": agency}
+        if forward_to:
+            run_input["forward_to"] = forward_to
+        try:
+            resume_flow_run(UUID(run_id), run_input=run_input)
+        except NotPausedError:
+            return False
+        return True
+
+    def answer_in_a_killed_process(self, case_number: str) -> Answer | None:
+        """`casework reply` killed mid-transaction (crash point), then typed again by the clerk."""
+        agency = self.awaited(case_number)
+        if agency is None:
+            return None
+        fired = self.arm("answer-before-commit", case_number)
+        args = ["reply", case_number, "--agency", agency, "--outcome"]
+        args += (
+            ["forwarded", "--forward-to", ARCHIVE_ROOM] if agency == FRONT_DESK else ["received"]
+        )
+        env = dict(os.environ, **{FAULTS_DIR_ENV: str(self.faults_dir)})
+        first = subprocess.run(
+            [sys.executable, "-m", "cli.main", *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
+        if first.returncode != -signal.SIGKILL or not fired.exists():
+            raise AssertionError(f"the reply was not killed mid-transaction: {first.returncode}")
+        self.kills.append(Kill("casework reply mid-transaction", time.time(), case_number))
+        again = subprocess.run(
+            [sys.executable, "-m", "cli.main", *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
+        if again.returncode != 0:
+            raise AssertionError(again.stderr.decode(errors="replace"))
+        answer = Answer(case_number, agency, args[5], via_form=False)
+        self.answers.append(answer)
+        return answer
+
+    # -- reading the outcome --------------------------------------------------------------
+
+    def run_of(self, case_number: str) -> str | None:
+        with session_scope() as session:
+            return lookups.flow_run_of(session=session, case_number=case_number)
+
+    def case_of_run(self, flow_run_id: str) -> str | None:
+        """The case a flow run works (case runs are named "case-<number>"), or None."""
+        with get_client(sync_client=True) as client:
+            name = client.read_flow_run(UUID(flow_run_id)).name
+        return name.removeprefix("case-") if name.startswith("case-") else None
+
+    def crashed_at_point(self, fired: Path, case_number: str) -> None:
+        """Note a crash point's kill (the dying process wrote the moment into the file)."""
+        moment = float(fired.read_text().split()[0])
+        self.kills.append(Kill(f"crash point {fired.stem}", moment, case_number))
+
+    def problem(self, case_number: str) -> str | None:
+        """Why the case is not at rest: None when closed, or suspended with nothing due."""
+        with session_scope() as session:
+            if session.exec(select(Case).where(Case.number == case_number)).first() is None:
+                return "lost"
+            view = lookups.case_view(session=session, case_number=case_number)
+            run_id = lookups.flow_run_of(session=session, case_number=case_number)
+        if view.status == "closed":
+            return None
+        if run_id is None:
+            return "no run"
+        state = run_state(run_id)
+        if state != "Suspended":
+            return f"run {state}"
+        step = plan_next_step(view, get_playbook(view.playbook), now())
+        if step.action is not Action.WAIT:
+            return f"{step.action} due"
+        return None
+
+    def drive(self, cases: list[str], *, until: float, form_share: float = 0.3) -> list[str]:
+        """Answer whatever is awaited until every case is closed (or time runs out); returns
+        the cases still open."""
+        open_cases = list(cases)
+        while open_cases and time.time() < until:
+            for case_number in list(open_cases):
+                if self.problem(case_number) is None:
+                    with session_scope() as session:
+                        view = lookups.case_view(session=session, case_number=case_number)
+                    if view.status == "closed":
+                        open_cases.remove(case_number)
+                        continue
+                    self.answer(case_number, via_form=self.rng.random() < form_share)
+            time.sleep(1)
+        return open_cases
+
+    def settle(self, cases: list[str], *, timeout: float) -> dict[str, str]:
+        """Wait (doing nothing) until every case is at rest; returns those that never were."""
+        deadline = time.time() + timeout
+        while True:
+            problems = {c: p for c in cases if (p := self.problem(c)) is not None}
+            if not problems or time.time() > deadline:
+                return problems
+            time.sleep(3)
+
+    def outbox_settled(self, cases: list[str], *, timeout: float) -> None:
+        """Wait until no email of these cases is pending or claimed (retries run meanwhile)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            rows = self._outbox(cases)
+            if all(r.status not in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows):
+                return
+            time.sleep(3)
+
+    def _outbox(self, cases: list[str]) -> list[OutboxMessage]:
+        with session_scope() as session:
+            ids = [
+                c.id for c in session.exec(select(Case).where(col(Case.number).in_(cases))).all()
+            ]
+            return list(
+                session.exec(select(OutboxMessage).where(col(OutboxMessage.case_id).in_(ids)))
+            )
+
+    def tally(self, scenario: str, cases: list[str], *, trials: int, since: float) -> Tally:
+        """Count what was lost, stalled, sent twice or not at all for these cases."""
+        tally = Tally(scenario=scenario, trials=trials)
+        for case_number in cases:
+            problem = self.problem(case_number)
+            if problem == "lost":
+                tally.lost += 1
+            elif problem is not None:
+                tally.stalled += 1
+                tally.problems.append(f"{case_number}: {problem}")
+        tally.lost += self._lost_answers(cases)
+        rows = self._outbox(cases)
+        ids = {r.message_id for r in rows}
+        received = Counter(m.message_id for m in self.mail.messages if m.message_id in ids)
+        for row in rows:
+            if row.status == OutboxStatus.FAILED:
+                tally.refused += 1
+            elif row.status != OutboxStatus.SENT or received[row.message_id] == 0:
+                tally.undelivered += 1
+                tally.problems.append(f"{row.message_id}: {row.status}, {row.last_error}")
+        tally.duplicates = sum(n - 1 for n in received.values())
+        tally.flagged = sum(1 for m in self.mail.messages if m.message_id in ids and m.resend)
+        tally.flagged = min(tally.flagged, tally.duplicates)
+        tally.allowed_duplicates = sum(
+            1 for k in self.mail.kills if k.what == "smtp accepted" and k.at >= since
+        )
+        tally.redrive_seconds = self._redrive_times(cases, since)
+        return tally
+
+    def replies_from(self, case_number: str, agency: str) -> int:
+        """How many answers from this agency the case database holds."""
+        with session_scope() as session:
+            return sum(1 for a, _ in _replies(session, case_number, distinct=False) if a == agency)
+
+    def refused_form_answers(self, case_number: str) -> int:
+        """Form answers refused in the case's audit trail (where the manager sees them)."""
+        with session_scope() as session:
+            case = session.exec(select(Case).where(Case.number == case_number)).one()
+            return len(
+                session.exec(
+                    select(CaseEvent).where(
+                        CaseEvent.case_id == case.id,
+                        CaseEvent.kind == EventKind.FORM_ANSWER_REFUSED,
+                    )
+                ).all()
+            )
+
+    def _lost_answers(self, cases: list[str]) -> int:
+        lost = 0
+        with session_scope() as session:
+            for answer in [a for a in self.answers if a.case_number in cases]:
+                if (answer.agency, answer.outcome) not in _replies(session, answer.case_number):
+                    lost += 1
+        return lost
+
+    def _redrive_times(self, cases: list[str], since: float) -> list[float]:
+        """Seconds from each crash of a case's run to its re-drive (the audit trail's time)."""
+        times = []
+        deaths_of: dict[str | None, list[float]] = {}
+        for kill in [*self.kills, *self.mail.kills]:
+            if kill.at < since or kill.what == "worker":  # the worker's runs live on
+                continue
+            case_number = kill.case_number
+            if case_number is None and kill.flow_run_id is not None:
+                case_number = self.case_of_run(kill.flow_run_id)
+            deaths_of.setdefault(case_number, []).append(kill.at)
+        server_deaths = [k.at for k in self.kills if k.what == "prefect server" and k.at >= since]
+        with session_scope() as session:
+            for case_number in cases:
+                case = session.exec(select(Case).where(Case.number == case_number)).one()
+                redrives = sorted(
+                    _as_epoch(e.occurred_at)
+                    for e in session.exec(
+                        select(CaseEvent).where(
+                            CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.RUN_REDRIVEN
+                        )
+                    )
+                )
+                # A server restart may crash any run in flight.
+                deaths = sorted(deaths_of.get(case_number, []) + server_deaths)
+                for redriven in redrives:
+                    before = [d for d in deaths if d <= redriven]
+                    if before:
+                        times.append(redriven - before[-1])
+        return times
+
+
+def _replies(session: Any, case_number: str, *, distinct: bool = True) -> Any:
+    case = session.exec(select(Case).where(Case.number == case_number)).one()
+    found = [
+        (c.agency_slug, c.outcome)
+        for c in session.exec(
+            select(Contact).where(Contact.case_id == case.id, Contact.kind == ContactKind.REPLY)
+        )
+    ]
+    return set(found) if distinct else found

@@ -1,0 +1,38 @@
+"""The fault harness's results as a Markdown table (the README's reliability section) and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.faults.lab import Tally
+
+HEADER = (
+    "| scenario | trials | lost | stalled | duplicates (flagged) | undelivered | refused 550 "
+    "| re-drives | re-drive median / max |"
+)
+
+
+def table(tallies: list[Tally]) -> str:
+    lines = [HEADER, "|" + "---|" * 9]
+    for tally in tallies:
+        row = tally.row()
+        redrive = (
+            f"{row['redrive_median_s']} s / {row['redrive_max_s']} s" if row["redrives"] else "—"
+        )
+        lines.append(
+            f"| {tally.scenario} | {tally.trials} | {tally.lost} | {tally.stalled} "
+            f"| {row['duplicates']} | {tally.undelivered} | {tally.refused} "
+            f"| {row['redrives']} | {redrive} |"
+        )
+    return "\n".join(lines)
+
+
+def problems(tallies: list[Tally]) -> str:
+    return "\n".join(f"{t.scenario}: {p}" for t in tallies for p in t.problems if not t.passed or p)
+
+
+def write_json(tallies: list[Tally], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [dict(t.row(), problems=t.problems) for t in tallies]
+    path.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")

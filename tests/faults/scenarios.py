@@ -1,0 +1,236 @@
+"""The fault scenarios: each opens its own cases, does its damage, lets the stack heal itself
+without help, and returns a tally (see lab.Tally for what each column counts)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+from casework.clock import now
+from casework.errors import UserError
+from tests.faults.lab import ARCHIVE_EMAIL, ARCHIVE_ROOM, FRONT_DESK, LEASE_SECONDS, Lab, Tally
+from usecases import answers
+
+# How long the stack gets to put things right after the last fault: two reconciler rounds
+# for a re-drive, the short lease for a claim a killed relay left, and the mail retries.
+SETTLE_SECONDS = 300
+
+
+def _wait_for(condition: object, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.time() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.5)
+
+
+def _finish(lab: Lab, scenario: str, cases: list[str], *, trials: int, since: float) -> Tally:
+    """Drive the cases to their end (answering what is awaited), let the stack settle, count."""
+    lab.drive(cases, until=time.time() + SETTLE_SECONDS)
+    lab.settle(cases, timeout=SETTLE_SECONDS)
+    lab.outbox_settled(cases, timeout=LEASE_SECONDS + 150)
+    return lab.tally(scenario, cases, trials=trials, since=since)
+
+
+def random_kills(lab: Lab, *, cases: int, kills: int, worker_share: float = 0.25) -> Tally:
+    """SIGKILLs of flow-run processes and of the worker at random moments while cases are
+    opened, answered (at the window and through the Resume form) and carried to their end."""
+    since = time.time()
+    opened: list[str] = []
+    done = threading.Event()
+    count = 0
+    dice = random.Random(lab.rng.random())
+
+    def killer() -> None:
+        nonlocal count
+        while not done.is_set() and count < kills:
+            time.sleep(dice.uniform(0.3, 2.5))
+            if dice.random() < worker_share:
+                lab.kill_worker()
+                time.sleep(dice.uniform(0.5, 3))
+                lab.revive()
+                count += 1
+            elif lab.kill_a_run() is not None:
+                count += 1
+
+    thread = threading.Thread(target=killer, name="killer", daemon=True)
+    thread.start()
+    for _ in range(cases):
+        opened.append(lab.open_case())
+    # Keep the office working until every planned kill has happened and every case is done.
+    deadline = time.time() + 60 * 60
+    while (
+        thread.is_alive() or lab.drive(opened, until=time.time() + 5)
+    ) and time.time() < deadline:
+        lab.drive(opened, until=time.time() + 5)
+    done.set()
+    thread.join()
+    lab.revive()
+    return _finish(
+        lab, "random SIGKILLs (worker, case runs, reconciler)", opened, trials=count, since=since
+    )
+
+
+def targeted_kills(lab: Lab, *, rounds: int = 1) -> list[Tally]:
+    """A kill at each dangerous moment, each on its own case."""
+    tallies = []
+    for moment, scenario in (
+        ("connect", "kill after the outbox commit, before SMTP"),
+        ("data", "kill during SMTP DATA"),
+        ("accepted", "kill after the server's 250, before the sent mark"),
+    ):
+        since = time.time()
+        cases = []
+        for _ in range(rounds):
+            lab.mail.kill_at.append(moment)
+            cases.append(lab.open_case())
+            _wait_for(lambda: not lab.mail.kill_at, 120, f"no mail reached the {moment} kill")
+        tallies.append(_finish(lab, scenario, cases, trials=rounds, since=since))
+
+    since = time.time()
+    cases = []
+    for _ in range(rounds):
+        case_number = lab.open_case()
+        fired = lab.arm("before-suspend", case_number)
+        cases.append(case_number)
+        _wait_for(fired.exists, 120, "the case run never reached its suspend")
+        lab.crashed_at_point(fired, case_number)
+    tallies.append(_finish(lab, "kill while suspending", cases, trials=rounds, since=since))
+
+    since = time.time()
+    cases = [lab.open_case() for _ in range(rounds)]
+    lab.settle(cases, timeout=SETTLE_SECONDS)
+    for case_number in cases:
+        fired = lab.arm("after-resume", case_number)
+        _wait_for(lambda c=case_number: lab.answer(c, via_form=True), 60, "no form answer")
+        _wait_for(fired.exists, 120, "the resumed run never read its input")
+        lab.crashed_at_point(fired, case_number)
+    tallies.append(
+        _finish(
+            lab,
+            "kill after resuming, before the form answer is recorded",
+            cases,
+            trials=rounds,
+            since=since,
+        )
+    )
+
+    since = time.time()
+    cases = [lab.open_case() for _ in range(rounds)]
+    lab.settle(cases, timeout=SETTLE_SECONDS)
+    for case_number in cases:
+        lab.answer_in_a_killed_process(case_number)
+    tallies.append(
+        _finish(
+            lab,
+            "kill mid-transaction in the case database (casework reply)",
+            cases,
+            trials=rounds,
+            since=since,
+        )
+    )
+    return tallies
+
+
+def mail_server_faults(lab: Lab, *, cases: int = 1) -> list[Tally]:
+    """The mail server away, then answering 421/451 for a stretch, then refusing one address."""
+    tallies = []
+    since = time.time()
+    lab.mail.stop()
+    opened = [lab.open_case() for _ in range(cases)]
+    time.sleep(40)  # the notices and first requests fail to connect meanwhile
+    lab.mail.start()
+    tallies.append(
+        _finish(lab, "mail server refusing connections for 40 s", opened, trials=cases, since=since)
+    )
+
+    since = time.time()
+    lab.mail.script = ["421 4.3.2 Service not available"] * 2 + ["451 4.3.0 Try again later"] * 3
+    opened = [lab.open_case() for _ in range(cases)]
+    tallies.append(
+        _finish(
+            lab, "mail server answering 421/451 for a stretch", opened, trials=cases, since=since
+        )
+    )
+
+    since = time.time()
+    lab.mail.refuse = {ARCHIVE_EMAIL}
+    opened = [lab.open_case() for _ in range(cases)]
+    tally = _finish(
+        lab, "mail server refusing one address (550)", opened, trials=cases, since=since
+    )
+    lab.mail.refuse = set()
+    if tally.refused < cases:  # each case's request to the archive room must fail for good
+        tally.problems.append(f"only {tally.refused} of {cases} requests refused")
+        tally.undelivered += cases - tally.refused
+    tallies.append(tally)
+    return tallies
+
+
+def server_restarts(lab: Lab, *, rounds: int = 1, cases: int = 3) -> Tally:
+    """The Prefect server SIGKILLed with case runs in flight, and started again."""
+    since = time.time()
+    opened: list[str] = []
+    for _ in range(rounds):
+        opened += [lab.open_case() for _ in range(cases)]
+        time.sleep(lab.rng.uniform(2, 8))  # the runs are starting or working
+        lab.kill_server()
+        time.sleep(1)
+        lab.revive()
+    return _finish(lab, "Prefect server killed and restarted", opened, trials=rounds, since=since)
+
+
+def racing_answers(lab: Lab, *, rounds: int = 1) -> Tally:
+    """Two answers to one request at the same moment: two clerks, or a clerk and a manager's
+    Resume form. One is recorded; the other is refused where its author sees it (the clerk's
+    screen, or the case's audit trail for the form), never written over the first."""
+    since = time.time()
+    opened = [lab.open_case() for _ in range(2 * rounds)]
+    lab.settle(opened, timeout=SETTLE_SECONDS)
+    refused_at_window: dict[str, int] = {c: 0 for c in opened}
+    for index, case_number in enumerate(opened):
+        barrier = threading.Barrier(2)
+
+        def at_window(
+            outcome: str,
+            forward_to: str | None,
+            c: str = case_number,
+            b: threading.Barrier = barrier,
+        ) -> None:
+            b.wait()
+            try:
+                answers.record_answer(
+                    case_number=c,
+                    agency=FRONT_DESK,
+                    outcome=outcome,
+                    forward_to=forward_to,
+                    as_of=now(),
+                )
+            except UserError:
+                refused_at_window[c] += 1
+
+        def in_the_form(c: str = case_number, b: threading.Barrier = barrier) -> None:
+            b.wait()
+            if not lab.form_answer(c, FRONT_DESK, "no-record"):
+                refused_at_window[c] += 1  # Prefect said the run was not waiting: seen at once
+
+        rival = in_the_form if index % 2 else (lambda: at_window("no-record", None))
+        threads = [
+            threading.Thread(target=at_window, args=("forwarded", ARCHIVE_ROOM)),
+            threading.Thread(target=rival),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    tally = _finish(
+        lab, "two answers racing for one request", opened, trials=len(opened), since=since
+    )
+    for case_number in opened:
+        recorded = lab.replies_from(case_number, FRONT_DESK)
+        seen = refused_at_window[case_number] + lab.refused_form_answers(case_number)
+        if recorded != 1 or seen != 1:
+            tally.lost += 1
+            tally.problems.append(f"{case_number}: {recorded} recorded, {seen} refusals shown")
+    return tally
