@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install printing test-packages demo test lint unit up down
+.PHONY: install printing test-packages demo test lint unit faults up down
 
 $(UV):
 	python3 -m venv .tools
@@ -47,6 +47,11 @@ test: lint test-packages
 
 unit: install test-packages
 	.venv/bin/python -m pytest -m "unit or flow"
+
+# The long fault run on a private stack: 30 cases under 100+ SIGKILLs, every targeted kill,
+# mail-server outages and a Prefect server restart three times each; prints the table.
+faults: install test-packages
+	.venv/bin/python -m tests.faults
 
 up: install
 	.venv/bin/casework up

@@ -16,10 +16,10 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
-from prefect.flow_runs import NotPausedError, resume_flow_run
 from prefect.input.run_input import keyset_from_base_key
 from prefect.states import Cancelled
 from pydantic import BaseModel
@@ -136,15 +136,19 @@ def is_paused(flow_run_id: str) -> bool:
 
 
 def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
-    """Resume a suspended case run so it re-reads the case database; False if it was not paused."""
+    """Resume a suspended case run so it re-reads the case database; False if it was not paused
+    (or was resumed a moment before by someone else)."""
     run_input: dict[str, object] = {"outcome": "recheck"}
     if as_of is not None:
         run_input["as_of"] = as_of.isoformat()
-    try:
-        resume_flow_run(UUID(flow_run_id), run_input=run_input, _sync=True)  # type: ignore[call-arg]
-    except NotPausedError:
-        return False
-    return True
+    with get_client(sync_client=True) as client:
+        try:
+            response = client.resume_flow_run(UUID(flow_run_id), run_input=run_input)
+        except ObjectNotFound:
+            return False
+    # A run no longer paused gets ABORT, which Prefect's resume_flow_run() passes over in
+    # silence: the status is the only sign that this wake did nothing.
+    return response.status == SetStateStatus.ACCEPT
 
 
 def wait_until_settled(flow_run_id: str, *, after: datetime, timeout: float = 120) -> str:

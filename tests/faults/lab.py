@@ -29,7 +29,7 @@ from uuid import UUID
 
 from aiosmtpd.controller import Controller
 from prefect.client.orchestration import get_client
-from prefect.flow_runs import NotPausedError, resume_flow_run
+from prefect.client.schemas.responses import SetStateStatus
 from sqlmodel import col, select
 
 from casework.clock import now
@@ -400,11 +400,10 @@ class Lab:
         run_input: dict[str, str] = {"outcome": outcome, "agency": agency}
         if forward_to:
             run_input["forward_to"] = forward_to
-        try:
-            resume_flow_run(UUID(run_id), run_input=run_input)
-        except NotPausedError:
-            return False
-        return True
+        with get_client(sync_client=True) as client:
+            response = client.resume_flow_run(UUID(run_id), run_input=run_input)
+        # ABORT: resumed a moment before by someone else; the UI shows its reason.
+        return response.status == SetStateStatus.ACCEPT
 
     def answer_in_a_killed_process(self, case_number: str) -> Answer | None:
         """`casework reply` killed mid-transaction (crash point), then typed again by the clerk."""

@@ -10,7 +10,7 @@ import time
 from casework.clock import now
 from casework.errors import UserError
 from tests.faults.lab import ARCHIVE_EMAIL, ARCHIVE_ROOM, FRONT_DESK, LEASE_SECONDS, Lab, Tally
-from usecases import answers
+from usecases import answers, office
 
 # How long the stack gets to put things right after the last fault: two reconciler rounds
 # for a re-drive, the short lease for a claim a killed relay left, and the mail retries.
@@ -33,9 +33,11 @@ def _finish(lab: Lab, scenario: str, cases: list[str], *, trials: int, since: fl
     return lab.tally(scenario, cases, trials=trials, since=since)
 
 
-def random_kills(lab: Lab, *, cases: int, kills: int, worker_share: float = 0.25) -> Tally:
-    """SIGKILLs of flow-run processes and of the worker at random moments while cases are
-    opened, answered (at the window and through the Resume form) and carried to their end."""
+def random_kills(lab: Lab, *, cases: int, kills: int, worker_share: float = 0.3) -> Tally:
+    """SIGKILLs of flow-run processes (cases', the reconciler's, the sweep's) and of the worker
+    at random moments while cases are opened, answered (at the window and through the Resume
+    form) and chased by the sweep; a new wave of cases is opened whenever every case of the
+    last one is closed before the kills are done."""
     since = time.time()
     opened: list[str] = []
     done = threading.Event()
@@ -56,20 +58,19 @@ def random_kills(lab: Lab, *, cases: int, kills: int, worker_share: float = 0.25
 
     thread = threading.Thread(target=killer, name="killer", daemon=True)
     thread.start()
-    for _ in range(cases):
-        opened.append(lab.open_case())
-    # Keep the office working until every planned kill has happened and every case is done.
-    deadline = time.time() + 60 * 60
-    while (
-        thread.is_alive() or lab.drive(opened, until=time.time() + 5)
-    ) and time.time() < deadline:
-        lab.drive(opened, until=time.time() + 5)
+    deadline = time.time() + 90 * 60
+    waves = 0
+    while thread.is_alive() and time.time() < deadline:
+        waves += 1
+        wave = [lab.open_case() for _ in range(cases)]
+        opened += wave
+        while lab.drive(wave, until=time.time() + 20) and time.time() < deadline:
+            office.chase(as_of=now())  # the sweep, as every 15 minutes
     done.set()
     thread.join()
     lab.revive()
-    return _finish(
-        lab, "random SIGKILLs (worker, case runs, reconciler)", opened, trials=count, since=since
-    )
+    scenario = f"random SIGKILLs (worker, case runs, reconciler) over {len(opened)} cases"
+    return _finish(lab, scenario, opened, trials=count, since=since)
 
 
 def targeted_kills(lab: Lab, *, rounds: int = 1) -> list[Tally]:
