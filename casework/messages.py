@@ -59,6 +59,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field_format": ("--field 的格式应为 KEY=VALUE：{value}", "--field must be KEY=VALUE: {value}"),
     "future_date": ("{field} 不能晚于今天：{value}", "{field} cannot be in the future: {value}"),
     "case_closed": ("案件 {case} 已办结，不能再记录", "Case {case} is closed"),
+    "office_exists": ("街道 {office} 已存在", "Office {office} already exists"),
+    "office_unknown": (
+        "没有代码为 {office} 的街道：先用 casework office add 添加",
+        "No office with code {office}: add it first with casework office add",
+    ),
+    "account_exists": ("用户名 {username} 已被使用", "Username {username} is taken"),
+    "password_short": (
+        "密码至少 {length} 个字符",
+        "The password needs at least {length} characters",
+    ),
+    "bad_role": ("角色应为 {choices} 之一", "Role must be one of {choices}"),
+    "login_failed": ("用户名或密码不正确", "Wrong username or password"),
+    "login_too_many": (
+        "登录失败次数过多，请 {minutes} 分钟后再试",
+        "Too many failed sign-ins; try again in {minutes} minutes",
+    ),
+    "status_link_unknown": (
+        "查询链接无效：请核对告知书上的二维码，或致电窗口",
+        "This status link is not valid: check the QR code on the notice, or call the window",
+    ),
+    "link_unknown": (
+        "答复码 {typed} 无效：请核对信函上的答复码，或致电经办人",
+        "Reply code {typed} is not valid: check the code on the letter, or call the office",
+    ),
+    "link_expired": (
+        "该答复链接已于 {at} 过期：请致电 {phone} 答复",
+        "This reply link expired at {at}: please answer by phone on {phone}",
+    ),
+    "link_used": (
+        "该答复链接已于 {at} 使用过，答复已记录；如需更正请致电 {phone}",
+        "This reply link was used at {at} and the answer recorded; to correct it call {phone}",
+    ),
+    "link_too_many": (
+        "尝试次数过多，请 {minutes} 分钟后再试",
+        "Too many attempts; try again in {minutes} minutes",
+    ),
+    "forward_name_missing": (
+        "请填写转往的单位名称",
+        "Name the body the request was passed to",
+    ),
+    "needs_what_missing": (
+        "请写明需要申请人补充什么",
+        "Say what the applicant must supply",
+    ),
     "not_waiting": (
         "案件 {case} 没有在等待 {agency} 的答复",
         "Case {case} is not waiting for an answer from {agency}",
@@ -278,6 +322,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Re-encrypted {count} applicants' ID and phone numbers.",
     ),
     "withdrawn": ("案件 {case} 已终止办理。", "Case {case} withdrawn."),
+    "office_added": ("已添加街道：{name}（代码 {office}）", "Office added: {name} (code {office})"),
+    "user_added": (
+        "已添加账号 {username}：{name}，{office}",
+        "Account {username} added: {name}, {office}",
+    ),
+    "workbench_at": ("工作台：{url}", "Workbench: {url}"),
     "agency_added": (
         "已添加单位：{name}，代码 {agency}（记录答复时用 --agency {agency}）",
         "Agency added: {name}, code {agency} (use --agency {agency} for its answers)",
@@ -386,6 +436,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "visit": ("上门", "in person"),
         "window": ("窗口", "at the window"),
         "home-visit": ("入户", "home visit"),
+        "web": ("网上答复", "reply page"),
     },
     "direction": {
         "outbound": ("发出", "out"),
@@ -431,6 +482,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "email": ("邮件", "email"),
         "post": ("信函", "post"),
         "visit": ("来访", "visit"),
+        "web": ("网上答复", "reply page"),
+    },
+    "role": {
+        "clerk": ("窗口工作人员", "clerk"),
+        "manager": ("主管", "manager"),
+        "district": ("区级", "district"),
     },
     "event": {
         "case-opened": ("受理", "case opened"),
@@ -468,6 +525,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "staff": ("工作人员", "staff"),
         "system": ("系统", "system"),
         "prefect-ui": ("主管（Prefect 界面）", "manager (Prefect UI)"),
+        "agency-link": ("单位网上答复", "agency (reply page)"),
     },
     "party": {
         "applicant": ("申请人", "applicant"),

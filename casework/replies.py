@@ -22,6 +22,7 @@ class ReplyChannel(StrEnum):
     EMAIL = "email"
     POST = "post"
     VISIT = "visit"
+    WEB = "web"  # the agency's own answer on its reply page
 
 
 class Reply(BaseModel):

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     imap_folder: str = "INBOX"
     imap_ca_file: Path | None = None
 
+    # The street office of a single-office install; cases opened at the CLI belong to it.
+    office_code: str = "taoranting"
     office_name: str = "陶然亭街道服务中心 “悉心听”窗口"
     office_address: str = "北京市西城区陶然亭街道服务中心一层"
     office_phone: str = "010-0000-0000"
@@ -61,6 +63,14 @@ class Settings(BaseSettings):
     staff_email: str = "xxt-window-staff@street-office.example"
 
     lang: str = "zh"
+
+    # The workbench (web app for window staff, agencies' reply links, citizens' status page).
+    web_host: str = "127.0.0.1"
+    web_port: int = 8090
+    # The address printed in letters and QR codes; behind a proxy, its public address.
+    web_public_url: str | None = None
+    web_session_hours: float = 8.0
+    reply_link_days: int = 30
 
     # Personal data of closed cases is anonymised this many days after closing (casework purge).
     retention_days: int = 365
@@ -96,6 +106,10 @@ class Settings(BaseSettings):
     @property
     def prefect_api_url(self) -> str:
         return f"http://{self.prefect_host}:{self.prefect_port}/api"
+
+    @property
+    def web_url(self) -> str:
+        return (self.web_public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @property
     def prefect_ui_url(self) -> str:

@@ -19,6 +19,7 @@ def up() -> None:
     settings = get_settings()
     Stack(settings).up()
     say("stack_up", ui=settings.prefect_ui_url)
+    say("workbench_at", url=settings.web_url)
     say("ui_password", path=settings.home / "secrets" / "prefect-auth")
     typer.echo(f"SMTP: {settings.smtp_host}:{settings.smtp_port} → {settings.mailbox_dir}")
 

@@ -51,6 +51,8 @@ class CaseIntake(BaseModel):
     brought: list[str] = []
     actor: str = "staff"
     letter_lang: Literal["zh", "en"] = "zh"
+    office_code: str | None = None  # the workbench's office; None from the CLI
+    taken_by: str | None = None  # the workbench account that took the case (首问责任人)
 
 
 def sync_agencies(session: Session, playbook: Playbook) -> None:
@@ -100,6 +102,8 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
         deadline_date=deadline_date,
         outside_remit=playbook.outside_remit,
         letter_lang=intake.letter_lang,
+        office_code=intake.office_code,
+        taken_by=intake.taken_by,
     )
     session.add(case)
     session.flush()

@@ -6,14 +6,16 @@ same transaction, and its audit row written: `_send_once` is that sequence, in o
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, func, select
 
 from casework.errors import UserError
+from casework.links import reply_code
 from casework.messages import label
 from casework.planning import EscalationReason
+from casework.settings import get_settings
 from casework.templating import RenderedMessage
 from models import keys
 from models.lookups import (
@@ -34,6 +36,7 @@ from models.tables import (
     Direction,
     EventKind,
     MaterialStatus,
+    ReplyLink,
 )
 from models.transitions import record_event, refresh_status
 
@@ -114,6 +117,40 @@ def record_request(
         found = session.get(Contact, open_request.contact_id)
         assert found is not None
         return found
+    key = request_key_for(session, case, material, agency)
+    contact, _ = _send_once(
+        session,
+        case,
+        kind=ContactKind.REQUEST,
+        key=key,
+        to_address=recipient.email,
+        message=message,
+        as_of=as_of,
+        event=(EventKind.REQUEST_SENT, f"{case_material.name} → {recipient.name}"),
+        without_email=Channel.POST,
+        agency_slug=agency,
+        material_slug=material,
+    )
+    assert contact.id is not None
+    if session.exec(select(ReplyLink).where(ReplyLink.contact_id == contact.id)).first() is None:
+        session.add(
+            ReplyLink(
+                contact_id=contact.id,
+                code=reply_code(key),
+                expires_at=as_of + timedelta(days=get_settings().reply_link_days),
+            )
+        )
+    case_material.status = MaterialStatus.REQUESTED
+    case_material.agency_slug = agency
+    if agency not in case_material.tried_agencies:
+        case_material.tried_agencies = [*case_material.tried_agencies, agency]
+    session.add(case_material)
+    refresh_status(session, case, as_of, "system")
+    return contact
+
+
+def request_key_for(session: Session, case: Case, material: str, agency: str) -> str:
+    """The dedupe key the next request for this material to this agency will carry."""
     earlier = session.exec(
         select(func.count())
         .select_from(Contact)
@@ -124,26 +161,14 @@ def record_request(
             Contact.agency_slug == agency,
         )
     ).one()
-    contact, _ = _send_once(
-        session,
-        case,
-        kind=ContactKind.REQUEST,
-        key=keys.request_key(case.number, material, agency, int(earlier) + 1),
-        to_address=recipient.email,
-        message=message,
-        as_of=as_of,
-        event=(EventKind.REQUEST_SENT, f"{case_material.name} → {recipient.name}"),
-        without_email=Channel.POST,
-        agency_slug=agency,
-        material_slug=material,
-    )
-    case_material.status = MaterialStatus.REQUESTED
-    case_material.agency_slug = agency
-    if agency not in case_material.tried_agencies:
-        case_material.tried_agencies = [*case_material.tried_agencies, agency]
-    session.add(case_material)
-    refresh_status(session, case, as_of, "system")
-    return contact
+    return keys.request_key(case.number, material, agency, int(earlier) + 1)
+
+
+def next_reply_code(*, session: Session, case_number: str, material: str, agency: str) -> str:
+    """The reply-page code the next request for this material to this agency will carry (the
+    letter is written before the request is recorded, and must print the same code)."""
+    case = get_case(session, case_number)
+    return reply_code(request_key_for(session, case, material, agency))
 
 
 def record_reminder(

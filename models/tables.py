@@ -74,6 +74,7 @@ class Channel(StrEnum):
     VISIT = "visit"
     WINDOW = "window"
     HOME_VISIT = "home-visit"
+    WEB = "web"
 
 
 class Direction(StrEnum):
@@ -164,6 +165,10 @@ class Case(SQLModel, table=True):
     purged_at: datetime | None = _ts(nullable=True)
     # The language of letters to the applicant (agencies and staff always get Chinese).
     letter_lang: str = Field(default="zh", sa_column_kwargs={"server_default": "zh"})
+    # The street office that took the case (None: the office of a single-office install) and
+    # the account of the clerk who took it (首问责任人); cases from the CLI name no account.
+    office_code: str | None = Field(default=None, index=True)
+    taken_by: str | None = None
 
 
 class CaseNumberCounter(SQLModel, table=True):
@@ -280,3 +285,41 @@ class CaseEvent(SQLModel, table=True):
     to_status: str | None = None
     detail: str = ""
     actor: str = "system"
+
+
+class Office(SQLModel, table=True):
+    """A street office (街道办事处) with its window; several belong to one district."""
+
+    code: str = Field(primary_key=True)
+    name: str
+    district: str
+    phone: str  # the supervision phone printed for citizens
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    MANAGER = "manager"
+    DISTRICT = "district"
+
+
+class Account(SQLModel, table=True):
+    """A person who signs in to the workbench; every action they take names them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    display_name: str
+    role: Role = Field(sa_type=AutoString)
+    office_code: str = Field(foreign_key="office.code")
+    password_hash: str
+    created_at: datetime = _ts()
+    disabled: bool = False
+
+
+class ReplyLink(SQLModel, table=True):
+    """The link (and short code, for paper) by which an agency answers one request itself."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", unique=True)
+    code: str = Field(unique=True, index=True)
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts(nullable=True)

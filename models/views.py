@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from casework.clock import office_date
@@ -227,6 +228,7 @@ def case_overdue(*, session: Session, case_number: str, today: date) -> bool:
 class CaseSummary(BaseModel):
     case_number: str
     playbook: str
+    playbook_title: str = ""
     status: str
     urgent: bool
     applicant_name: str
@@ -237,11 +239,19 @@ class CaseSummary(BaseModel):
 
 
 def case_summaries(
-    *, session: Session, today: date, overdue_only: bool = False
+    *,
+    session: Session,
+    today: date,
+    overdue_only: bool = False,
+    where: ColumnElement[bool] | None = None,
 ) -> list[CaseSummary]:
-    """Every case, newest first; overdue = open and past the promised date or a chase due."""
+    """Every case (or those `where` admits), newest first; overdue = open and past the
+    promised date or a chase due."""
     rows = []
-    for case in session.exec(select(Case).order_by(col(Case.id).desc())):
+    query = select(Case).order_by(col(Case.id).desc())
+    if where is not None:
+        query = query.where(where)
+    for case in session.exec(query):
         applicant = session.get(Applicant, case.applicant_id)
         overdue = is_overdue(session, case, today)
         if overdue_only and not overdue:
@@ -250,6 +260,7 @@ def case_summaries(
             CaseSummary(
                 case_number=case.number,
                 playbook=case.playbook,
+                playbook_title=get_playbook(case.playbook).title,
                 status=str(case.status),
                 urgent=case.urgent,
                 applicant_name=mask_name(applicant.name if applicant else ""),

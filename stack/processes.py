@@ -16,7 +16,7 @@ from casework.prefect_env import prefect_env
 from casework.settings import PROJECT_DIR, Settings
 from gateways.prefect_api import api_healthy
 
-SERVICES = ("prefect-server", "mail-server", "worker")
+SERVICES = ("prefect-server", "mail-server", "worker", "workbench")
 
 
 class StackError(UserError):
@@ -100,13 +100,13 @@ class Stack:
         s = self.settings
         self._prefect("work-pool", "create", s.work_pool, "--type", "process", "--overwrite")
         self._prefect("--no-prompt", "deploy", "--all")
-        self._start_worker()
+        self._start_apps()
 
     def revive(self, *, timeout: float = 120, mail_server: bool = True) -> None:
         """Restart whichever service died, as a supervisor would; the deployments are kept in
         Prefect's database, so nothing is deployed again."""
         self._start_services(timeout=timeout, mail_server=mail_server)
-        self._start_worker()
+        self._start_apps()
 
     def stop_service(self, name: str) -> None:
         """Stop one service (its process group), e.g. the mail server for an outage."""
@@ -160,8 +160,10 @@ class Stack:
                 raise StackError("prefect-server", self.logs_dir / "prefect-server.log")
             time.sleep(0.5)
 
-    def _start_worker(self) -> None:
+    def _start_apps(self) -> None:
         s = self.settings
+        if self._pid("workbench") is None:
+            self._spawn("workbench", [sys.executable, "-m", "web"])
         if self._pid("worker") is None:
             self._spawn(
                 "worker",

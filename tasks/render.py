@@ -81,6 +81,11 @@ def sample_context(playbook: Playbook) -> dict[str, Any]:
         "requested_on": today,
         "reason_text": "示例原因",
         "appointment": {"at": "2026-12-01 09:30", "escort": "张军", "pickup": True},
+        "reply_link": {
+            "code": "7KQ2M-XD94R",
+            "url": "http://127.0.0.1:8090/r/7KQ2M-XD94R",
+            "page": "http://127.0.0.1:8090/r",
+        },
     }
     context.update(_playbook_extras(playbook, today))
     return context

@@ -91,7 +91,12 @@ def send_request(case_number: str, step: Step, as_of: datetime) -> None:
     material = playbook.material(step.material)
     with session_scope() as session:
         agency = lookups.get_agency(session, step.agency)
-    extra = {"agency": agency, "material": material}
+        code = outgoing.next_reply_code(
+            session=session, case_number=case_number, material=step.material, agency=step.agency
+        )
+    page = f"{get_settings().web_url}/r"
+    reply_link = {"code": code, "url": f"{page}/{code}", "page": page}
+    extra = {"agency": agency, "material": material, "reply_link": reply_link}
     message = render_for_case(playbook.templates.request, case_number, as_of, **extra)
     with session_scope() as session:
         contact = outgoing.record_request(

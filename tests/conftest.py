@@ -24,6 +24,7 @@ _SESSION_HOME = Path(tempfile.mkdtemp(prefix="casework-tests-"))
 os.environ["CASEWORK_HOME"] = str(_SESSION_HOME)
 os.environ["CASEWORK_PREFECT_PORT"] = str(_free_port())
 os.environ["CASEWORK_SMTP_PORT"] = str(_free_port())
+os.environ["CASEWORK_WEB_PORT"] = str(_free_port())
 for _key in [k for k in os.environ if k.startswith("PREFECT_")]:
     del os.environ[_key]
 

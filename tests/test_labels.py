@@ -23,6 +23,7 @@ from models.tables import (
     EventKind,
     MaterialStatus,
     OutboxStatus,
+    Role,
 )
 from tests.factories import case_with_a_request
 
@@ -38,6 +39,7 @@ GROUPS: list[tuple[str, type[StrEnum]]] = [
     ("outcome", EscalationReason),
     ("reply_channel", ReplyChannel),
     ("event", EventKind),
+    ("role", Role),
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # A code as it would leak: a lowercase word joined by - or _ (waiting_agency, no-record, …).

@@ -29,6 +29,8 @@ class IntakeForm(BaseModel):
     brought: list[str] = []
     letter_lang: str = "zh"
     actor: str = "staff"
+    office_code: str | None = None  # set by the workbench from the signed-in account
+    taken_by: str | None = None
 
 
 class OpenedCase(BaseModel):
@@ -91,6 +93,8 @@ def open_case(*, form: IntakeForm, as_of: datetime, start: bool = True) -> Opene
         brought=[validation.slug(code, field="材料代码") for code in form.brought],
         letter_lang=validation.letter_language(form.letter_lang),
         actor=form.actor,
+        office_code=form.office_code,
+        taken_by=form.taken_by,
     )
     with session_scope() as session:
         case = intake.open_case(session=session, intake=case_intake, as_of=as_of)

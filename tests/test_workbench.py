@@ -1,0 +1,213 @@
+"""The workbench over HTTP (Starlette's TestClient, a real case database and SMTP server):
+sign-in, office scoping, CSRF, an answer at the window, an agency's reply link, the citizen's
+status page — and each way of getting it wrong, which records nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from casework.clock import start_of_office_day
+from casework.links import status_token
+from models.db import session_scope
+from models.tables import Contact, ContactKind, ReplyLink
+from tests.factories import case_with_a_request
+from usecases import accounts
+
+pytestmark = pytest.mark.flow
+DAY = start_of_office_day(date(2026, 11, 16))
+PASSWORD = "window-2026-pass"
+
+
+@pytest.fixture
+def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
+    from fastapi.testclient import TestClient
+
+    from web import app as web_app
+
+    web_app.LOGIN_FAILURES._failures.clear()
+    web_app.CODE_FAILURES._failures.clear()
+    accounts.add_office(
+        code="taoranting", name="陶然亭街道", district="西城区", phone="010-63500000"
+    )
+    accounts.add_office(code="tianqiao", name="天桥街道", district="西城区", phone="010-63010000")
+    accounts.add_user(
+        username="xuchang",
+        display_name="徐畅",
+        role="clerk",
+        office="taoranting",
+        password=PASSWORD,
+        as_of=DAY,
+    )
+    accounts.add_user(
+        username="zhangli",
+        display_name="张丽",
+        role="clerk",
+        office="tianqiao",
+        password=PASSWORD,
+        as_of=DAY,
+    )
+    with TestClient(web_app.app, base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
+def _sign_in(client: Any, username: str) -> None:
+    token = _csrf(client.get("/login").text)
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf": token, "next": "/"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def _replies(case_number: str) -> list[tuple[str | None, str | None, str]]:
+    from models.lookups import get_case
+
+    with session_scope() as session:
+        case = get_case(session, case_number)
+        return [
+            (c.agency_slug, c.outcome, c.channel)
+            for c in session.exec(
+                select(Contact).where(Contact.case_id == case.id, Contact.kind == ContactKind.REPLY)
+            )
+        ]
+
+
+def test_a_clerk_signs_in_sees_her_office_case_and_records_an_answer(client: Any) -> None:
+    number, _ = case_with_a_request(DAY)
+    assert client.get("/", follow_redirects=False).status_code == 303  # not signed in
+    _sign_in(client, "xuchang")
+    home = client.get("/")
+    assert number in home.text and "沈**" in home.text and "等单位答复" in home.text
+    page = client.get(f"/cases/{number}")
+    assert "殡仪馆业务大厅（前台）" in page.text and "waiting_agency" not in page.text
+
+    # Without the page's token: refused, nothing recorded.
+    forged = client.post(
+        f"/cases/{number}/answer",
+        data={
+            "agency": "crematorium-front-desk",
+            "outcome": "forwarded",
+            "forward_to": "crematorium-archive-room",
+            "csrf": "forged",
+        },
+    )
+    assert forged.status_code == 403
+    assert _replies(number) == []
+
+    # A mistake comes back next to the form, in Chinese, and writes nothing.
+    wrong = client.post(
+        f"/cases/{number}/answer",
+        data={"agency": "crematorium-front-desk", "outcome": "forwarded", "csrf": _csrf(page.text)},
+    )
+    assert wrong.status_code == 400 and "转往" in wrong.text
+    assert _replies(number) == []
+
+    done = client.post(
+        f"/cases/{number}/answer",
+        data={
+            "agency": "crematorium-front-desk",
+            "outcome": "forwarded",
+            "forward_to": "crematorium-archive-room",
+            "csrf": _csrf(page.text),
+        },
+    )
+    assert done.status_code == 200 and "已记录" in done.text
+    assert _replies(number) == [("crematorium-front-desk", "forwarded", "phone")]
+    with session_scope() as session:
+        from models.tables import CaseEvent
+
+        actors = {e.actor for e in session.exec(select(CaseEvent)) if e.kind == "reply-recorded"}
+    assert actors == {"xuchang"}  # the audit trail names the person
+
+
+def test_a_clerk_of_another_office_cannot_see_the_case(client: Any) -> None:
+    number, _ = case_with_a_request(DAY)
+    _sign_in(client, "zhangli")
+    assert number not in client.get("/").text
+    hidden = client.get(f"/cases/{number}")
+    missing = client.get("/cases/HC-2026-9999")
+    assert hidden.status_code == missing.status_code == 404
+    assert "沈" not in hidden.text
+    token = _csrf(client.get("/").text)
+    refused = client.post(
+        f"/cases/{number}/answer",
+        data={"agency": "crematorium-front-desk", "outcome": "received", "csrf": token},
+    )
+    assert refused.status_code == 404 and _replies(number) == []
+
+
+def test_sign_in_is_refused_with_one_message_and_then_rate_limited(client: Any) -> None:
+    for attempt in range(5):
+        token = _csrf(client.get("/login").text)
+        wrong = client.post(
+            "/login", data={"username": "xuchang", "password": f"nope{attempt}", "csrf": token}
+        )
+        assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.text
+    token = _csrf(client.get("/login").text)
+    blocked = client.post(
+        "/login", data={"username": "xuchang", "password": PASSWORD, "csrf": token}
+    )
+    assert blocked.status_code == 429 and "15 分钟" in blocked.text
+
+
+def test_an_agency_answers_once_through_its_reply_link(client: Any, smtp_server: list) -> None:
+    number, request_id = case_with_a_request(DAY)
+    with session_scope() as session:
+        link = session.exec(select(ReplyLink).where(ReplyLink.contact_id == request_id)).one()
+        code = link.code
+    letter = next(m for m in smtp_server if "front-desk@" in str(m["To"]))
+    assert f"/r/{code}" in letter.get_body(("plain",)).get_content()  # the letter carries it
+
+    assert client.get("/r/AAAAA-BBBBB").status_code == 404  # forged: a clear page
+    page = client.get(f"/r/{code.lower().replace('-', ' ')}")  # typed from paper, loosely
+    assert page.status_code == 200 and "火化证明" in page.text and "沈" not in page.text
+    token = _csrf(page.text)
+    bad = client.post(f"/r/{code}", data={"outcome": "forwarded", "csrf": token})
+    assert bad.status_code == 400 and "转往的单位名称" in bad.text and _replies(number) == []
+    done = client.post(
+        f"/r/{code}",
+        data={"outcome": "forwarded", "csrf": token, "forward_to": "crematorium-archive-room"},
+    )
+    assert done.status_code == 200 and "已收到您的答复" in done.text
+    assert _replies(number) == [("crematorium-front-desk", "forwarded", "web")]
+    again = client.post(f"/r/{code}", data={"outcome": "received", "csrf": token})
+    assert again.status_code == 410 and "使用过" in again.text
+    assert len(_replies(number)) == 1
+
+
+def test_an_expired_link_records_nothing(client: Any) -> None:
+    number, request_id = case_with_a_request(DAY)
+    with session_scope() as session:
+        link = session.exec(select(ReplyLink).where(ReplyLink.contact_id == request_id)).one()
+        link.expires_at = datetime(2026, 11, 17, tzinfo=DAY.tzinfo)
+        session.add(link)
+        code = link.code
+    assert client.get(f"/r/{code}").status_code == 410
+    token = _csrf(client.get("/r").text)
+    late = client.post(f"/r/{code}", data={"outcome": "received", "csrf": token})
+    assert late.status_code == 410 and "过期" in late.text and _replies(number) == []
+
+
+def test_the_citizen_status_page_shows_progress_and_nothing_personal(client: Any) -> None:
+    number, _ = case_with_a_request(DAY)
+    page = client.get(f"/s/{number}/{status_token(number)}")
+    assert page.status_code == 200
+    assert "沈**" in page.text, page.text
+    assert "火化证明" in page.text
+    assert "无需您跑动" in page.text
+    for personal in ("沈桂兰", "13800001234", "110102", "shen.family"):
+        assert personal not in page.text
+    assert client.get(f"/s/{number}/{status_token('HC-2026-9999')}").status_code == 404

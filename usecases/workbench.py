@@ -1,0 +1,157 @@
+"""The workbench's use cases: the same reading and answering as the CLI, scoped to what the
+signed-in account may see and signed with its name."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from casework.clock import office_date
+from casework.errors import UserError
+from casework.links import status_token
+from casework.masking import mask_name
+from casework.planning import Action, plan_next_step
+from casework.playbook import get_playbook
+from casework.settings import get_settings
+from models import accounts, lookups, views
+from models.accounts import AccountView
+from models.db import session_scope
+from models.tables import Applicant, Case, MaterialStatus
+from usecases import answers
+from usecases.answers import AnswerRecorded
+
+
+def my_cases(*, viewer: AccountView, as_of: datetime) -> list[views.CaseSummary]:
+    """The cases this account may see, newest first (overdue and escalated are flagged)."""
+    default_office = get_settings().office_code
+    with session_scope() as session:
+        return views.case_summaries(
+            session=session,
+            today=office_date(as_of),
+            where=accounts.visible_cases(session, viewer, default_office),
+        )
+
+
+def _check_visible(viewer: AccountView, case_number: str) -> None:
+    with session_scope() as session:
+        if not accounts.may_see(session, viewer, case_number, get_settings().office_code):
+            # The same answer as for a case that does not exist: no probing across offices.
+            raise UserError("unknown_case", case=case_number[:20])
+
+
+def case_page(*, viewer: AccountView, case_number: str) -> views.CaseDetail:
+    _check_visible(viewer, case_number)
+    with session_scope() as session:
+        return views.case_detail(session=session, case_number=case_number)
+
+
+def awaited_agencies(*, viewer: AccountView, case_number: str) -> list[tuple[str, str, str]]:
+    """(agency, agency name, material) for every request the case waits on."""
+    _check_visible(viewer, case_number)
+    with session_scope() as session:
+        view = lookups.case_view(session=session, case_number=case_number)
+        return [
+            (m.agency_slug, lookups.agency_name(session, m.agency_slug), m.slug)
+            for m in view.materials
+            if m.open_request is not None and m.agency_slug
+        ]
+
+
+def record_answer(
+    *,
+    viewer: AccountView,
+    case_number: str,
+    agency: str,
+    outcome: str,
+    as_of: datetime,
+    material: str | None = None,
+    forward_to: str | None = None,
+    note: str | None = None,
+    via: str = "phone",
+) -> AnswerRecorded:
+    _check_visible(viewer, case_number)
+    return answers.record_answer(
+        case_number=case_number,
+        agency=agency,
+        outcome=outcome,
+        as_of=as_of,
+        material=material,
+        forward_to=forward_to,
+        note=note,
+        via=via,
+        actor=viewer.username,
+    )
+
+
+class CitizenStatus(BaseModel):
+    """The citizen's read-only page: nothing personal beyond the masked name."""
+
+    case_number: str
+    title: str
+    applicant: str  # masked: 沈**
+    opened_on: date
+    promised_by: date
+    closed: bool
+    collected: list[str]
+    awaited: list[str]
+    next_step: str
+    clerk: str
+    office_name: str
+    office_phone: str
+
+
+# What the citizen reads for the planner's next step: words, never the step's code.
+NEXT_STEP_WORDS = {
+    Action.DONE: "材料已全部收齐，案件办结",
+    Action.CLOSE: "材料已全部收齐，正在办结",
+    Action.WAIT: "工作人员正在等待有关单位答复，无需您跑动",
+    Action.REQUEST: "工作人员正在向有关单位发函，无需您跑动",
+    Action.REMIND: "有关单位尚未答复，工作人员正在催办，无需您跑动",
+    Action.ESCALATE: "有关单位尚未答复，已请主管协调，无需您跑动",
+    Action.NOTIFY: "案件已受理，正在准备一次性告知书",
+}
+
+
+def citizen_status(*, case_number: str, token: str, as_of: datetime) -> CitizenStatus:
+    """The status page behind a notice's QR code; the same error for a wrong case or token."""
+    expected = status_token(case_number)
+    if not hmac.compare_digest(expected.encode(), token.encode()):
+        raise UserError("status_link_unknown")
+    settings = get_settings()
+    with session_scope() as session:
+        case = session.get(Case, lookups.get_case(session, case_number).id)
+        assert case is not None
+        applicant = session.get(Applicant, case.applicant_id)
+        view = lookups.case_view(session=session, case_number=case_number)
+        clerk = settings.office_clerk
+        if case.taken_by:
+            account = accounts.account_view(session=session, username=case.taken_by)
+            clerk = account.display_name if account else clerk
+        office_name, office_phone = settings.office_name, settings.office_phone
+        if case.office_code:
+            office = session.get(accounts.Office, case.office_code)
+            if office is not None:
+                office_name, office_phone = office.name, office.phone
+    playbook = get_playbook(case.playbook)
+    step = plan_next_step(view, playbook, as_of)
+    waiting_applicant = [m for m in view.materials if m.status == MaterialStatus.WAITING_APPLICANT]
+    if waiting_applicant:
+        next_step = "需要您补充材料，工作人员会电话联系您"
+    else:
+        next_step = NEXT_STEP_WORDS.get(step.action, "工作人员正在办理")
+    return CitizenStatus(
+        case_number=case_number,
+        title=playbook.title,
+        applicant=mask_name(applicant.name if applicant else ""),
+        opened_on=office_date(case.opened_at),
+        promised_by=case.promised_by,
+        closed=case.closed_at is not None,
+        collected=[m.name for m in view.materials if m.status == MaterialStatus.COLLECTED],
+        awaited=[m.name for m in view.materials if m.status != MaterialStatus.COLLECTED],
+        next_step=next_step,
+        clerk=clerk,
+        office_name=office_name,
+        office_phone=office_phone,
+    )

@@ -1,0 +1,325 @@
+"""The workbench's pages. Every page is rendered on the server from templates/web/; every form
+carries the session's CSRF token; every action goes through the application layer, signed
+with the account's name. A user's mistake is a page in Chinese, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from casework.clock import now, office_date
+from casework.errors import UserError
+from casework.links import status_token
+from casework.messages import label, message
+from casework.settings import get_settings
+from casework.templating import environment
+from usecases import accounts, reply_links, workbench
+from usecases.accounts import AccountView
+from web.sessions import COOKIE, RateLimit, Session
+
+app = FastAPI(title="Casework 工作台", docs_url=None, redoc_url=None, openapi_url=None)
+LOGIN_FAILURES = RateLimit(limit=5, window=15 * 60)
+CODE_FAILURES = RateLimit(limit=10, window=15 * 60)
+WINDOW_OUTCOMES = ("forwarded", "received", "no-record", "needs-info", "refused")
+
+
+class NotSignedIn(Exception):
+    """No valid session: the page sends the person to sign in."""
+
+
+class CsrfFailed(Exception):
+    """A form without this session's token: refused with 403, nothing recorded."""
+
+
+def _session(request: Request) -> Session | None:
+    return Session.from_cookie(request.cookies.get(COOKIE))
+
+
+def _page(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    session: Session | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    settings = get_settings()
+    session = session or _session(request) or Session.anonymous(settings.web_session_hours)
+    viewer = accounts.who(session.username) if session.username else None
+    html = (
+        environment()
+        .get_template(f"web/{template}")
+        .render(
+            csrf=session.csrf,
+            viewer=viewer,
+            office_name=viewer.office_name if viewer else settings.office_name,
+            label=label,
+            today=office_date(now()),
+            **context,
+        )
+    )
+    response = HTMLResponse(html, status_code=status)
+    response.set_cookie(
+        COOKIE,
+        session.cookie(),
+        httponly=True,
+        samesite="strict",
+        path="/",
+        max_age=int(settings.web_session_hours * 3600),
+    )
+    return response
+
+
+def _viewer(request: Request) -> tuple[Session, AccountView]:
+    session = _session(request)
+    if session is None or session.username is None:
+        raise NotSignedIn
+    viewer = accounts.who(session.username)
+    if viewer is None:
+        raise NotSignedIn
+    return session, viewer
+
+
+def _check_csrf(request: Request, token: str) -> Session:
+    session = _session(request)
+    if session is None or not session.csrf_ok(token):
+        raise CsrfFailed
+    return session
+
+
+@app.exception_handler(NotSignedIn)
+async def _to_login(request: Request, exc: NotSignedIn) -> Response:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+@app.exception_handler(CsrfFailed)
+async def _forged(request: Request, exc: CsrfFailed) -> Response:
+    return _page(
+        request,
+        "error.html.j2",
+        status=403,
+        title="请求无效",
+        text="页面已过期或请求来源不明，未做任何记录。请刷新页面后重试。",
+    )
+
+
+def _words(exc: UserError) -> str:
+    """A user's mistake in Chinese words (the CLI's catalogue)."""
+    return message(exc.code, "zh", **exc.params)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+# -- signing in ------------------------------------------------------------------------------
+
+
+@app.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> Response:
+    return _page(request, "login.html.j2", next=next if next.startswith("/") else "/", error=None)
+
+
+@app.post("/login")
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf: str = Form(""),
+    next: str = Form("/"),
+) -> Response:
+    _check_csrf(request, csrf)
+    keys = (f"user:{username.strip().lower()}", f"ip:{_client(request)}")
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    if LOGIN_FAILURES.blocked(*keys):
+        error = message("login_too_many", minutes=15)
+        return _page(request, "login.html.j2", status=429, next=target, error=error)
+    try:
+        viewer = accounts.sign_in(username=username, password=password)
+    except UserError as exc:
+        LOGIN_FAILURES.failed(*keys)
+        error = _words(exc)
+        return _page(request, "login.html.j2", status=401, next=target, error=error)
+    session = Session.signed_in(viewer.username, get_settings().web_session_hours)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, session.cookie(), httponly=True, samesite="strict", path="/")
+    return response
+
+
+@app.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    _check_csrf(request, csrf)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+# -- the clerk's pages ----------------------------------------------------------------------
+
+
+@app.get("/", response_class=HTMLResponse)
+def my_cases(request: Request) -> Response:
+    session, viewer = _viewer(request)
+    rows = workbench.my_cases(viewer=viewer, as_of=now())
+    # Overdue and escalated first, then the newest.
+    rows.sort(key=lambda r: (not r.overdue, r.status == "closed"))
+    return _page(request, "cases.html.j2", session=session, rows=rows)
+
+
+@app.get("/cases/{case_number}", response_class=HTMLResponse)
+def case_page(request: Request, case_number: str, done: str | None = None) -> Response:
+    session, viewer = _viewer(request)
+    try:
+        detail = workbench.case_page(viewer=viewer, case_number=case_number)
+    except UserError as exc:
+        return _page(
+            request,
+            "error.html.j2",
+            status=404,
+            session=session,
+            title="找不到案件",
+            text=_words(exc),
+        )
+    awaited = workbench.awaited_agencies(viewer=viewer, case_number=case_number)
+    settings = get_settings()
+    return _page(
+        request,
+        "case.html.j2",
+        session=session,
+        case=detail,
+        awaited=awaited,
+        outcomes=WINDOW_OUTCOMES,
+        done=done,
+        error=None,
+        form={},
+        status_url=f"{settings.web_url}/s/{case_number}/{status_token(case_number)}",
+    )
+
+
+@app.post("/cases/{case_number}/answer")
+def record_answer(
+    request: Request,
+    case_number: str,
+    csrf: str = Form(""),
+    agency: str = Form(""),
+    outcome: str = Form(""),
+    forward_to: str = Form(""),
+    note: str = Form(""),
+    via: str = Form("phone"),
+) -> Response:
+    _check_csrf(request, csrf)
+    session, viewer = _viewer(request)
+    try:
+        recorded = workbench.record_answer(
+            viewer=viewer,
+            case_number=case_number,
+            agency=agency,
+            outcome=outcome,
+            forward_to=forward_to or None,
+            note=note or None,
+            via=via,
+            as_of=now(),
+        )
+    except UserError as exc:
+        if exc.code == "unknown_case":
+            return _page(
+                request,
+                "error.html.j2",
+                status=404,
+                session=session,
+                title="找不到案件",
+                text=_words(exc),
+            )
+        detail = workbench.case_page(viewer=viewer, case_number=case_number)
+        awaited = workbench.awaited_agencies(viewer=viewer, case_number=case_number)
+        return _page(
+            request,
+            "case.html.j2",
+            status=400,
+            session=session,
+            case=detail,
+            awaited=awaited,
+            outcomes=WINDOW_OUTCOMES,
+            done=None,
+            error=_words(exc),
+            form={"agency": agency, "outcome": outcome, "forward_to": forward_to, "note": note},
+            status_url="",
+        )
+    done = f"{recorded.agency_name}：{label('outcome', recorded.outcome)}"
+    return RedirectResponse(f"/cases/{case_number}?done={quote(done)}", status_code=303)
+
+
+# -- agencies' reply pages (no account) ------------------------------------------------------
+
+
+@app.get("/r", response_class=HTMLResponse)
+def reply_code_form(request: Request) -> Response:
+    return _page(request, "reply_code.html.j2", error=None)
+
+
+@app.post("/r")
+def reply_code_typed(request: Request, code: str = Form(""), csrf: str = Form("")) -> Response:
+    _check_csrf(request, csrf)
+    return RedirectResponse(f"/r/{quote(code.strip()[:20])}", status_code=303)
+
+
+def _link_error(request: Request, exc: UserError, status: int = 400) -> Response:
+    return _page(request, "error.html.j2", status=status, title="无法答复", text=_words(exc))
+
+
+@app.get("/r/{code}", response_class=HTMLResponse)
+def reply_page(request: Request, code: str) -> Response:
+    ip = f"ip:{_client(request)}"
+    if CODE_FAILURES.blocked(ip):
+        return _link_error(request, UserError("link_too_many", minutes=15), 429)
+    try:
+        page = reply_links.open_reply_page(code=code, as_of=now())
+    except UserError as exc:
+        if exc.code == "link_unknown":
+            CODE_FAILURES.failed(ip)
+        return _link_error(request, exc, 404 if exc.code == "link_unknown" else 410)
+    return _page(request, "reply.html.j2", page=page, error=None, form={})
+
+
+@app.post("/r/{code}")
+def reply_answer(
+    request: Request,
+    code: str,
+    csrf: str = Form(""),
+    outcome: str = Form(""),
+    forward_to: str = Form(""),
+    forward_name: str = Form(""),
+    needs_what: str = Form(""),
+) -> Response:
+    _check_csrf(request, csrf)
+    try:
+        recorded = reply_links.answer_on_reply_page(
+            code=code,
+            outcome=outcome,
+            as_of=now(),
+            forward_to=forward_to or None,
+            forward_name=forward_name or None,
+            needs_what=needs_what or None,
+        )
+    except UserError as exc:
+        if exc.code.startswith("link_"):
+            return _link_error(request, exc, 410)
+        page = reply_links.open_reply_page(code=code, as_of=now())
+        form = {"outcome": outcome, "forward_name": forward_name, "needs_what": needs_what}
+        return _page(request, "reply.html.j2", status=400, page=page, form=form, error=_words(exc))
+    return _page(request, "reply_done.html.j2", recorded=recorded)
+
+
+# -- the citizen's status page ---------------------------------------------------------------
+
+
+@app.get("/s/{case_number}/{token}", response_class=HTMLResponse)
+def status_page(request: Request, case_number: str, token: str) -> Response:
+    try:
+        status = workbench.citizen_status(case_number=case_number, token=token, as_of=now())
+    except UserError as exc:
+        return _page(request, "error.html.j2", status=404, title="查询链接无效", text=_words(exc))
+    return _page(request, "status.html.j2", status_view=status)
