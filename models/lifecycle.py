@@ -117,8 +117,19 @@ def withdraw_case(
 def record_redrive(
     *, session: Session, case_number: str, flow_run_id: str, why: str, as_of: datetime
 ) -> None:
-    """The case's run had died: a new one works the case from the database (audited)."""
+    """The case's run had died: a new one works the case from the database (audited once:
+    two reconcilers that saw the same death get the same run, idempotently, and the second
+    finds it recorded)."""
     case = get_case(session, case_number, lock=True)
+    recorded = session.exec(
+        select(CaseEvent).where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind == EventKind.RUN_REDRIVEN,
+            col(CaseEvent.detail).endswith(flow_run_id),
+        )
+    ).first()
+    if recorded is not None:
+        return
     case.flow_run_id = flow_run_id
     session.add(case)
     record_event(session, case, EventKind.RUN_REDRIVEN, as_of, detail=f"{why} → {flow_run_id}")

@@ -157,3 +157,26 @@ def test_a_second_answer_to_one_request_is_refused_saying_who_answered(
     assert refused.value.code == "already_answered"
     assert refused.value.params["outcome"] == "无记录"
     assert len(_contacts(case_number, ContactKind.REPLY)) == 1
+
+
+def test_one_death_seen_by_two_reconcilers_is_one_redrive(
+    fresh_db: Path, smtp_server: list
+) -> None:
+    from models import lifecycle
+
+    number, _ = case_with_a_request(DAY)
+    since = DAY - timedelta(days=1)
+    # The sweep and the every-minute round both saw the run die; Prefect's idempotency key
+    # gave both the same new run. Counted twice, three deaths would look like five.
+    for _ in range(2):
+        with session_scope() as session:
+            lifecycle.record_redrive(
+                session=session, case_number=number, flow_run_id="run-2", why="dead", as_of=DAY
+            )
+    with session_scope() as session:
+        lifecycle.record_redrive(
+            session=session, case_number=number, flow_run_id="run-3", why="dead", as_of=DAY
+        )
+    with session_scope() as session:
+        assert lifecycle.redrives_since(session=session, case_number=number, since=since) == 2
+        assert lookups.get_case(session, number).flow_run_id == "run-3"
