@@ -60,6 +60,14 @@ def _choice(
     return value
 
 
+def _clerk_channel(via: str) -> ReplyChannel:
+    """How a clerk heard the answer; "web" is the agency's own reply page, never typed."""
+    allowed = [c.value for c in ReplyChannel if c is not ReplyChannel.WEB]
+    if via not in allowed:
+        raise UserError("bad_reply_via", value=via, choices="/".join(allowed))
+    return ReplyChannel(via)
+
+
 def record_answer(
     *,
     case_number: str,
@@ -82,7 +90,7 @@ def record_answer(
             note, field="备注", max_length=2000, multiline=True, required=False
         )
         or "",
-        via=ReplyChannel(_choice(via, ReplyChannel, "bad_reply_via")),
+        via=_clerk_channel(via),
     )
     with session_scope() as session:
         contact = incoming.record_reply(
