@@ -53,6 +53,7 @@ class CaseIntake(BaseModel):
     letter_lang: Literal["zh", "en"] = "zh"
     office_code: str | None = None  # the workbench's office; None from the CLI
     taken_by: str | None = None  # the workbench account that took the case (首问责任人)
+    intake_key: str | None = None  # the form's one-time key (a double submit opens one case)
 
 
 def sync_agencies(session: Session, playbook: Playbook) -> None:
@@ -78,7 +79,12 @@ def _next_case_number(session: Session, year: int) -> str:
 
 
 def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
-    """Create the case, its applicant and its materials; the intake visit is the first trip."""
+    """Create the case, its applicant and its materials; the intake visit is the first trip.
+    A form already submitted (same intake key) gives back the case it opened."""
+    if intake.intake_key is not None:
+        opened = session.exec(select(Case).where(Case.intake_key == intake.intake_key)).first()
+        if opened is not None:
+            return opened
     playbook = get_playbook(intake.playbook)
     sync_agencies(session, playbook)
     applicant = Applicant(
@@ -104,6 +110,7 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
         letter_lang=intake.letter_lang,
         office_code=intake.office_code,
         taken_by=intake.taken_by,
+        intake_key=intake.intake_key,
     )
     session.add(case)
     session.flush()

@@ -169,6 +169,8 @@ class Case(SQLModel, table=True):
     # the account of the clerk who took it (首问责任人); cases from the CLI name no account.
     office_code: str | None = Field(default=None, index=True)
     taken_by: str | None = None
+    # The intake form's one-time key: the same form submitted twice opens one case.
+    intake_key: str | None = Field(default=None, unique=True)
 
 
 class CaseNumberCounter(SQLModel, table=True):

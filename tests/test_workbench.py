@@ -211,3 +211,57 @@ def test_the_citizen_status_page_shows_progress_and_nothing_personal(client: Any
     for personal in ("沈桂兰", "13800001234", "110102", "shen.family"):
         assert personal not in page.text
     assert client.get(f"/s/{number}/{status_token('HC-2026-9999')}").status_code == 404
+
+
+def _intake_data(page: str, **overrides: str) -> dict[str, str]:
+    from cli.stories import synthetic_id_number
+
+    data = {
+        "csrf": _csrf(page),
+        "intake_key": re.search(r'name="intake_key" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
+        "name": "沈桂兰",
+        "id_number": synthetic_id_number(date(1950, 3, 1)),
+        "phone": "13800001234",
+        "field_deceased_name": "王建国",
+        "field_cremation_date": "2017-06-01",
+    }
+    data.update(overrides)
+    return data
+
+
+def _case_count() -> int:
+    from models.tables import Case
+
+    with session_scope() as session:
+        return len(session.exec(select(Case)).all())
+
+
+def test_intake_through_the_form_opens_one_case_and_prints_the_notice(client: Any) -> None:
+    _sign_in(client, "xuchang")
+    form = client.get("/intake/recover-cremation-certificate")
+    assert form.status_code == 200 and "逝者姓名" in form.text and "火化日期" in form.text
+
+    wrong_id = _intake_data(form.text, id_number="110102195003010021")
+    refused = client.post("/intake/recover-cremation-certificate", data=wrong_id)
+    assert refused.status_code == 400
+    # The error sits by the ID field, and the rest of what was typed is kept.
+    assert re.search(r'id="id_number-error" role="alert"\s*>身份证号码', refused.text)
+    assert 'value="王建国"' in refused.text
+    assert _case_count() == 0
+
+    data = _intake_data(form.text)
+    first = client.post("/intake/recover-cremation-certificate", data=data, follow_redirects=False)
+    again = client.post("/intake/recover-cremation-certificate", data=data, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]  # a double submit: one case
+    assert _case_count() == 1
+    number = first.headers["location"].split("/")[2].split("?")[0]
+    page = client.get(first.headers["location"])
+    assert "案件已受理" in page.text and "打印一次性告知书" in page.text
+    notice = client.get(f"/cases/{number}/notice.pdf")
+    assert notice.status_code == 200 and notice.content.startswith(b"%PDF")
+    with session_scope() as session:
+        from models.lookups import get_case
+
+        case = get_case(session, number)
+        assert (case.office_code, case.taken_by) == ("taoranting", "xuchang")

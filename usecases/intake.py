@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 
 from casework import validation
 from casework.clock import office_date
@@ -31,6 +32,7 @@ class IntakeForm(BaseModel):
     actor: str = "staff"
     office_code: str | None = None  # set by the workbench from the signed-in account
     taken_by: str | None = None
+    intake_key: str | None = None
 
 
 class OpenedCase(BaseModel):
@@ -74,6 +76,17 @@ def _check_fields(playbook: Playbook, raw: dict[str, str], today: date) -> dict[
     return values
 
 
+def _open(case_intake: intake.CaseIntake, playbook: Playbook, as_of: datetime) -> OpenedCase:
+    with session_scope() as session:
+        case = intake.open_case(session=session, intake=case_intake, as_of=as_of)
+        return OpenedCase(
+            case_number=case.number,
+            playbook=playbook.slug,
+            title=playbook.title,
+            promised_by=case.promised_by,
+        )
+
+
 def open_case(*, form: IntakeForm, as_of: datetime, start: bool = True) -> OpenedCase:
     """Check the intake, open the case in one transaction, then start its flow run."""
     today = office_date(as_of)
@@ -95,15 +108,15 @@ def open_case(*, form: IntakeForm, as_of: datetime, start: bool = True) -> Opene
         actor=form.actor,
         office_code=form.office_code,
         taken_by=form.taken_by,
+        intake_key=form.intake_key,
     )
-    with session_scope() as session:
-        case = intake.open_case(session=session, intake=case_intake, as_of=as_of)
-        opened = OpenedCase(
-            case_number=case.number,
-            playbook=playbook.slug,
-            title=playbook.title,
-            promised_by=case.promised_by,
-        )
+    try:
+        opened = _open(case_intake, playbook, as_of)
+    except IntegrityError:
+        # The same form, submitted twice at once, on PostgreSQL: the other submit opened it.
+        if form.intake_key is None:
+            raise
+        opened = _open(case_intake, playbook, as_of)
     if start:
         opened.run = start_case_run(opened.case_number, playbook.slug)
     return opened

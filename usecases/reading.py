@@ -65,3 +65,13 @@ def local_mailbox() -> list[dict[str, Any]]:
         {"to": m["To"], "subject": m["Subject"], "date": m["Date"]}
         for m in read_mailbox(get_settings().mailbox_dir)
     ]
+
+
+def notice_pdf(*, case_number: str, as_of: datetime) -> bytes:
+    """The one-time notification as PDF, printed at the window while the citizen is there
+    (the case's run files the same letter in the case folder a few seconds later)."""
+    from casework.printing import render_pdf
+    from tasks.render import playbook_of, render_for_case
+
+    message = render_for_case(playbook_of(case_number).templates.notice, case_number, as_of)
+    return render_pdf(message.printable)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from casework import validation
 from casework.clock import office_date
 from casework.errors import UserError
 from casework.links import status_token
@@ -19,7 +20,7 @@ from models import accounts, lookups, views
 from models.accounts import AccountView
 from models.db import session_scope
 from models.tables import Applicant, Case, MaterialStatus
-from usecases import answers
+from usecases import answers, intake, reading
 from usecases.answers import AnswerRecorded
 
 
@@ -155,3 +156,51 @@ def citizen_status(*, case_number: str, token: str, as_of: datetime) -> CitizenS
         office_name=office_name,
         office_phone=office_phone,
     )
+
+
+def notice_pdf(*, viewer: AccountView, case_number: str, as_of: datetime) -> bytes:
+    _check_visible(viewer, case_number)
+    return reading.notice_pdf(case_number=case_number, as_of=as_of)
+
+
+class IntakeField(BaseModel):
+    key: str
+    label: str
+    kind: str  # "date" or "text"
+    required: bool
+
+
+class IntakeSpec(BaseModel):
+    """The intake form of one case type, generated from its playbook."""
+
+    playbook: str
+    title: str
+    fields: list[IntakeField]
+    brought: list[tuple[str, str]]  # materials the applicant may bring today: (code, name)
+
+
+def intake_spec(playbook: str) -> IntakeSpec:
+    spec = get_playbook(validation.slug(playbook, field="事项"))
+    return IntakeSpec(
+        playbook=spec.slug,
+        title=spec.title,
+        fields=[
+            IntakeField(key=f.key, label=f.label, kind=str(f.kind), required=f.required)
+            for f in spec.fields
+        ],
+        brought=[(m.slug, m.name) for m in spec.materials],
+    )
+
+
+def open_case(
+    *, viewer: AccountView, form: intake.IntakeForm, as_of: datetime
+) -> intake.OpenedCase:
+    """Open the case for this account's office, the account as its first-contact owner."""
+    signed = form.model_copy(
+        update={
+            "office_code": viewer.office_code,
+            "taken_by": viewer.username,
+            "actor": viewer.username,
+        }
+    )
+    return intake.open_case(form=signed, as_of=as_of)

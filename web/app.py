@@ -4,6 +4,7 @@ with the account's name. A user's mistake is a page in Chinese, never a tracebac
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from casework.messages import label, message
 from casework.settings import get_settings
 from casework.templating import environment
 from usecases import accounts, reply_links, workbench
+from usecases import intake as intake_usecases
 from usecases.accounts import AccountView
 from web.sessions import COOKIE, RateLimit, Session
 
@@ -170,7 +172,9 @@ def my_cases(request: Request) -> Response:
 
 
 @app.get("/cases/{case_number}", response_class=HTMLResponse)
-def case_page(request: Request, case_number: str, done: str | None = None) -> Response:
+def case_page(
+    request: Request, case_number: str, done: str | None = None, opened: str | None = None
+) -> Response:
     session, viewer = _viewer(request)
     try:
         detail = workbench.case_page(viewer=viewer, case_number=case_number)
@@ -193,6 +197,7 @@ def case_page(request: Request, case_number: str, done: str | None = None) -> Re
         awaited=awaited,
         outcomes=WINDOW_OUTCOMES,
         done=done,
+        opened=opened,
         error=None,
         form={},
         status_url=f"{settings.web_url}/s/{case_number}/{status_token(case_number)}",
@@ -244,12 +249,133 @@ def record_answer(
             awaited=awaited,
             outcomes=WINDOW_OUTCOMES,
             done=None,
+            opened=None,
             error=_words(exc),
             form={"agency": agency, "outcome": outcome, "forward_to": forward_to, "note": note},
             status_url="",
         )
     done = f"{recorded.agency_name}：{label('outcome', recorded.outcome)}"
     return RedirectResponse(f"/cases/{case_number}?done={quote(done)}", status_code=303)
+
+
+@app.get("/cases/{case_number}/notice.pdf")
+def notice_pdf(request: Request, case_number: str) -> Response:
+    _, viewer = _viewer(request)
+    try:
+        pdf = workbench.notice_pdf(viewer=viewer, case_number=case_number, as_of=now())
+    except UserError as exc:
+        return _page(request, "error.html.j2", status=404, title="找不到案件", text=_words(exc))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{case_number}-notice.pdf"'},
+    )
+
+
+@app.get("/intake", response_class=HTMLResponse)
+def intake_choice(request: Request) -> Response:
+    session, _ = _viewer(request)
+    return _page(
+        request,
+        "intake_choice.html.j2",
+        session=session,
+        playbooks=[(p.slug, p.title) for p in intake_usecases.playbooks()],
+    )
+
+
+def _intake_page(
+    request: Request,
+    session: Session,
+    slug: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    try:
+        spec = workbench.intake_spec(slug)
+    except UserError as exc:
+        return _page(
+            request,
+            "error.html.j2",
+            status=404,
+            session=session,
+            title="没有这类事项",
+            text=_words(exc),
+        )
+    return _page(
+        request,
+        "intake.html.j2",
+        status=status,
+        session=session,
+        spec=spec,
+        error=error,
+        errors=errors or {},
+        form=form or {},
+        intake_key=(form or {}).get("intake_key") or secrets.token_urlsafe(16),
+    )
+
+
+@app.get("/intake/{slug}", response_class=HTMLResponse)
+def intake_form(request: Request, slug: str) -> Response:
+    session, _ = _viewer(request)
+    return _intake_page(request, session, slug)
+
+
+# Which form field a validation error belongs next to (by the message's code).
+FIELD_OF_ERROR = {
+    "id_format": "id_number",
+    "id_region": "id_number",
+    "id_birthdate": "id_number",
+    "id_check_digit": "id_number",
+    "id_future": "id_number",
+    "digits_ascii": "id_number",
+    "phone": "phone",
+    "email": "email",
+    "name": "name",
+}
+
+
+@app.post("/intake/{slug}")
+async def intake_submit(request: Request, slug: str) -> Response:
+    data = await request.form()
+    _check_csrf(request, str(data.get("csrf", "")))
+    session, viewer = _viewer(request)
+    values = {k: str(v) for k, v in data.items() if isinstance(v, str)}
+    try:
+        spec = workbench.intake_spec(slug)
+        form = intake_usecases.IntakeForm(
+            playbook=spec.playbook,
+            name=values.get("name", ""),
+            id_number=values.get("id_number", ""),
+            phone=values.get("phone", ""),
+            email=values.get("email") or None,
+            address=values.get("address") or None,
+            fields={
+                f.key: values[f"field_{f.key}"]
+                for f in spec.fields
+                if values.get(f"field_{f.key}", "").strip()
+            },
+            brought=[str(v) for v in data.getlist("brought")],
+            intake_key=values.get("intake_key") or None,
+        )
+        opened = workbench.open_case(viewer=viewer, form=form, as_of=now())
+    except UserError as exc:
+        field = FIELD_OF_ERROR.get(exc.code) or (
+            f"field_{exc.params['key']}" if "key" in exc.params else None
+        )
+        text = _words(exc)
+        return _intake_page(
+            request,
+            session,
+            slug,
+            status=400,
+            error=None if field else text,
+            errors={field: text} if field else {},
+            form=values,
+        )
+    return RedirectResponse(f"/cases/{opened.case_number}?opened=1", status_code=303)
 
 
 # -- agencies' reply pages (no account) ------------------------------------------------------

@@ -57,12 +57,16 @@ def upgrade() -> None:
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.add_column(sa.Column("office_code", sqlmodel.sql.sqltypes.AutoString()))
         batch_op.add_column(sa.Column("taken_by", sqlmodel.sql.sqltypes.AutoString()))
+        batch_op.add_column(sa.Column("intake_key", sqlmodel.sql.sqltypes.AutoString()))
+        batch_op.create_unique_constraint("uq_case_intake_key", ["intake_key"])
         batch_op.create_index("ix_case_office_code", ["office_code"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.drop_index("ix_case_office_code")
+        batch_op.drop_constraint("uq_case_intake_key", type_="unique")
+        batch_op.drop_column("intake_key")
         batch_op.drop_column("taken_by")
         batch_op.drop_column("office_code")
     op.drop_index("ix_replylink_code", table_name="replylink")
