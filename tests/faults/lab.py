@@ -30,6 +30,7 @@ from uuid import UUID
 from aiosmtpd.controller import Controller
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.responses import SetStateStatus
+from prefect.exceptions import ObjectNotFound
 from sqlmodel import col, select
 
 from casework.clock import now
@@ -296,12 +297,21 @@ class Lab:
         self.stack.stop_service("worker")
         self.stack.revive()
 
-    def kill_worker(self) -> None:
-        """SIGKILL the worker alone (the runs it started carry on), as the OOM killer would."""
+    def kill_worker(self) -> bool:
+        """SIGKILL the worker, as the OOM killer would. Its runs in flight die with it (their
+        output pipe breaks), so they count against their cases' kills; False (no kill) when
+        one of those cases has had its share."""
         pid = self.stack.pid("worker")
-        if pid is not None:
-            os.kill(pid, signal.SIGKILL)
-            self.kills.append(Kill(what="worker", at=time.time()))
+        in_flight = [c for r in flow_run_processes().values() if (c := self.case_of_run(r))]
+        if pid is None or any(self.kills_by_case[c] >= KILLS_PER_CASE for c in in_flight):
+            return False
+        os.kill(pid, signal.SIGKILL)
+        moment = time.time()
+        self.kills.append(Kill(what="worker", at=moment))
+        for case_number in in_flight:
+            self.kills_by_case[case_number] += 1
+            self.kills.append(Kill("worker's run", moment, case_number))
+        return True
 
     def kill_server(self) -> None:
         """SIGKILL the Prefect server (its whole process group) with runs in flight."""
@@ -450,7 +460,10 @@ class Lab:
     def case_of_run(self, flow_run_id: str) -> str | None:
         """The case a flow run works (case runs are named "case-<number>"), or None."""
         with get_client(sync_client=True) as client:
-            name = client.read_flow_run(UUID(flow_run_id)).name
+            try:
+                name = client.read_flow_run(UUID(flow_run_id)).name
+            except ObjectNotFound:
+                return None
         return name.removeprefix("case-") if name.startswith("case-") else None
 
     def crashed_at_point(self, fired: Path, case_number: str) -> None:

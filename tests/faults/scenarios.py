@@ -50,8 +50,11 @@ def random_kills(lab: Lab, *, cases: int, kills: int, worker_share: float = 0.3)
         while not done.is_set() and count < kills:
             time.sleep(dice.uniform(0.5, 4))
             # A worker takes seconds of CPU to start: killed back to back, nothing else runs.
-            if dice.random() < worker_share and time.time() - last_worker_kill > 20:
-                lab.kill_worker()
+            if (
+                dice.random() < worker_share
+                and time.time() - last_worker_kill > 20
+                and lab.kill_worker()
+            ):
                 last_worker_kill = time.time()
                 time.sleep(dice.uniform(0.5, 3))
                 lab.revive()
