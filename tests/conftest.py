@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -29,11 +30,14 @@ for _key in [k for k in os.environ if k.startswith("PREFECT_")]:
     del os.environ[_key]
 
 from casework.prefect_env import apply_prefect_env  # noqa: E402
-from casework.settings import get_settings  # noqa: E402
+from casework.settings import PROJECT_DIR, get_settings  # noqa: E402
 
 apply_prefect_env(get_settings())
 
 from tests.factories import reset_database  # noqa: E402
+
+SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium")
 
 
 @pytest.fixture
@@ -124,3 +128,32 @@ def stack() -> Iterator[object]:
         yield running
     finally:
         running.down()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (fails in CI if chromium is missing)."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: `make test` installs it (as root)")
+        pytest.skip("chromium is not installed (make test installs it when run as root)")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,38 +20,9 @@ from gateways.prefect_api import wait_until_settled
 from models.db import session_scope
 from models.views import case_detail
 from tasks.publish import artifact_key
+from tests.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.integration
-SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
-CHROMIUM = shutil.which("chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: `make test` installs it (as root)")
-        pytest.skip("chromium is not installed (make test installs it when run as root)")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: Any) -> None:

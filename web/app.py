@@ -18,6 +18,7 @@ from casework.messages import label, message
 from casework.settings import get_settings
 from casework.templating import environment
 from usecases import accounts, reply_links, workbench
+from usecases import agencies as agencies_usecases
 from usecases import intake as intake_usecases
 from usecases.accounts import AccountView
 from web.sessions import COOKIE, RateLimit, Session
@@ -113,6 +114,10 @@ def _words(exc: UserError) -> str:
     return message(exc.code, "zh", **exc.params)
 
 
+def _agencies() -> list[tuple[str, str]]:
+    return [(a.slug, a.name) for a in agencies_usecases.list_agencies()]
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
@@ -196,6 +201,7 @@ def case_page(
         case=detail,
         awaited=awaited,
         outcomes=WINDOW_OUTCOMES,
+        agencies=_agencies(),
         done=done,
         opened=opened,
         error=None,
@@ -248,6 +254,7 @@ def record_answer(
             case=detail,
             awaited=awaited,
             outcomes=WINDOW_OUTCOMES,
+            agencies=_agencies(),
             done=None,
             opened=None,
             error=_words(exc),

@@ -233,7 +233,9 @@ def peer_pid(port: int) -> int | None:
 
 
 def flow_run_processes() -> dict[int, str]:
-    """Every live process executing a Prefect flow run: pid → flow run id."""
+    """Every live process executing a flow run of this lab's stack: pid → flow run id (another
+    stack on the machine, e.g. a test session's, is left alone)."""
+    home = f"CASEWORK_HOME={get_settings().home}".encode()
     found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -243,7 +245,7 @@ def flow_run_processes() -> dict[int, str]:
             stat = (proc / "stat").read_text()
         except OSError:
             continue
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+        if stat.rsplit(")", 1)[1].split()[0] == "Z" or home not in environ:
             continue
         for entry in environ:
             if entry.startswith(b"PREFECT__FLOW_RUN_ID="):
