@@ -15,7 +15,7 @@ from casework.replies import Reply
 from casework.settings import get_settings
 from models.incoming import record_reply
 from models.lookups import agency_name, get_case
-from models.tables import Case, Contact, ReplyLink
+from models.tables import Case, Contact, Office, ReplyLink
 
 
 class LinkPage(BaseModel):
@@ -62,6 +62,7 @@ def link_page(*, session: Session, code: str, as_of: datetime) -> LinkPage:
     material = playbook.material(request.material_slug)
     order = material.agencies if material else []
     settings = get_settings()
+    office = session.get(Office, case.office_code) if case.office_code else None
     return LinkPage(
         code=link.code,
         case_number=case.number,
@@ -70,8 +71,8 @@ def link_page(*, session: Session, code: str, as_of: datetime) -> LinkPage:
         material=request.material_slug,
         material_name=material.name if material else request.material_slug,
         requested_on=office_date(request.occurred_at),
-        office_name=settings.office_name,
-        office_phone=settings.office_phone,
+        office_name=office.name if office else settings.office_name,
+        office_phone=office.phone if office else settings.office_phone,
         forward_choices=[
             (slug, agency_name(session, slug)) for slug in order if slug != request.agency_slug
         ],
