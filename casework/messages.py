@@ -79,6 +79,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "查询链接无效：请核对告知书上的二维码，或致电窗口",
         "This status link is not valid: check the QR code on the notice, or call the window",
     ),
+    "managers_only": ("只有主管可以这样做", "Only a manager can do this"),
     "link_unknown": (
         "答复码 {typed} 无效：请核对信函上的答复码，或致电经办人",
         "Reply code {typed} is not valid: check the code on the letter, or call the office",

@@ -45,6 +45,14 @@ def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
         as_of=DAY,
     )
     accounts.add_user(
+        username="wangmin",
+        display_name="王敏",
+        role="manager",
+        office="taoranting",
+        password=PASSWORD,
+        as_of=DAY,
+    )
+    accounts.add_user(
         username="zhangli",
         display_name="张丽",
         role="clerk",
@@ -265,3 +273,38 @@ def test_intake_through_the_form_opens_one_case_and_prints_the_notice(client: An
 
         case = get_case(session, number)
         assert (case.office_code, case.taken_by) == ("taoranting", "xuchang")
+
+
+def test_a_manager_sees_the_board_withdraws_and_every_look_at_personal_data_is_audited(
+    client: Any,
+) -> None:
+    from models.tables import CaseEvent
+
+    number, _ = case_with_a_request(DAY)
+    _sign_in(client, "xuchang")
+    assert client.get("/board").status_code == 403  # a clerk has no board
+    page = client.get(f"/cases/{number}")
+    refused = client.post(
+        f"/cases/{number}/withdraw", data={"csrf": _csrf(page.text), "reason": "x"}
+    )
+    assert refused.status_code == 403 and "只有主管" in refused.text
+    shown = client.post(
+        f"/cases/{number}/reveal", data={"csrf": _csrf(page.text), "reason": "核对身份"}
+    )
+    assert shown.status_code == 200 and "沈桂兰" in shown.text
+    with session_scope() as session:
+        audit = [e for e in session.exec(select(CaseEvent)) if e.kind == "personal-data-shown"]
+    assert [e.detail for e in audit] == ["xuchang: 核对身份"]
+
+    client.cookies.clear()
+    _sign_in(client, "wangmin")
+    board = client.get("/board")
+    assert board.status_code == 200 and "每日看板" in board.text
+    page = client.get(f"/cases/{number}")
+    stopped = client.post(
+        f"/cases/{number}/withdraw", data={"csrf": _csrf(page.text), "reason": "申请人不再需要"}
+    )
+    assert stopped.status_code == 200 and "已终止办理" in stopped.text
+    with session_scope() as session:
+        events = {e.kind: e.actor for e in session.exec(select(CaseEvent))}
+    assert events["case-withdrawn"] == "wangmin"

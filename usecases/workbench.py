@@ -11,16 +11,18 @@ from pydantic import BaseModel
 from casework import validation
 from casework.clock import office_date
 from casework.errors import UserError
+from casework.figures import DailyBoard
 from casework.links import status_token
 from casework.masking import mask_name
 from casework.planning import Action, plan_next_step
 from casework.playbook import get_playbook
 from casework.settings import get_settings
-from models import accounts, lookups, views
+from casework.workdays import working_days_between
+from models import accounts, lookups, reports, views
 from models.accounts import AccountView
 from models.db import session_scope
-from models.tables import Applicant, Case, MaterialStatus
-from usecases import answers, intake, reading
+from models.tables import Applicant, Case, MaterialStatus, Role
+from usecases import answers, intake, reading, runs
 from usecases.answers import AnswerRecorded
 
 
@@ -204,3 +206,124 @@ def open_case(
         }
     )
     return intake.open_case(form=signed, as_of=as_of)
+
+
+class Waiting(BaseModel):
+    """One agency a case waits on, as the clerk's list shows it."""
+
+    agency_name: str
+    material_name: str
+    since: date
+    working_days: int
+
+
+def waiting_on(*, viewer: AccountView, as_of: datetime) -> dict[str, list[Waiting]]:
+    """For each open case this account sees: whose answer it awaits, since when, how long."""
+    today = office_date(as_of)
+    found: dict[str, list[Waiting]] = {}
+    for row in my_cases(viewer=viewer, as_of=as_of):
+        if row.status == "closed":
+            continue
+        with session_scope() as session:
+            view = lookups.case_view(session=session, case_number=row.case_number)
+            found[row.case_number] = [
+                Waiting(
+                    agency_name=lookups.agency_name(session, m.open_request.agency_slug),
+                    material_name=m.name,
+                    since=office_date(m.open_request.sent_at),
+                    working_days=working_days_between(office_date(m.open_request.sent_at), today),
+                )
+                for m in view.materials
+                if m.open_request is not None
+            ]
+    return found
+
+
+def _require_manager(viewer: AccountView) -> None:
+    if viewer.role is Role.CLERK:
+        raise UserError("managers_only")
+
+
+def board(*, viewer: AccountView, as_of: datetime) -> DailyBoard:
+    """The daily board over the cases this manager (or district) sees."""
+    _require_manager(viewer)
+    visible = {row.case_number for row in my_cases(viewer=viewer, as_of=as_of)}
+    with session_scope() as session:
+        full = reports.daily_board(session=session, today=office_date(as_of))
+    return full.model_copy(
+        update={
+            "overdue_cases": [c for c in full.overdue_cases if c in visible],
+            "overdue_contacts": [c for c in full.overdue_contacts if c.case_number in visible],
+            "escalations": [e for e in full.escalations if e.case_number in visible],
+            "deadlines_next_30_days": [
+                d for d in full.deadlines_next_30_days if d.case_number in visible
+            ],
+            "letters_to_post": [p for p in full.letters_to_post if p.case_number in visible],
+        }
+    )
+
+
+def take_in(
+    *,
+    viewer: AccountView,
+    case_number: str,
+    brought: list[str],
+    reason: str,
+    channel: str,
+    note: str | None,
+    as_of: datetime,
+) -> answers.MaterialsTakenIn:
+    """The applicant came (a trip), or materials arrived by post, email or a home visit."""
+    _check_visible(viewer, case_number)
+    return answers.take_in(
+        case_number=case_number,
+        brought=brought,
+        reason=reason,
+        channel=channel,
+        note=note,
+        as_of=as_of,
+        actor=viewer.username,
+    )
+
+
+def record_posting(*, viewer: AccountView, case_number: str, tracking: str, as_of: datetime) -> str:
+    """A printed letter was posted with this tracking number; says to whom."""
+    _check_visible(viewer, case_number)
+    posting = answers.record_posting(case_number=case_number, tracking=tracking, as_of=as_of)
+    return posting.agency_name or posting.agency or "—"
+
+
+def withdraw(*, viewer: AccountView, case_number: str, reason: str, as_of: datetime) -> None:
+    """A manager stops the case, with the reason (the citizen is told by the clerk)."""
+    _check_visible(viewer, case_number)
+    _require_manager(viewer)
+    answers.withdraw_case(
+        case_number=case_number, reason=reason, as_of=as_of, actor=viewer.username
+    )
+
+
+def reveal(
+    *, viewer: AccountView, case_number: str, reason: str, as_of: datetime
+) -> dict[str, str | None]:
+    """The applicant's details in clear, for a reason written into the audit trail."""
+    _check_visible(viewer, case_number)
+    text = validation.free_text(reason, field="查看理由", max_length=200)
+    assert text is not None
+    with session_scope() as session:
+        return views.reveal_applicant(
+            session=session,
+            case_number=case_number,
+            reason=text,
+            as_of=as_of,
+            actor=viewer.username,
+        )
+
+
+def run_links(case_numbers: list[str]) -> dict[str, str]:
+    """Each case's flow run in the Prefect UI (for managers who follow a case there)."""
+    links = {}
+    for number in case_numbers:
+        flow_run_id = runs.flow_run_of(number)
+        if flow_run_id:
+            links[number] = runs.run_url(flow_run_id)
+    return links

@@ -170,10 +170,26 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 @app.get("/", response_class=HTMLResponse)
 def my_cases(request: Request) -> Response:
     session, viewer = _viewer(request)
-    rows = workbench.my_cases(viewer=viewer, as_of=now())
-    # Overdue and escalated first, then the newest.
-    rows.sort(key=lambda r: (not r.overdue, r.status == "closed"))
-    return _page(request, "cases.html.j2", session=session, rows=rows)
+    moment = now()
+    every = workbench.my_cases(viewer=viewer, as_of=moment)
+    kind = request.query_params.get("type", "")
+    status = request.query_params.get("status", "")
+    rows = [
+        r for r in every if (not kind or r.playbook == kind) and (not status or r.status == status)
+    ]
+    # Escalated and overdue first, then the newest.
+    rows.sort(key=lambda r: (r.status != "escalated", not r.overdue, r.status == "closed"))
+    return _page(
+        request,
+        "cases.html.j2",
+        session=session,
+        rows=rows,
+        kind=kind,
+        status_filter=status,
+        waiting=workbench.waiting_on(viewer=viewer, as_of=moment),
+        types=sorted({(r.playbook, r.playbook_title) for r in every}),
+        statuses=sorted({r.status for r in every}),
+    )
 
 
 @app.get("/cases/{case_number}", response_class=HTMLResponse)
@@ -263,6 +279,121 @@ def record_answer(
         )
     done = f"{recorded.agency_name}：{label('outcome', recorded.outcome)}"
     return RedirectResponse(f"/cases/{case_number}?done={quote(done)}", status_code=303)
+
+
+def _case_action(request: Request, case_number: str, csrf: str, act: Any) -> Response:
+    """Run one action of the case page; back to the page with what was done, or the error."""
+    _check_csrf(request, csrf)
+    session, viewer = _viewer(request)
+    try:
+        done = act(viewer)
+    except UserError as exc:
+        if exc.code == "unknown_case":
+            return _page(
+                request,
+                "error.html.j2",
+                status=404,
+                session=session,
+                title="找不到案件",
+                text=_words(exc),
+            )
+        status = 403 if exc.code == "managers_only" else 400
+        return _page(
+            request,
+            "error.html.j2",
+            status=status,
+            session=session,
+            title="未能记录",
+            text=_words(exc),
+            back=f"/cases/{case_number}",
+        )
+    if isinstance(done, Response):
+        return done
+    return RedirectResponse(f"/cases/{case_number}?done={quote(done)}", status_code=303)
+
+
+@app.post("/cases/{case_number}/visit")
+async def take_in(request: Request, case_number: str) -> Response:
+    data = await request.form()
+    return _case_action(
+        request,
+        case_number,
+        str(data.get("csrf", "")),
+        lambda viewer: (
+            workbench.take_in(
+                viewer=viewer,
+                case_number=case_number,
+                brought=[str(v) for v in data.getlist("brought")],
+                reason=str(data.get("reason", "material-missing")),
+                channel=str(data.get("channel", "window")),
+                note=str(data.get("note", "")) or None,
+                as_of=now(),
+            )
+            and "收到材料／来访"
+        ),
+    )
+
+
+@app.post("/cases/{case_number}/posting")
+def record_posting(
+    request: Request, case_number: str, csrf: str = Form(""), tracking: str = Form("")
+) -> Response:
+    return _case_action(
+        request,
+        case_number,
+        csrf,
+        lambda viewer: (
+            "信函已寄出："
+            + (
+                workbench.record_posting(
+                    viewer=viewer, case_number=case_number, tracking=tracking, as_of=now()
+                )
+            )
+        ),
+    )
+
+
+@app.post("/cases/{case_number}/withdraw")
+def withdraw(
+    request: Request, case_number: str, csrf: str = Form(""), reason: str = Form("")
+) -> Response:
+    def stop(viewer: AccountView) -> str:
+        workbench.withdraw(viewer=viewer, case_number=case_number, reason=reason, as_of=now())
+        return "案件已终止办理"
+
+    return _case_action(request, case_number, csrf, stop)
+
+
+@app.post("/cases/{case_number}/reveal")
+def reveal(
+    request: Request, case_number: str, csrf: str = Form(""), reason: str = Form("")
+) -> Response:
+    def show(viewer: AccountView) -> Response:
+        revealed = workbench.reveal(
+            viewer=viewer, case_number=case_number, reason=reason, as_of=now()
+        )
+        return _page(request, "revealed.html.j2", case_number=case_number, revealed=revealed)
+
+    return _case_action(request, case_number, csrf, show)
+
+
+@app.get("/board", response_class=HTMLResponse)
+def board(request: Request) -> Response:
+    session, viewer = _viewer(request)
+    try:
+        figures = workbench.board(viewer=viewer, as_of=now())
+    except UserError as exc:
+        return _page(
+            request, "error.html.j2", status=403, session=session, title="看板", text=_words(exc)
+        )
+    numbers = sorted(
+        {e.case_number for e in figures.escalations}
+        | {c.case_number for c in figures.overdue_contacts}
+        | set(figures.overdue_cases)
+    )
+    return _page(
+        request, "board.html.j2", session=session, board=figures, runs=workbench.run_links(numbers)
+    )
 
 
 @app.get("/cases/{case_number}/notice.pdf")
