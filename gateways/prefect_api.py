@@ -15,7 +15,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
@@ -82,28 +82,36 @@ def redrive_case_flow(case_number: str, playbook: str, attempt: int) -> str:
     return str(flow_run.id)
 
 
-# A run still Running or Pending this long after its last state change has lost its process.
+# A run still Running this long after its last state change has lost its process.
 STUCK_AFTER = timedelta(minutes=10)
+# Pending ("Submitting", "Pending") lasts from a worker's claim to the process's first state,
+# seconds even on a loaded machine; a worker killed in between leaves the run there for good.
+STUCK_PENDING_AFTER = timedelta(minutes=2)
 _DEAD = (StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED)
 
 
 def run_health(flow_run_id: str, *, as_of: datetime) -> str:
     """For an open case's run: "waiting" (suspended), "ok" (moving), "missing", "dead"
-    (crashed, failed, cancelled, or finished while the case is open) or "stuck" (running
-    with no change past STUCK_AFTER)."""
+    (crashed, failed, cancelled, or finished while the case is open) or "stuck" (pending
+    past STUCK_PENDING_AFTER, running past STUCK_AFTER, with no change)."""
     with get_client(sync_client=True) as client:
         try:
             run = client.read_flow_run(UUID(flow_run_id))
         except ObjectNotFound:
             return "missing"
-    state = run.state
+    return health_of(run.state, as_of=as_of)
+
+
+def health_of(state: State | None, *, as_of: datetime) -> str:
+    """run_health's judgement of one state (a pure function, tested branch by branch)."""
     if state is None:
         return "missing"
     if state.type in _DEAD:
         return "dead"
     if state.is_paused():
         return "waiting"
-    stale = state.timestamp is not None and state.timestamp < as_of - STUCK_AFTER
+    bound = STUCK_PENDING_AFTER if state.type == StateType.PENDING else STUCK_AFTER
+    stale = state.timestamp is not None and state.timestamp < as_of - bound
     if state.type in (StateType.RUNNING, StateType.PENDING) and stale:
         return "stuck"
     return "ok"
