@@ -12,6 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from casework.clock import office_date, office_time
+from casework.links import reply_code, status_token
 from casework.messages import label
 from casework.planning import EscalationReason
 from casework.playbook import FieldKind, Playbook, PlaybookError, all_playbooks, get_playbook
@@ -86,8 +87,10 @@ def sample_context(playbook: Playbook) -> dict[str, Any]:
             "url": "http://127.0.0.1:8090/r/7KQ2M-XD94R",
             "page": "http://127.0.0.1:8090/r",
         },
+        "status_page": {"url": "http://127.0.0.1:8090/s/HC-2026-0000/b_V53C1lnVHJTxisRDlC4g"},
     }
     context.update(_playbook_extras(playbook, today))
+    context["status_qr"] = _qr(context["status_page"]["url"])
     return context
 
 
@@ -110,6 +113,24 @@ def render_playbook_samples() -> dict[str, list[str]]:
                         ) from exc
         rendered[slug] = sorted(names)
     return rendered
+
+
+def status_page_extras(case_number: str) -> dict[str, Any]:
+    """The citizen's status page for a notice: its address, and a QR code for the paper."""
+    url = f"{get_settings().web_url}/s/{case_number}/{status_token(case_number)}"
+    return {"status_page": {"url": url}, "status_qr": _qr(url)}
+
+
+def _qr(url: str) -> str:
+    import segno  # only where a notice is written
+
+    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=1))
+
+
+def reply_link_extras(code: str) -> dict[str, Any]:
+    """The agency's reply page for a request letter: the link and the code typed from paper."""
+    page = f"{get_settings().web_url}/r"
+    return {"reply_link": {"code": code, "url": f"{page}/{code}", "page": page}}
 
 
 def render_for_case(
@@ -213,7 +234,7 @@ def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, A
     playbook = playbook_of(case_number)
     templates = playbook.templates
     if contact.kind == ContactKind.NOTICE:
-        return templates.notice, {}
+        return templates.notice, status_page_extras(case_number)
     if contact.kind == ContactKind.CLOSING:
         return templates.closing, {}
     if contact.kind == ContactKind.APPOINTMENT_CONFIRMATION:
@@ -227,7 +248,8 @@ def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, A
         "material": playbook.material(contact.material_slug or ""),
     }
     if contact.kind == ContactKind.REQUEST:
-        return templates.request, extra
+        assert contact.dedupe_key is not None
+        return templates.request, {**extra, **reply_link_extras(reply_code(contact.dedupe_key))}
     assert contact.dedupe_key is not None and request is not None
     extra["reminder_number"] = keys.reminder_number(contact.dedupe_key)
     extra["requested_on"] = office_date(request.left_office_at)

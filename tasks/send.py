@@ -22,6 +22,8 @@ from tasks.render import (
     file_letter,
     playbook_of,
     render_for_case,
+    reply_link_extras,
+    status_page_extras,
 )
 
 # Idempotency lives in the case database (dedupe keys), not in Prefect's result cache, so a
@@ -74,12 +76,13 @@ def relay_outbox(case_number: str | None = None) -> int:
 def notify_applicant(case_number: str, as_of: datetime) -> None:
     """Render the one-time notification, file it for printing and email it if we can."""
     template = playbook_of(case_number).templates.notice
-    message = render_for_case(template, case_number, as_of)
+    extra = status_page_extras(case_number)
+    message = render_for_case(template, case_number, as_of, **extra)
     with session_scope() as session:
         contact = outgoing.record_notice(
             session=session, case_number=case_number, message=message, as_of=as_of
         )
-    file_letter(case_number, contact, message, as_of, template)
+    file_letter(case_number, contact, message, as_of, template, **extra)
     relay_outbox.fn(case_number)
 
 
@@ -94,9 +97,7 @@ def send_request(case_number: str, step: Step, as_of: datetime) -> None:
         code = outgoing.next_reply_code(
             session=session, case_number=case_number, material=step.material, agency=step.agency
         )
-    page = f"{get_settings().web_url}/r"
-    reply_link = {"code": code, "url": f"{page}/{code}", "page": page}
-    extra = {"agency": agency, "material": material, "reply_link": reply_link}
+    extra = {"agency": agency, "material": material, **reply_link_extras(code)}
     message = render_for_case(playbook.templates.request, case_number, as_of, **extra)
     with session_scope() as session:
         contact = outgoing.record_request(

@@ -71,7 +71,8 @@ def notice_pdf(*, case_number: str, as_of: datetime) -> bytes:
     """The one-time notification as PDF, printed at the window while the citizen is there
     (the case's run files the same letter in the case folder a few seconds later)."""
     from casework.printing import render_pdf
-    from tasks.render import playbook_of, render_for_case
+    from tasks.render import playbook_of, render_for_case, status_page_extras
 
-    message = render_for_case(playbook_of(case_number).templates.notice, case_number, as_of)
+    template = playbook_of(case_number).templates.notice
+    message = render_for_case(template, case_number, as_of, **status_page_extras(case_number))
     return render_pdf(message.printable)
