@@ -559,7 +559,11 @@ class Lab:
         tally.flagged = sum(1 for m in self.mail.messages if m.message_id in ids and m.resend)
         tally.flagged = min(tally.flagged, tally.duplicates)
         tally.allowed_duplicates = sum(
-            1 for k in self.mail.kills if k.what == "smtp accepted" and k.at >= since
+            1
+            for k in self.mail.kills
+            if k.what == "smtp accepted"
+            and k.at >= since
+            and (k.flow_run_id is None or self.case_of_run(k.flow_run_id) in (*cases, None))
         )
         tally.redrive_seconds = self._redrive_times(cases, since)
         return tally
