@@ -79,6 +79,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "查询链接无效：请核对告知书上的二维码，或致电窗口",
         "This status link is not valid: check the QR code on the notice, or call the window",
     ),
+    "no_letter": (
+        "案件 {case} 没有这封信函（或尚未归档）",
+        "Case {case} has no such letter (or it is not filed yet)",
+    ),
     "managers_only": ("只有主管可以这样做", "Only a manager can do this"),
     "link_unknown": (
         "答复码 {typed} 无效：请核对信函上的答复码，或致电经办人",
@@ -515,6 +519,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "personal-data-purged": ("个人信息已清除", "personal data purged"),
         "form-answer-refused": ("界面答复未记录", "form answer not recorded"),
         "run-redriven": ("流程已重新启动", "flow run re-driven"),
+        "note-added": ("备注", "note"),
     },
     "outbox_status": {
         "pending": ("待发送", "pending"),

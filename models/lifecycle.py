@@ -151,3 +151,9 @@ def redrives_since(*, session: Session, case_number: str, since: datetime) -> in
 def consume_wake(*, session: Session, case_number: str, generation: int) -> bool:
     """A wake-up input for this waiting state was used: move to the next state key."""
     return advance_wait(session, get_case(session, case_number, lock=True), generation)
+
+
+def add_note(*, session: Session, case_number: str, text: str, as_of: datetime, actor: str) -> None:
+    """A note on the case (what a phone call said, what the citizen asked): in the audit trail."""
+    case = get_case(session, case_number, lock=True)
+    record_event(session, case, EventKind.NOTE_ADDED, as_of, detail=text, actor=actor)

@@ -124,6 +124,7 @@ class EventKind(StrEnum):
     PERSONAL_DATA_PURGED = "personal-data-purged"
     FORM_ANSWER_REFUSED = "form-answer-refused"
     RUN_REDRIVEN = "run-redriven"
+    NOTE_ADDED = "note-added"
 
 
 class OutboxStatus(StrEnum):

@@ -87,6 +87,7 @@ class CaseDetail(BaseModel):
     case_number: str
     playbook: str
     playbook_title: str = ""
+    taken_by: str | None = None
     status: str
     urgent: bool
     opened_at: datetime
@@ -229,6 +230,7 @@ class CaseSummary(BaseModel):
     case_number: str
     playbook: str
     playbook_title: str = ""
+    taken_by: str | None = None  # the workbench account that took it (首问责任人)
     status: str
     urgent: bool
     applicant_name: str
@@ -261,6 +263,7 @@ def case_summaries(
                 case_number=case.number,
                 playbook=case.playbook,
                 playbook_title=get_playbook(case.playbook).title,
+                taken_by=case.taken_by,
                 status=str(case.status),
                 urgent=case.urgent,
                 applicant_name=mask_name(applicant.name if applicant else ""),
@@ -316,3 +319,12 @@ def inbound_emails(*, session: Session) -> list[InboundEmailRow]:
         )
         for contact, number in found
     ]
+
+
+def document_of(*, session: Session, case_number: str, contact_id: int) -> str | None:
+    """The filed letter (PDF, or text without Pango) of one of this case's contacts."""
+    case = get_case(session, case_number)
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.case_id != case.id:
+        return None
+    return contact.document_path

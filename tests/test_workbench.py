@@ -308,3 +308,42 @@ def test_a_manager_sees_the_board_withdraws_and_every_look_at_personal_data_is_a
     with session_scope() as session:
         events = {e.kind: e.actor for e in session.exec(select(CaseEvent))}
     assert events["case-withdrawn"] == "wangmin"
+
+
+def test_notes_appointments_and_letters_from_the_case_page(client: Any) -> None:
+    from models.tables import CaseEvent
+
+    number, request_id = case_with_a_request(DAY)
+    _sign_in(client, "xuchang")
+    page = client.get(f"/cases/{number}")
+    token = _csrf(page.text)
+    assert f"/cases/{number}/letters/{request_id}" in page.text  # the request letter, filed
+    letter = client.get(f"/cases/{number}/letters/{request_id}")
+    assert letter.status_code == 200 and letter.content.startswith(b"%PDF")
+    assert client.get(f"/cases/{number}/letters/999999").status_code == 404
+
+    noted = client.post(f"/cases/{number}/note", data={"csrf": token, "text": "前台说下周回电"})
+    assert noted.status_code == 200 and "前台说下周回电" in noted.text
+    booked = client.post(
+        f"/cases/{number}/appointment",
+        data={
+            "csrf": token,
+            "agency": "crematorium-archive-room",
+            "at": "2026-12-01T09:30",
+            "escort": "张军",
+            "pickup": "on",
+        },
+    )
+    assert booked.status_code == 200 and "已预约：殡仪馆档案室 2026-12-01 09:30" in booked.text
+    bad = client.post(
+        f"/cases/{number}/appointment",
+        data={"csrf": token, "agency": "crematorium-archive-room", "at": "明天"},
+    )
+    assert bad.status_code == 400
+    with session_scope() as session:
+        events = [(e.kind, e.actor) for e in session.exec(select(CaseEvent))]
+    assert ("note-added", "xuchang") in events and ("appointment-booked", "xuchang") in events
+
+    client.cookies.clear()
+    _sign_in(client, "zhangli")
+    assert client.get(f"/cases/{number}/letters/{request_id}").status_code == 404

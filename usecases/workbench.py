@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import date, datetime
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -18,7 +19,7 @@ from casework.planning import Action, plan_next_step
 from casework.playbook import get_playbook
 from casework.settings import get_settings
 from casework.workdays import working_days_between
-from models import accounts, lookups, reports, views
+from models import accounts, lifecycle, lookups, reports, views
 from models.accounts import AccountView
 from models.db import session_scope
 from models.tables import Applicant, Case, MaterialStatus, Role
@@ -327,3 +328,51 @@ def run_links(case_numbers: list[str]) -> dict[str, str]:
         if flow_run_id:
             links[number] = runs.run_url(flow_run_id)
     return links
+
+
+def add_note(*, viewer: AccountView, case_number: str, text: str, as_of: datetime) -> None:
+    """A note on the case, signed and kept in the audit trail (never in Prefect)."""
+    _check_visible(viewer, case_number)
+    note = validation.free_text(text, field="备注", max_length=1000, multiline=True)
+    assert note is not None
+    with session_scope() as session:
+        lifecycle.add_note(
+            session=session,
+            case_number=case_number,
+            text=note,
+            as_of=as_of,
+            actor=viewer.username,
+        )
+
+
+def book_appointment(
+    *,
+    viewer: AccountView,
+    case_number: str,
+    agency: str,
+    at: str,
+    escort: str | None,
+    pickup: bool,
+    as_of: datetime,
+) -> answers.AppointmentBooked:
+    """An appointment with an agency; the applicant is told and the escort reminded."""
+    _check_visible(viewer, case_number)
+    return answers.book_appointment(
+        case_number=case_number,
+        agency=agency,
+        at=at.replace("T", " "),
+        escort=escort or None,
+        pickup=pickup,
+        as_of=as_of,
+        actor=viewer.username,
+    )
+
+
+def letter(*, viewer: AccountView, case_number: str, contact_id: int) -> Path:
+    """The filed letter of one contact of the case, to view and print."""
+    _check_visible(viewer, case_number)
+    with session_scope() as session:
+        found = views.document_of(session=session, case_number=case_number, contact_id=contact_id)
+    if found is None or not Path(found).is_file():
+        raise UserError("no_letter", case=case_number)
+    return Path(found)

@@ -174,8 +174,13 @@ def my_cases(request: Request) -> Response:
     every = workbench.my_cases(viewer=viewer, as_of=moment)
     kind = request.query_params.get("type", "")
     status = request.query_params.get("status", "")
+    clerk = request.query_params.get("clerk", "")
     rows = [
-        r for r in every if (not kind or r.playbook == kind) and (not status or r.status == status)
+        r
+        for r in every
+        if (not kind or r.playbook == kind)
+        and (not status or r.status == status)
+        and (not clerk or r.taken_by == clerk)
     ]
     # Escalated and overdue first, then the newest.
     rows.sort(key=lambda r: (r.status != "escalated", not r.overdue, r.status == "closed"))
@@ -186,6 +191,8 @@ def my_cases(request: Request) -> Response:
         rows=rows,
         kind=kind,
         status_filter=status,
+        clerk=clerk,
+        clerks=sorted({r.taken_by for r in every if r.taken_by}),
         waiting=workbench.waiting_on(viewer=viewer, as_of=moment),
         types=sorted({(r.playbook, r.playbook_title) for r in every}),
         statuses=sorted({r.status for r in every}),
@@ -331,6 +338,64 @@ async def take_in(request: Request, case_number: str) -> Response:
             )
             and "收到材料／来访"
         ),
+    )
+
+
+@app.post("/cases/{case_number}/note")
+def add_note(
+    request: Request, case_number: str, csrf: str = Form(""), text: str = Form("")
+) -> Response:
+    def note(viewer: AccountView) -> str:
+        workbench.add_note(viewer=viewer, case_number=case_number, text=text, as_of=now())
+        return "备注已记录"
+
+    return _case_action(request, case_number, csrf, note)
+
+
+@app.post("/cases/{case_number}/appointment")
+def book_appointment(
+    request: Request,
+    case_number: str,
+    csrf: str = Form(""),
+    agency: str = Form(""),
+    at: str = Form(""),
+    escort: str = Form(""),
+    pickup: str = Form(""),
+) -> Response:
+    def book(viewer: AccountView) -> str:
+        booked = workbench.book_appointment(
+            viewer=viewer,
+            case_number=case_number,
+            agency=agency,
+            at=at,
+            escort=escort,
+            pickup=pickup == "on",
+            as_of=now(),
+        )
+        return f"已预约：{booked.agency_name} {booked.at:%Y-%m-%d %H:%M}"
+
+    return _case_action(request, case_number, csrf, book)
+
+
+@app.get("/cases/{case_number}/letters/{contact_id}")
+def letter(request: Request, case_number: str, contact_id: int) -> Response:
+    session, viewer = _viewer(request)
+    try:
+        path = workbench.letter(viewer=viewer, case_number=case_number, contact_id=contact_id)
+    except UserError as exc:
+        return _page(
+            request,
+            "error.html.j2",
+            status=404,
+            session=session,
+            title="找不到信函",
+            text=_words(exc),
+        )
+    media = "application/pdf" if path.suffix == ".pdf" else "text/plain; charset=utf-8"
+    return Response(
+        path.read_bytes(),
+        media_type=media,
+        headers={"Content-Disposition": f'inline; filename="{path.name}"'},
     )
 
 
