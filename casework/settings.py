@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     prefect_auth_string: SecretStr | None = None  # "user:password"; generated when unset
     prefect_port: int = 4200
     work_pool: str = "casework"
+    # The workers run on this machine (the embedded stack): the reconciler may look for a run's
+    # process to tell a dead run from a slow one. False when workers run on other machines.
+    workers_on_this_machine: bool = True
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025

@@ -20,8 +20,9 @@ def reconcile_cases() -> SweepReport:
     """Re-drive open cases whose flow run is gone.
 
     Runs every minute. A case run that crashed (its process was killed), failed, was cancelled,
-    finished while the case is still open, vanished from Prefect, sat Pending for two minutes
-    (its worker died while starting it) or Running for ten gets a new flow run, which re-reads the case database from the top and
+    finished while the case is still open, vanished from Prefect, lost its process (looked for
+    on this machine), sat Pending two minutes with no process started (its worker died) or
+    Running ten minutes without a change gets a new flow run, which re-reads the case database from the top and
     repeats nothing already done; each re-drive is an audit event on the case. A case re-driven
     three times within a day is escalated to a manager instead of looping. A case opened while
     the stack was down gets its first run; a suspended run with work due (an answer recorded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 import httpx
@@ -84,37 +85,61 @@ def redrive_case_flow(case_number: str, playbook: str, attempt: int) -> str:
 
 # A run still Running this long after its last state change has lost its process.
 STUCK_AFTER = timedelta(minutes=10)
-# Pending ("Submitting", "Pending") lasts from a worker's claim to the process's first state,
-# seconds even on a loaded machine; a worker killed in between leaves the run there for good.
+# A worker starts a run's process within seconds of claiming it (Pending, "Submitting") and
+# records its pid; a run Pending this long with no pid lost its worker before it started.
 STUCK_PENDING_AFTER = timedelta(minutes=2)
 _DEAD = (StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED)
 
 
-def run_health(flow_run_id: str, *, as_of: datetime) -> str:
+def run_health(flow_run_id: str, *, as_of: datetime, workers_here: bool = True) -> str:
     """For an open case's run: "waiting" (suspended), "ok" (moving), "missing", "dead"
-    (crashed, failed, cancelled, or finished while the case is open) or "stuck" (pending
-    past STUCK_PENDING_AFTER, running past STUCK_AFTER, with no change)."""
+    (crashed, failed, cancelled, or finished while the case is open), "gone" (Pending or
+    Running, its process no longer there) or "stuck" (see health_of). `workers_here`: the workers run on this machine, so a run's
+    process can be looked for (the embedded stack; not when workers run elsewhere)."""
     with get_client(sync_client=True) as client:
         try:
             run = client.read_flow_run(UUID(flow_run_id))
         except ObjectNotFound:
             return "missing"
-    return health_of(run.state, as_of=as_of)
+    process = None
+    if workers_here and run.infrastructure_pid:
+        process = _process_runs(run.infrastructure_pid, flow_run_id)
+    return health_of(
+        run.state, as_of=as_of, process=process, pid_known=bool(run.infrastructure_pid)
+    )
 
 
-def health_of(state: State | None, *, as_of: datetime) -> str:
-    """run_health's judgement of one state (a pure function, tested branch by branch)."""
+def _process_runs(pid: str, flow_run_id: str) -> bool | None:
+    """Whether process `pid` on this machine is executing this flow run (None: cannot tell)."""
+    try:
+        environ = Path(f"/proc/{int(pid)}/environ").read_bytes()
+    except FileNotFoundError:
+        return False  # no such process
+    except (OSError, ValueError):
+        return None
+    return f"PREFECT__FLOW_RUN_ID={flow_run_id}".encode() in environ.split(b"\0")
+
+
+def health_of(
+    state: State | None, *, as_of: datetime, process: bool | None = None, pid_known: bool = True
+) -> str:
+    """run_health's judgement (a pure function, tested branch by branch): a run whose process
+    is known to be gone is "gone" at once; one Pending past STUCK_PENDING_AFTER with no process
+    started, or Running with no change past STUCK_AFTER, is stuck."""
     if state is None:
         return "missing"
     if state.type in _DEAD:
         return "dead"
     if state.is_paused():
         return "waiting"
-    bound = STUCK_PENDING_AFTER if state.type == StateType.PENDING else STUCK_AFTER
-    stale = state.timestamp is not None and state.timestamp < as_of - bound
-    if state.type in (StateType.RUNNING, StateType.PENDING) and stale:
+    if state.type not in (StateType.RUNNING, StateType.PENDING):
+        return "ok"
+    if process is False:
+        return "gone"  # Prefect still says Pending/Running: nobody reported the death
+    age = as_of - state.timestamp if state.timestamp is not None else timedelta(0)
+    if state.type == StateType.PENDING and not pid_known and age > STUCK_PENDING_AFTER:
         return "stuck"
-    return "ok"
+    return "stuck" if age > STUCK_AFTER else "ok"
 
 
 def unread_form_answer(flow_run_id: str, wait_key: str) -> CaseInput | None:

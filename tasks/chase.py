@@ -83,7 +83,9 @@ def _reconcile_case(case: views.OpenCase, as_of: datetime, report: SweepReport) 
         start_case_flow(case.case_number, case.playbook)
         report.started.append(case.case_number)
         return
-    health = run_health(case.flow_run_id, as_of=as_of)
+    health = run_health(
+        case.flow_run_id, as_of=as_of, workers_here=get_settings().workers_on_this_machine
+    )
     if health == "ok":
         return
     if health == "waiting":
@@ -110,7 +112,7 @@ def _reconcile_case(case: views.OpenCase, as_of: datetime, report: SweepReport) 
             escalate_case.fn(case.case_number, step, as_of)
             report.escalated.append(case.case_number)
         return
-    if health == "stuck":
+    if health in ("stuck", "gone"):  # Prefect would show it moving beside its successor
         cancel_flow_run(case.flow_run_id)
     _carry_unread_answer(case.case_number, case.flow_run_id, view.wait_generation, as_of)
     flow_run_id = redrive_case_flow(case.case_number, case.playbook, recent + 1)

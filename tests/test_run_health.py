@@ -30,28 +30,58 @@ def _at(state, age: timedelta):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    ("state", "expected"),
+    ("state", "process", "pid_known", "expected"),
     [
-        (None, "missing"),
-        (_at(Crashed(), SECOND), "dead"),
-        (_at(Failed(), SECOND), "dead"),
-        (_at(Cancelled(), SECOND), "dead"),
-        (_at(Completed(), SECOND), "dead"),  # finished while the case is open
-        (_at(Suspended(), STUCK_AFTER * 10), "waiting"),  # waits as long as the agency takes
-        (_at(Paused(), STUCK_AFTER * 10), "waiting"),
-        (_at(Scheduled(), STUCK_AFTER * 10), "ok"),  # the worker will take it when it is back
-        (_at(Pending(), STUCK_PENDING_AFTER - SECOND), "ok"),
-        (_at(Pending(), STUCK_PENDING_AFTER + SECOND), "stuck"),
-        (_at(Pending(name="Submitting"), STUCK_PENDING_AFTER + SECOND), "stuck"),
-        (_at(Running(), STUCK_PENDING_AFTER + SECOND), "ok"),  # running has the longer bound
-        (_at(Running(), STUCK_AFTER - SECOND), "ok"),
-        (_at(Running(), STUCK_AFTER + SECOND), "stuck"),
+        (None, None, False, "missing"),
+        (_at(Crashed(), SECOND), None, True, "dead"),
+        (_at(Failed(), SECOND), None, True, "dead"),
+        (_at(Cancelled(), SECOND), None, True, "dead"),
+        (_at(Completed(), SECOND), None, True, "dead"),  # finished while the case is open
+        (_at(Suspended(), STUCK_AFTER * 10), None, False, "waiting"),  # as long as agencies take
+        (_at(Paused(), STUCK_AFTER * 10), None, False, "waiting"),
+        (_at(Scheduled(), STUCK_AFTER * 10), None, False, "ok"),  # the worker takes it when back
+        # Pending with no process started yet: its worker died if this lasts.
+        (_at(Pending(), STUCK_PENDING_AFTER - SECOND), None, False, "ok"),
+        (_at(Pending(), STUCK_PENDING_AFTER + SECOND), None, False, "stuck"),
+        (_at(Pending(name="Submitting"), STUCK_PENDING_AFTER + SECOND), None, False, "stuck"),
+        # Pending with its process started (slow imports on a loaded machine): not stuck yet.
+        (_at(Pending(), STUCK_PENDING_AFTER + SECOND), True, True, "ok"),
+        (_at(Pending(), STUCK_PENDING_AFTER + SECOND), None, True, "ok"),  # elsewhere: unknown
+        (_at(Pending(), STUCK_AFTER + SECOND), True, True, "stuck"),
+        # The process is gone: re-driven at once, whatever the state says.
+        (_at(Pending(), SECOND), False, True, "gone"),
+        (_at(Running(), SECOND), False, True, "gone"),
+        (_at(Running(), STUCK_PENDING_AFTER + SECOND), None, False, "ok"),  # the longer bound
+        (_at(Running(), STUCK_AFTER - SECOND), True, True, "ok"),
+        (_at(Running(), STUCK_AFTER + SECOND), True, True, "stuck"),
+        (_at(Running(), STUCK_AFTER + SECOND), None, True, "stuck"),
     ],
-    ids=lambda v: getattr(v, "name", None) or str(v),
 )
-def test_each_state_is_judged_by_its_own_bound(state: object, expected: str) -> None:
-    assert health_of(state, as_of=NOW) == expected  # type: ignore[arg-type]
+def test_each_state_is_judged_by_its_own_bound(
+    state: object, process: bool | None, pid_known: bool, expected: str
+) -> None:
+    assert health_of(state, as_of=NOW, process=process, pid_known=pid_known) == expected  # type: ignore[arg-type]
 
 
 def test_pending_is_given_less_time_than_running() -> None:
     assert STUCK_PENDING_AFTER < STUCK_AFTER
+
+
+def test_a_process_is_recognised_by_the_run_it_executes(tmp_path: object) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from gateways.prefect_api import _process_runs
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"],
+        env={**os.environ, "PREFECT__FLOW_RUN_ID": "run-1"},
+    )
+    try:
+        assert _process_runs(str(child.pid), "run-1") is True
+        assert _process_runs(str(child.pid), "run-2") is False  # a pid reused by another run
+    finally:
+        child.kill()
+        child.wait()
+    assert _process_runs(str(child.pid), "run-1") is False  # gone
