@@ -283,3 +283,31 @@ class PostgresServer:
         pg_ctl = str(self.bindir / "pg_ctl")
         self._run(pg_ctl, "-D", str(self.folder / "data"), "-m", "immediate", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+WINDOW_PASSWORD = "window-2026-pass"
+# (username, name, role, office): two street offices of one district.
+WINDOW_STAFF = [
+    ("xuchang", "徐畅", "clerk", "taoranting"),
+    ("wangmin", "王敏", "manager", "taoranting"),
+    ("zhangli", "张丽", "clerk", "tianqiao"),
+]
+
+
+def window_staff(as_of: datetime) -> None:
+    """Two street offices of Xicheng and their workbench accounts (password WINDOW_PASSWORD)."""
+    from usecases import accounts
+
+    accounts.add_office(
+        code="taoranting", name="陶然亭街道", district="西城区", phone="010-63500000"
+    )
+    accounts.add_office(code="tianqiao", name="天桥街道", district="西城区", phone="010-63010000")
+    for username, name, role, office in WINDOW_STAFF:
+        accounts.add_user(
+            username=username,
+            display_name=name,
+            role=role,
+            office=office,
+            password=WINDOW_PASSWORD,
+            as_of=as_of,
+        )

@@ -16,12 +16,11 @@ from casework.clock import start_of_office_day
 from casework.links import status_token
 from models.db import session_scope
 from models.tables import Contact, ContactKind, ReplyLink
-from tests.factories import case_with_a_request
-from usecases import accounts
+from tests.factories import WINDOW_PASSWORD as PASSWORD
+from tests.factories import case_with_a_request, window_staff
 
 pytestmark = pytest.mark.flow
 DAY = start_of_office_day(date(2026, 11, 16))
-PASSWORD = "window-2026-pass"
 
 
 @pytest.fixture
@@ -32,34 +31,7 @@ def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
 
     web_app.LOGIN_FAILURES._failures.clear()
     web_app.CODE_FAILURES._failures.clear()
-    accounts.add_office(
-        code="taoranting", name="陶然亭街道", district="西城区", phone="010-63500000"
-    )
-    accounts.add_office(code="tianqiao", name="天桥街道", district="西城区", phone="010-63010000")
-    accounts.add_user(
-        username="xuchang",
-        display_name="徐畅",
-        role="clerk",
-        office="taoranting",
-        password=PASSWORD,
-        as_of=DAY,
-    )
-    accounts.add_user(
-        username="wangmin",
-        display_name="王敏",
-        role="manager",
-        office="taoranting",
-        password=PASSWORD,
-        as_of=DAY,
-    )
-    accounts.add_user(
-        username="zhangli",
-        display_name="张丽",
-        role="clerk",
-        office="tianqiao",
-        password=PASSWORD,
-        as_of=DAY,
-    )
+    window_staff(DAY)
     with TestClient(web_app.app, base_url="http://127.0.0.1") as test_client:
         yield test_client
 

@@ -22,11 +22,11 @@ from models.db import session_scope
 from models.lookups import get_case
 from models.tables import Case, Contact, ContactKind, ReplyLink
 from tests.conftest import SCREENSHOTS
-from usecases import accounts
+from tests.factories import WINDOW_PASSWORD as PASSWORD
+from tests.factories import window_staff
 
 pytestmark = pytest.mark.integration
 VIEWPORT = {"width": 1366, "height": 768}
-PASSWORD = "window-2026-pass"
 
 
 def _shot(page: Any, name: str) -> None:
@@ -55,26 +55,7 @@ def _archive_code(number: str) -> str:
 
 def test_shens_case_through_the_workbench(stack: object, browser: Any) -> None:
     web = get_settings().web_url
-    accounts.add_office(
-        code="taoranting", name="陶然亭街道", district="西城区", phone="010-63500000"
-    )
-    accounts.add_office(code="tianqiao", name="天桥街道", district="西城区", phone="010-63010000")
-    accounts.add_user(
-        username="xuchang",
-        display_name="徐畅",
-        role="clerk",
-        office="taoranting",
-        password=PASSWORD,
-        as_of=now(),
-    )
-    accounts.add_user(
-        username="zhangli",
-        display_name="张丽",
-        role="clerk",
-        office="tianqiao",
-        password=PASSWORD,
-        as_of=now(),
-    )
+    window_staff(now())
     deadline = time.monotonic() + 60
     clerk = browser.new_page(viewport=VIEWPORT)
     while True:  # the workbench starts beside the Prefect server
