@@ -489,6 +489,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "visit": ("来访", "visit"),
         "web": ("网上答复", "reply page"),
     },
+    "service": {
+        "prefect-server": ("Prefect 服务器", "Prefect server"),
+        "mail-server": ("邮件服务器", "mail server"),
+        "worker": ("流程执行进程", "worker"),
+        "workbench": ("工作台", "workbench"),
+    },
     "role": {
         "clerk": ("窗口工作人员", "clerk"),
         "manager": ("主管", "manager"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from casework.clock import now, office_time
-from casework.messages import message
+from casework.messages import label, message
 from casework.settings import get_settings
 from cli.app import JsonOption, app, emit_json, say, state, user_errors
 from stack.processes import Stack
@@ -53,9 +53,10 @@ def status(as_json: JsonOption = False) -> None:
         return
     for s in services:
         running = message("status_running" if s.running else "status_stopped", state.lang)
-        typer.echo(f"{s.name:15} {running}  {s.pid or ''}")
+        typer.echo(f"{label('service', s.name, state.lang):12} {running}  {s.pid or ''}")
     api = message("status_api_ok" if healthy else "status_api_down", state.lang)
     say("status_api", state=api, url=settings.prefect_ui_url)
+    say("workbench_at", url=settings.web_url)
     if healthy:
         sweep = runs.sweep_health(as_of=now())
         never = message("status_never", state.lang)

@@ -25,6 +25,7 @@ from models.tables import (
     OutboxStatus,
     Role,
 )
+from stack.processes import SERVICES
 from tests.factories import case_with_a_request
 
 GROUPS: list[tuple[str, type[StrEnum]]] = [
@@ -61,6 +62,7 @@ def test_the_catalogue_holds_no_label_for_a_code_that_does_not_exist() -> None:
     known = {(group, str(code)) for group, codes in GROUPS for code in codes}
     known |= {("outcome", "withdrawn")}
     known |= {("actor", a) for a in LABELS["actor"]} | {("party", p) for p in LABELS["party"]}
+    known |= {("service", name) for name in SERVICES}
     catalogued = {(group, code) for group, codes in LABELS.items() for code in codes}
     assert catalogued - known == set()
 
