@@ -179,6 +179,12 @@ def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
             response = client.resume_flow_run(UUID(flow_run_id), run_input=run_input)
         except ObjectNotFound:
             return False
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code == 409:
+                # Another resume stored its input under the same key a moment earlier: the
+                # run is woken already, and re-reads the case database either way.
+                return False
+            raise
     # A run no longer paused gets ABORT, which Prefect's resume_flow_run() passes over in
     # silence: the status is the only sign that this wake did nothing.
     return response.status == SetStateStatus.ACCEPT

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 from aiosmtpd.controller import Controller
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.responses import SetStateStatus
@@ -413,7 +414,12 @@ class Lab:
         if forward_to:
             run_input["forward_to"] = forward_to
         with get_client(sync_client=True) as client:
-            response = client.resume_flow_run(UUID(run_id), run_input=run_input)
+            try:
+                response = client.resume_flow_run(UUID(run_id), run_input=run_input)
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code == 409:  # resumed by another a moment earlier
+                    return False
+                raise
         # ABORT: resumed a moment before by someone else; the UI shows its reason.
         return response.status == SetStateStatus.ACCEPT
 
