@@ -21,7 +21,7 @@ def reconcile_cases() -> SweepReport:
 
     Runs every minute. A case run that crashed (its process was killed), failed, was cancelled,
     finished while the case is still open, vanished from Prefect, lost its process (looked for
-    on this machine), sat Pending two minutes with no process started (its worker died) or
+    on this machine), sat Pending a minute with no process started (its worker died) or
     Running ten minutes without a change gets a new flow run, which re-reads the case database from the top and
     repeats nothing already done; each re-drive is an audit event on the case. A case re-driven
     three times within a day is escalated to a manager instead of looping. A case opened while

@@ -87,7 +87,7 @@ def redrive_case_flow(case_number: str, playbook: str, attempt: int) -> str:
 STUCK_AFTER = timedelta(minutes=10)
 # A worker starts a run's process within seconds of claiming it (Pending, "Submitting") and
 # records its pid; a run Pending this long with no pid lost its worker before it started.
-STUCK_PENDING_AFTER = timedelta(minutes=2)
+STUCK_PENDING_AFTER = timedelta(minutes=1)
 _DEAD = (StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED)
 
 

@@ -71,6 +71,7 @@ def test_a_process_is_recognised_by_the_run_it_executes(tmp_path: object) -> Non
     import os
     import subprocess
     import sys
+    import time
 
     from gateways.prefect_api import _process_runs
 
@@ -79,6 +80,10 @@ def test_a_process_is_recognised_by_the_run_it_executes(tmp_path: object) -> Non
         env={**os.environ, "PREFECT__FLOW_RUN_ID": "run-1"},
     )
     try:
+        # Until it has exec'd, the child still shows its parent's environment.
+        deadline = time.monotonic() + 10
+        while not _process_runs(str(child.pid), "run-1") and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert _process_runs(str(child.pid), "run-1") is True
         assert _process_runs(str(child.pid), "run-2") is False  # a pid reused by another run
     finally:

@@ -30,6 +30,12 @@ from uuid import UUID
 import httpx
 from aiosmtpd.controller import Controller
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.exceptions import ObjectNotFound
 from sqlmodel import col, select
@@ -254,6 +260,18 @@ def flow_run_processes() -> dict[int, str]:
     return found
 
 
+def pending_runs() -> set[str]:
+    """Runs a worker has claimed and not yet started (Pending, "Submitting")."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PENDING]))
+            ),
+            limit=200,
+        )
+    return {str(r.id) for r in runs}
+
+
 def run_state(flow_run_id: str) -> str:
     with get_client(sync_client=True) as client:
         state = client.read_flow_run(UUID(flow_run_id)).state
@@ -305,7 +323,9 @@ class Lab:
         output pipe breaks), so they count against their cases' kills; False (no kill) when
         one of those cases has had its share."""
         pid = self.stack.pid("worker")
-        in_flight = [c for r in flow_run_processes().values() if (c := self.case_of_run(r))]
+        # Its runs in flight: those with a process, and those it claimed and has not started.
+        runs = set(flow_run_processes().values()) | pending_runs()
+        in_flight = [c for r in runs if (c := self.case_of_run(r))]
         if pid is None or any(self.kills_by_case[c] >= KILLS_PER_CASE for c in in_flight):
             return False
         os.kill(pid, signal.SIGKILL)
