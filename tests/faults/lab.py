@@ -43,7 +43,7 @@ from sqlmodel import col, select
 from casework.clock import now
 from casework.crash_points import FAULTS_DIR_ENV
 from casework.errors import UserError
-from casework.planning import Action, plan_next_step
+from casework.planning import Action, EscalationReason, plan_next_step
 from casework.playbook import get_playbook
 from casework.settings import PROJECT_DIR, get_settings
 from cli.stories import synthetic_id_number
@@ -106,6 +106,9 @@ class Tally:
     flagged: int = 0  # of those, copies marked X-Casework-Resend
     undelivered: int = 0  # outbox rows not sent at the end, or "sent" but never received
     refused: int = 0  # rows failed for good (550): shown to staff, not retried
+    # Cases re-driven three times in a day and escalated to a manager instead (by design: the
+    # harness aims at most two kills at a case, but a worker's kill can add a third).
+    handed_over: int = 0
     allowed_duplicates: int = 0  # kills between the server's 250 and the sent mark
     redrive_seconds: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -131,6 +134,7 @@ class Tally:
             "duplicates": f"{self.duplicates} ({self.flagged} flagged)",
             "undelivered": self.undelivered,
             "refused_550": self.refused,
+            "handed_to_manager": self.handed_over,
             "redrive_median_s": round(statistics.median(times), 1) if times else None,
             "redrive_max_s": round(max(times), 1) if times else None,
             "redrives": len(times),
@@ -270,6 +274,11 @@ def pending_runs() -> set[str]:
             limit=200,
         )
     return {str(r.id) for r in runs}
+
+
+def handed_over(escalation_reasons: list[str]) -> bool:
+    """The reconciler gave the case to a manager after three re-drives in a day (by design)."""
+    return EscalationReason.RUN_KEEPS_CRASHING in escalation_reasons
 
 
 def run_state(flow_run_id: str) -> str:
@@ -506,8 +515,8 @@ class Lab:
                 return "lost"
             view = lookups.case_view(session=session, case_number=case_number)
             run_id = lookups.flow_run_of(session=session, case_number=case_number)
-        if view.status == "closed":
-            return None
+        if view.status == "closed" or handed_over(view.escalation_reasons):
+            return None  # done, or with a manager by design (see Tally.handed_over)
         if run_id is None:
             return "no run"
         state = run_state(run_id)
@@ -527,7 +536,7 @@ class Lab:
                 if self.problem(case_number) is None:
                     with session_scope() as session:
                         view = lookups.case_view(session=session, case_number=case_number)
-                    if view.status == "closed":
+                    if view.status == "closed" or handed_over(view.escalation_reasons):
                         open_cases.remove(case_number)
                         continue
                     self.answer(case_number, via_form=self.rng.random() < form_share)
@@ -565,6 +574,11 @@ class Lab:
         """Count what was lost, stalled, sent twice or not at all for these cases."""
         tally = Tally(scenario=scenario, trials=trials)
         for case_number in cases:
+            with session_scope() as session:
+                reasons = lookups.case_view(
+                    session=session, case_number=case_number
+                ).escalation_reasons
+            tally.handed_over += handed_over(reasons)
             problem = self.problem(case_number)
             if problem == "lost":
                 tally.lost += 1

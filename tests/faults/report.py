@@ -9,12 +9,12 @@ from tests.faults.lab import Tally
 
 HEADER = (
     "| scenario | trials | lost | stalled | duplicates (flagged) | undelivered | refused 550 "
-    "| re-drives | re-drive median / max |"
+    "| to a manager | re-drives | re-drive median / max |"
 )
 
 
 def table(tallies: list[Tally]) -> str:
-    lines = [HEADER, "|" + "---|" * 9]
+    lines = [HEADER, "|" + "---|" * 10]
     for tally in tallies:
         row = tally.row()
         redrive = (
@@ -23,7 +23,7 @@ def table(tallies: list[Tally]) -> str:
         lines.append(
             f"| {tally.scenario} | {tally.trials} | {tally.lost} | {tally.stalled} "
             f"| {row['duplicates']} | {tally.undelivered} | {tally.refused} "
-            f"| {row['redrives']} | {redrive} |"
+            f"| {tally.handed_over} | {row['redrives']} | {redrive} |"
         )
     return "\n".join(lines)
 
