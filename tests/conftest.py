@@ -130,9 +130,11 @@ def stack() -> Iterator[object]:
         running.down()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright (fails in CI if chromium is missing)."""
+    """Debian's chromium driven by Playwright (fails in CI if chromium is missing). One per
+    module: Playwright's sync API keeps an event loop running in this thread while it lives,
+    and the mail relay's asyncio.run() in later tests cannot start beside it."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed: `make test` installs it (as root)")
