@@ -188,14 +188,19 @@ class Stack:
                 _stop_group(pid, timeout)
             self._pid_file(name).unlink(missing_ok=True)
 
-    def service_errors(self, *, tail_bytes: int = 256_000) -> list[str]:
+    def server_log_size(self) -> int:
+        path = self.logs_dir / "prefect-server.log"
+        return path.stat().st_size if path.exists() else 0
+
+    def service_errors(self, *, tail_bytes: int = 256_000, since: int | None = None) -> list[str]:
         """ERROR lines near the end of the Prefect server's log (its scheduler and other
-        background services fail there and nowhere else)."""
+        background services fail there and nowhere else); `since`: from that byte offset."""
         path = self.logs_dir / "prefect-server.log"
         if not path.exists():
             return []
         with open(path, "rb") as log:
-            log.seek(max(0, path.stat().st_size - tail_bytes))
+            start = path.stat().st_size - tail_bytes if since is None else since
+            log.seek(max(0, start))
             text = log.read().decode("utf-8", errors="replace")
         return [line.strip() for line in text.splitlines() if " ERROR " in line]
 
