@@ -218,14 +218,15 @@ class Waiting(BaseModel):
     working_days: int
 
 
-def waiting_on(*, viewer: AccountView, as_of: datetime) -> dict[str, list[Waiting]]:
-    """For each open case this account sees: whose answer it awaits, since when, how long."""
+def waiting_on(*, rows: list[views.CaseSummary], as_of: datetime) -> dict[str, list[Waiting]]:
+    """For each open case of `rows` (my_cases, already scoped to the account): whose answer it
+    awaits, since when, how long."""
     today = office_date(as_of)
     found: dict[str, list[Waiting]] = {}
-    for row in my_cases(viewer=viewer, as_of=as_of):
-        if row.status == "closed":
-            continue
-        with session_scope() as session:
+    with session_scope() as session:
+        for row in rows:
+            if row.status == "closed":
+                continue
             view = lookups.case_view(session=session, case_number=row.case_number)
             found[row.case_number] = [
                 Waiting(

@@ -114,6 +114,13 @@ def _words(exc: UserError) -> str:
     return message(exc.code, "zh", **exc.params)
 
 
+def _no_case(request: Request, exc: UserError, session: Session | None = None) -> Response:
+    """Not found, or another office's: the same 404, so nobody can probe across offices."""
+    return _page(
+        request, "error.html.j2", status=404, session=session, title="找不到案件", text=_words(exc)
+    )
+
+
 def _agencies() -> list[tuple[str, str]]:
     return [(a.slug, a.name) for a in agencies_usecases.list_agencies()]
 
@@ -193,7 +200,7 @@ def my_cases(request: Request) -> Response:
         status_filter=status,
         clerk=clerk,
         clerks=sorted({r.taken_by for r in every if r.taken_by}),
-        waiting=workbench.waiting_on(viewer=viewer, as_of=moment),
+        waiting=workbench.waiting_on(rows=every, as_of=moment),
         types=sorted({(r.playbook, r.playbook_title) for r in every}),
         statuses=sorted({r.status for r in every}),
     )
@@ -207,14 +214,7 @@ def case_page(
     try:
         detail = workbench.case_page(viewer=viewer, case_number=case_number)
     except UserError as exc:
-        return _page(
-            request,
-            "error.html.j2",
-            status=404,
-            session=session,
-            title="找不到案件",
-            text=_words(exc),
-        )
+        return _no_case(request, exc, session)
     awaited = workbench.awaited_agencies(viewer=viewer, case_number=case_number)
     settings = get_settings()
     return _page(
@@ -259,14 +259,7 @@ def record_answer(
         )
     except UserError as exc:
         if exc.code == "unknown_case":
-            return _page(
-                request,
-                "error.html.j2",
-                status=404,
-                session=session,
-                title="找不到案件",
-                text=_words(exc),
-            )
+            return _no_case(request, exc, session)
         detail = workbench.case_page(viewer=viewer, case_number=case_number)
         awaited = workbench.awaited_agencies(viewer=viewer, case_number=case_number)
         return _page(
@@ -296,14 +289,7 @@ def _case_action(request: Request, case_number: str, csrf: str, act: Any) -> Res
         done = act(viewer)
     except UserError as exc:
         if exc.code == "unknown_case":
-            return _page(
-                request,
-                "error.html.j2",
-                status=404,
-                session=session,
-                title="找不到案件",
-                text=_words(exc),
-            )
+            return _no_case(request, exc, session)
         status = 403 if exc.code == "managers_only" else 400
         return _page(
             request,
@@ -467,7 +453,7 @@ def notice_pdf(request: Request, case_number: str) -> Response:
     try:
         pdf = workbench.notice_pdf(viewer=viewer, case_number=case_number, as_of=now())
     except UserError as exc:
-        return _page(request, "error.html.j2", status=404, title="找不到案件", text=_words(exc))
+        return _no_case(request, exc)
     return Response(
         pdf,
         media_type="application/pdf",
