@@ -319,3 +319,39 @@ def test_notes_appointments_and_letters_from_the_case_page(client: Any) -> None:
     client.cookies.clear()
     _sign_in(client, "zhangli")
     assert client.get(f"/cases/{number}/letters/{request_id}").status_code == 404
+
+
+def test_english_is_one_click_away_and_remembered_on_every_page(client: Any) -> None:
+    number, request_id = case_with_a_request(DAY)
+    login = client.get("/login")
+    assert '<html lang="zh-CN">' in login.text and "工作人员登录" in login.text
+    assert 'href="/lang/en?next=/login"' in login.text
+    switched = client.get("/lang/en?next=/login", follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == "/login"
+    login = client.get("/login")
+    assert '<html lang="en">' in login.text and "Staff sign-in" in login.text
+    assert "工作人员登录" not in login.text
+
+    _sign_in(client, "xuchang")
+    page = client.get(f"/cases/{number}").text
+    assert "Record an agency&#39;s answer" in page and "waiting for an agency" in page
+    assert "记录单位答复" not in page and "waiting_agency" not in page
+    mistake = client.post(
+        f"/cases/{number}/answer",
+        data={"csrf": _csrf(page), "agency": "crematorium-front-desk", "outcome": "forwarded"},
+    )
+    assert mistake.status_code == 400 and "choose the body it was forwarded to" in mistake.text
+    assert "转往" not in mistake.text  # the user's mistake is said in English too
+    with session_scope() as session:
+        code = session.exec(select(ReplyLink).where(ReplyLink.contact_id == request_id)).one().code
+    assert "please answer our request" in client.get(f"/r/{code}").text
+    status = client.get(f"/s/{number}/{status_token(number)}").text
+    assert "you need not come in" in status and "无需您跑动" not in status
+
+    # A language the workbench does not have, or a redirect off the site: Chinese, and home.
+    assert (
+        client.get("/lang/fr?next=//evil.example", follow_redirects=False).headers["location"]
+        == "/"
+    )
+    client.get("/lang/zh?next=/")
+    assert "我的案件" in client.get("/").text

@@ -22,6 +22,7 @@ from usecases import agencies as agencies_usecases
 from usecases import intake as intake_usecases
 from usecases.accounts import AccountView
 from web.sessions import COOKIE, RateLimit, Session
+from web.words import LANG_COOKIE, LANGUAGES, PAGE_MESSAGES, translator
 
 app = FastAPI(title="Casework 工作台", docs_url=None, redoc_url=None, openapi_url=None)
 LOGIN_FAILURES = RateLimit(limit=5, window=15 * 60)
@@ -41,6 +42,16 @@ def _session(request: Request) -> Session | None:
     return Session.from_cookie(request.cookies.get(COOKIE))
 
 
+def _lang(request: Request) -> str:
+    """Chinese unless the person chose English with the link in the header."""
+    chosen = request.cookies.get(LANG_COOKIE, "zh")
+    return chosen if chosen in LANGUAGES else "zh"
+
+
+def _t(request: Request) -> Any:
+    return translator(_lang(request))
+
+
 def _page(
     request: Request,
     template: str,
@@ -52,6 +63,7 @@ def _page(
     settings = get_settings()
     session = session or _session(request) or Session.anonymous(settings.web_session_hours)
     viewer = accounts.who(session.username) if session.username else None
+    lang = _lang(request)
     html = (
         environment()
         .get_template(f"web/{template}")
@@ -59,7 +71,11 @@ def _page(
             csrf=session.csrf,
             viewer=viewer,
             office_name=viewer.office_name if viewer else settings.office_name,
-            label=label,
+            label=lambda group, code: label(group, code, lang),
+            lang=lang,
+            _=translator(lang),
+            colon=": " if lang == "en" else "：",
+            here=request.url.path,
             today=office_date(now()),
             **context,
         )
@@ -104,20 +120,30 @@ async def _forged(request: Request, exc: CsrfFailed) -> Response:
         request,
         "error.html.j2",
         status=403,
-        title="请求无效",
-        text="页面已过期或请求来源不明，未做任何记录。请刷新页面后重试。",
+        title=_t(request)("请求无效"),
+        text=_t(request)("页面已过期或请求来源不明，未做任何记录。请刷新页面后重试。"),
     )
 
 
-def _words(exc: UserError) -> str:
-    """A user's mistake in Chinese words (the CLI's catalogue)."""
-    return message(exc.code, "zh", **exc.params)
+def _words(exc: UserError, request: Request) -> str:
+    """A user's mistake in words, in the page's language: the CLI's catalogue, except where
+    the CLI's wording names an option to type."""
+    lang = _lang(request)
+    if exc.code in PAGE_MESSAGES:
+        zh, en = PAGE_MESSAGES[exc.code]
+        return (en if lang == "en" else zh).format(**exc.params)
+    return message(exc.code, lang, **exc.params)
 
 
 def _no_case(request: Request, exc: UserError, session: Session | None = None) -> Response:
     """Not found, or another office's: the same 404, so nobody can probe across offices."""
     return _page(
-        request, "error.html.j2", status=404, session=session, title="找不到案件", text=_words(exc)
+        request,
+        "error.html.j2",
+        status=404,
+        session=session,
+        title=_t(request)("找不到案件"),
+        text=_words(exc, request),
     )
 
 
@@ -149,17 +175,29 @@ def login(
     keys = (f"user:{username.strip().lower()}", f"ip:{_client(request)}")
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     if LOGIN_FAILURES.blocked(*keys):
-        error = message("login_too_many", minutes=15)
+        error = message("login_too_many", _lang(request), minutes=15)
         return _page(request, "login.html.j2", status=429, next=target, error=error)
     try:
         viewer = accounts.sign_in(username=username, password=password)
     except UserError as exc:
         LOGIN_FAILURES.failed(*keys)
-        error = _words(exc)
+        error = _words(exc, request)
         return _page(request, "login.html.j2", status=401, next=target, error=error)
     session = Session.signed_in(viewer.username, get_settings().web_session_hours)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, session.cookie(), httponly=True, samesite="strict", path="/")
+    return response
+
+
+@app.get("/lang/{code}")
+def choose_language(code: str, next: str = "/") -> Response:
+    """The header's 中文 / English link: remembered in a cookie for a year."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if code in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/", httponly=True
+        )
     return response
 
 
@@ -273,11 +311,12 @@ def record_answer(
             agencies=_agencies(),
             done=None,
             opened=None,
-            error=_words(exc),
+            error=_words(exc, request),
             form={"agency": agency, "outcome": outcome, "forward_to": forward_to, "note": note},
             status_url="",
         )
-    done = f"{recorded.agency_name}：{label('outcome', recorded.outcome)}"
+    outcome_words = label("outcome", recorded.outcome, _lang(request))
+    done = f"{recorded.agency_name}：{outcome_words}"
     return RedirectResponse(f"/cases/{case_number}?done={quote(done)}", status_code=303)
 
 
@@ -296,8 +335,8 @@ def _case_action(request: Request, case_number: str, csrf: str, act: Any) -> Res
             "error.html.j2",
             status=status,
             session=session,
-            title="未能记录",
-            text=_words(exc),
+            title=_t(request)("未能记录"),
+            text=_words(exc, request),
             back=f"/cases/{case_number}",
         )
     if isinstance(done, Response):
@@ -322,7 +361,7 @@ async def take_in(request: Request, case_number: str) -> Response:
                 note=str(data.get("note", "")) or None,
                 as_of=now(),
             )
-            and "收到材料／来访"
+            and _t(request)("收到材料／来访")
         ),
     )
 
@@ -333,7 +372,7 @@ def add_note(
 ) -> Response:
     def note(viewer: AccountView) -> str:
         workbench.add_note(viewer=viewer, case_number=case_number, text=text, as_of=now())
-        return "备注已记录"
+        return str(_t(request)("备注已记录"))
 
     return _case_action(request, case_number, csrf, note)
 
@@ -358,7 +397,8 @@ def book_appointment(
             pickup=pickup == "on",
             as_of=now(),
         )
-        return f"已预约：{booked.agency_name} {booked.at:%Y-%m-%d %H:%M}"
+        at_words = f"{booked.at:%Y-%m-%d %H:%M}"
+        return str(_t(request)("已预约：{agency} {at}", agency=booked.agency_name, at=at_words))
 
     return _case_action(request, case_number, csrf, book)
 
@@ -374,8 +414,8 @@ def letter(request: Request, case_number: str, contact_id: int) -> Response:
             "error.html.j2",
             status=404,
             session=session,
-            title="找不到信函",
-            text=_words(exc),
+            title=_t(request)("找不到信函"),
+            text=_words(exc, request),
         )
     media = "application/pdf" if path.suffix == ".pdf" else "text/plain; charset=utf-8"
     return Response(
@@ -393,13 +433,11 @@ def record_posting(
         request,
         case_number,
         csrf,
-        lambda viewer: (
-            "信函已寄出："
-            + (
-                workbench.record_posting(
-                    viewer=viewer, case_number=case_number, tracking=tracking, as_of=now()
-                )
-            )
+        lambda viewer: _t(request)(
+            "信函已寄出：{tracking}",
+            tracking=workbench.record_posting(
+                viewer=viewer, case_number=case_number, tracking=tracking, as_of=now()
+            ),
         ),
     )
 
@@ -410,7 +448,7 @@ def withdraw(
 ) -> Response:
     def stop(viewer: AccountView) -> str:
         workbench.withdraw(viewer=viewer, case_number=case_number, reason=reason, as_of=now())
-        return "案件已终止办理"
+        return str(_t(request)("案件已终止办理"))
 
     return _case_action(request, case_number, csrf, stop)
 
@@ -435,7 +473,12 @@ def board(request: Request) -> Response:
         figures = workbench.board(viewer=viewer, as_of=now())
     except UserError as exc:
         return _page(
-            request, "error.html.j2", status=403, session=session, title="看板", text=_words(exc)
+            request,
+            "error.html.j2",
+            status=403,
+            session=session,
+            title=_t(request)("看板"),
+            text=_words(exc, request),
         )
     numbers = sorted(
         {e.case_number for e in figures.escalations}
@@ -490,8 +533,8 @@ def _intake_page(
             "error.html.j2",
             status=404,
             session=session,
-            title="没有这类事项",
-            text=_words(exc),
+            title=_t(request)("没有这类事项"),
+            text=_words(exc, request),
         )
     return _page(
         request,
@@ -554,7 +597,7 @@ async def intake_submit(request: Request, slug: str) -> Response:
         field = FIELD_OF_ERROR.get(exc.code) or (
             f"field_{exc.params['key']}" if "key" in exc.params else None
         )
-        text = _words(exc)
+        text = _words(exc, request)
         return _intake_page(
             request,
             session,
@@ -582,7 +625,13 @@ def reply_code_typed(request: Request, code: str = Form(""), csrf: str = Form(""
 
 
 def _link_error(request: Request, exc: UserError, status: int = 400) -> Response:
-    return _page(request, "error.html.j2", status=status, title="无法答复", text=_words(exc))
+    return _page(
+        request,
+        "error.html.j2",
+        status=status,
+        title=_t(request)("无法答复"),
+        text=_words(exc, request),
+    )
 
 
 @app.get("/r/{code}", response_class=HTMLResponse)
@@ -624,7 +673,9 @@ def reply_answer(
             return _link_error(request, exc, 410)
         page = reply_links.open_reply_page(code=code, as_of=now())
         form = {"outcome": outcome, "forward_name": forward_name, "needs_what": needs_what}
-        return _page(request, "reply.html.j2", status=400, page=page, form=form, error=_words(exc))
+        return _page(
+            request, "reply.html.j2", status=400, page=page, form=form, error=_words(exc, request)
+        )
     return _page(request, "reply_done.html.j2", recorded=recorded)
 
 
@@ -636,5 +687,11 @@ def status_page(request: Request, case_number: str, token: str) -> Response:
     try:
         status = workbench.citizen_status(case_number=case_number, token=token, as_of=now())
     except UserError as exc:
-        return _page(request, "error.html.j2", status=404, title="查询链接无效", text=_words(exc))
+        return _page(
+            request,
+            "error.html.j2",
+            status=404,
+            title=_t(request)("查询链接无效"),
+            text=_words(exc, request),
+        )
     return _page(request, "status.html.j2", status_view=status)

@@ -42,9 +42,10 @@ def test_random_kills_lose_nothing(lab: Lab) -> None:
 
 def test_a_kill_at_each_dangerous_moment_loses_nothing(lab: Lab) -> None:
     tallies = scenarios.targeted_kills(lab, rounds=1)
-    accepted = next(t for t in tallies if "250" in t.scenario)
-    assert accepted.allowed_duplicates == 1  # the kill happened where it was aimed
     _check(*tallies)
+    accepted = next(t for t in tallies if "250" in t.scenario)
+    # The kill happened where it was aimed: the message the server took was sent again, flagged.
+    assert accepted.allowed_duplicates == 1, report.table([accepted]) + report.problems([accepted])
 
 
 def test_mail_server_outages_delay_but_lose_no_message(lab: Lab) -> None:
