@@ -51,6 +51,25 @@ class LetterToPost(BaseModel):
     written_on: date
 
 
+class TimeLimitAlert(BaseModel):
+    """An open case whose 限时办结 clock is about to run out, or has."""
+
+    case_number: str
+    playbook_title: str
+    state: str  # due-soon or overdue (casework.time_limit.ClockState)
+    left: int
+    due_on: date
+
+
+class RectificationDue(BaseModel):
+    """A 不满意 rating still waiting for its follow-up call."""
+
+    case_number: str
+    level_words: str
+    rectify_by: date
+    overdue: bool
+
+
 class DailyBoard(BaseModel):
     today: date
     open_by_type_and_status: dict[str, dict[str, int]]
@@ -61,9 +80,31 @@ class DailyBoard(BaseModel):
     agencies: list[AgencyResponsiveness]
     letters_to_post: list[LetterToPost] = []
     playbook_titles: dict[str, str] = {}
+    time_limits: list[TimeLimitAlert] = []
+    paused_clocks: int = 0
+    rectifications: list[RectificationDue] = []
+    second_notices_this_month: int = 0
 
 
 # ---------------------------------------------------------------- monthly report
+
+
+class RuleFigures(BaseModel):
+    """The office's rules in figures, for one month (all case types, or one)."""
+
+    cases_opened: int = 0
+    cases_closed: int = 0
+    trips: dict[str, int] = {}  # closed cases by trips: "0", "1", "2", "3+"
+    share_within_trip_goal: float | None = None  # 0-2 trips
+    median_working_days_to_close: float | None = None
+    share_closed_within_limit: float | None = None
+    second_notices: int = 0  # issued in the month
+    second_notice_rate: float | None = None  # closed cases that needed one
+    response_rate: float | None = None  # 响应率: first request within a working day of intake
+    resolution_rate: float | None = None  # 解决率: closed as done, not withdrawn
+    ratings: int = 0
+    satisfaction_rate: float | None = None  # 满意率: 基本满意 or better
+    follow_up_rate: float | None = None  # 回访率: bad ratings followed up
 
 
 class MonthlyReport(BaseModel):
@@ -82,6 +123,8 @@ class MonthlyReport(BaseModel):
     weekly: list[tuple[str, int, int]]  # (week starting, opened, closed)
     playbook_titles: dict[str, str] = {}
     service_names: dict[str, str] = {}
+    rules: RuleFigures = RuleFigures()
+    rules_by_type: dict[str, RuleFigures] = {}
 
     @property
     def empty(self) -> bool:

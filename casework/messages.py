@@ -224,6 +224,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
         '显示未脱敏信息须写明理由：--full "理由"',
         'Showing unmasked data needs a reason: --full "reason"',
     ),
+    # the office's rules
+    "bad_rating": (
+        "评价无效：{value}（可选：非常满意、满意、基本满意、不满意、非常不满意，或 5–1）",
+        "Invalid rating {value} (very-satisfied, satisfied, fairly-satisfied, dissatisfied, "
+        "very-dissatisfied, or 5-1)",
+    ),
+    "bad_rating_channel": (
+        "评价方式无效：{value}（{choices}）",
+        "Invalid rating channel {value} ({choices})",
+    ),
+    "rating_before_closing": (
+        "案件 {case} 尚未办结，办结后才能评价",
+        "Case {case} is not closed yet: ratings come at closing",
+    ),
+    "already_rated": ("案件 {case} 已有评价，未重复记录", "Case {case} is already rated"),
+    "follow_up_before_rating": (
+        "案件 {case} 还没有评价，不能记录回访",
+        "Case {case} has no rating yet: nothing to follow up",
+    ),
+    "already_followed_up": ("案件 {case} 已回访过", "Case {case} was already followed up"),
+    "extension_too_late": (
+        "案件 {case} 已于 {due} 超过办理时限，延期须在时限届满前批准",
+        "Case {case} ran past its limit on {due}: an extension must be approved before",
+    ),
+    "extension_days": (
+        "延期天数应为 1–{most} 个工作日",
+        "An extension is 1-{most} working days",
+    ),
+    "managers_only_extension": (
+        "延期办结须由主管批准：请用 --approved-by 写明批准的主管",
+        "An extension needs a manager's approval: name them with --approved-by",
+    ),
+    "extended": (
+        "案件 {case} 延长 {days} 个工作日，预计 {due} 前办结；延期告知书已发给申请人。",
+        "Case {case} extended by {days} working days, now due {due}; the applicant is told.",
+    ),
+    "second_notice_done": (
+        "已记录二次告知（本案第 {count} 次）：{item}；补充告知书已发给申请人。",
+        "Second notice recorded (number {count} on this case): {item}; the applicant is told.",
+    ),
+    "rated": ("已记录评价：{words}", "Rating recorded: {words}"),
+    "rated_follow_up": (
+        "已记录评价：{words}。须于 {due} 前整改并回访（casework follow-up）。",
+        "Rating recorded: {words}. Rectify and call back by {due} (casework follow-up).",
+    ),
+    "followed_up": ("已记录回访：{case}", "Follow-up call recorded: {case}"),
+    "receipt_written": ("首问回执已生成：{path}", "First-contact receipt written: {path}"),
+    "show_clock": (
+        "限时办结：{state}  时限 {limit} 个工作日，已用 {used}，暂停 {paused}，{left}  应办结：{due}",
+        "Time limit: {state}  {limit} working days, used {used}, paused {paused}, {left}  "
+        "due: {due}",
+    ),
+    "clock_left": ("剩余 {days}", "{days} left"),
+    "clock_over": ("超出 {days}", "{days} over"),
+    "clock_extended": ("  （含延期 {days} 天）", "  (includes a {days}-day extension)"),
+    "show_second_notice": ("二次告知：{notice}", "Second notice: {notice}"),
+    "show_rating": ("群众评价：{words}  {comment}", "Rating: {words}  {comment}"),
+    "rating_follow_up_due": ("  待整改回访，期限 {due}", "  follow-up due by {due}"),
+    "rating_followed_up": ("  已回访：{note}", "  followed up: {note}"),
     # casework show
     "show_case": (
         "案件 {case}  {title}  状态：{status}{urgent}",
@@ -419,6 +478,14 @@ def message(code: str, lang: str = "zh", **params: object) -> str:
 # English label here; front ends, artifacts, boards and reports print these, never the code.
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "clock_state": {
+        "running": ("计时中", "running"),
+        "paused": ("暂停计时（等待补正）", "paused (waiting for the applicant)"),
+        "due-soon": ("即将到期", "due soon"),
+        "overdue": ("已超时限", "over the limit"),
+        "met": ("按时办结", "closed in time"),
+        "missed": ("超时办结", "closed late"),
+    },
     "case_status": {
         "open": ("待办", "open"),
         "waiting_agency": ("等单位答复", "waiting for an agency"),
@@ -526,6 +593,16 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "form-answer-refused": ("界面答复未记录", "form answer not recorded"),
         "run-redriven": ("流程已重新启动", "flow run re-driven"),
         "note-added": ("备注", "note"),
+        "clock-paused": (
+            "办理时限暂停（等待补正）",
+            "time limit paused (waiting for the applicant)",
+        ),
+        "clock-resumed": ("办理时限恢复计算", "time limit running again"),
+        "time-limit-extended": ("延期办结", "time limit extended"),
+        "second-notice": ("二次告知", "second notice"),
+        "rated": ("群众评价", "rating"),
+        "follow-up-called": ("回访", "follow-up call"),
+        "rectification-overdue": ("差评整改逾期", "rectification overdue"),
     },
     "outbox_status": {
         "pending": ("待发送", "pending"),

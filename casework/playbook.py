@@ -101,6 +101,14 @@ class Service(_Strict):
     after: list[str] = Field(default_factory=list)
 
 
+class TimeLimitTier(StrEnum):
+    """The 悉心听 window's tiers of 限时办结 (general matters, hard ones, very complex ones)."""
+
+    GENERAL = "general"
+    HARD = "hard"
+    COMPLEX = "complex"
+
+
 class FollowUp(_Strict):
     interval_working_days: int = Field(ge=1)
     urgent_interval_working_days: int = Field(ge=1)
@@ -144,7 +152,8 @@ class Playbook(_Strict):
     slug: str = Field(pattern=SLUG_PATTERN)
     title: str
     summary: str
-    promised_working_days: int = Field(ge=1)
+    tier: TimeLimitTier = TimeLimitTier.HARD
+    promised_working_days: int = Field(ge=1, description="限时办结: the limit in working days")
     outside_remit: bool = False
     follow_up: FollowUp
     deadline: Deadline | None = None
@@ -153,6 +162,11 @@ class Playbook(_Strict):
     materials: list[Material] = Field(min_length=1)
     services: list[Service] = Field(default_factory=list)
     templates: Templates = Field(default_factory=Templates)
+
+    def time_limit(self, overrides: dict[str, int]) -> int:
+        """限时办结 in working days: the office's override for this playbook, else for its tier,
+        else the playbook's promise."""
+        return overrides.get(self.slug, overrides.get(str(self.tier), self.promised_working_days))
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from casework.figures import DailyBoard, MonthlyReport
+from casework.figures import DailyBoard, MonthlyReport, RuleFigures
 from casework.messages import label
 
 
@@ -50,6 +50,21 @@ def daily_board_markdown(board: DailyBoard) -> str:
         f"- {e.case_number}：{label('outcome', e.reason)}（{e.since} 起）"
         for e in board.escalations
     ] or ["无"]
+    lines += ["", f"## 限时办结即将到期或已超时：{len(board.time_limits)} 件", ""]
+    lines += [
+        f"- {t.case_number}（{t.playbook_title}）：{label('clock_state', t.state)}，"
+        + (f"剩余 {t.left} 个工作日" if t.left >= 0 else f"超出 {-t.left} 个工作日")
+        + f"，应于 {t.due_on} 办结"
+        for t in board.time_limits
+    ] or ["无"]
+    lines += [f"（另有 {board.paused_clocks} 件等待申请人补正，暂停计时）"]
+    lines += ["", f"## 差评待整改回访：{len(board.rectifications)} 件", ""]
+    lines += [
+        f"- {r.case_number}：{r.level_words}，应于 {r.rectify_by} 前回访"
+        + ("（已逾期）" if r.overdue else "")
+        for r in board.rectifications
+    ] or ["无"]
+    lines += ["", f"本月二次告知：{board.second_notices_this_month} 次"]
     lines += ["", f"## 30天内到期的法定时限：{len(board.deadlines_next_30_days)} 件", ""]
     lines += [
         f"- {d.case_number}（{d.playbook_title}）：{d.deadline}，还有 {d.days_left} 天"
@@ -91,6 +106,15 @@ def monthly_rows(report: MonthlyReport) -> list[tuple[str, str]]:
         ("办结用时90分位（天）", _number(report.p90_days_to_close)),
         ("业务范围外协助办理", str(report.outside_remit_cases)),
     ]
+    rows += _rule_rows("", report.rules)
+    for slug, figures in report.rules_by_type.items():
+        title = report.playbook_titles.get(slug, slug)
+        rows += [
+            (f"{title}：按时办结率", _percent(figures.share_closed_within_limit)),
+            (f"{title}：二次告知", str(figures.second_notices)),
+            (f"{title}：二次告知率", _percent(figures.second_notice_rate)),
+            (f"{title}：满意率", _percent(figures.satisfaction_rate)),
+        ]
     rows += [
         (f"帮助办结：{report.playbook_titles.get(k, k)}", str(v))
         for k, v in report.households_helped_by_type.items()
@@ -100,6 +124,27 @@ def monthly_rows(report: MonthlyReport) -> list[tuple[str, str]]:
         for k, v in report.services_completed.items()
     ]
     return rows
+
+
+def _rule_rows(prefix: str, f: RuleFigures) -> list[tuple[str, str]]:
+    """限时办结, 一次性告知, 好差评 and the 12345 rates as report rows."""
+    spread = "；".join(
+        f"{k}次 {f.trips.get(k, 0)}" if k != "3+" else f"3次以上 {f.trips.get(k, 0)}"
+        for k in ("0", "1", "2", "3+")
+    )
+    return [
+        (f"{prefix}跑动次数分布（办结案件）", spread),
+        (f"{prefix}跑动0-2次（目标内）占比", _percent(f.share_within_trip_goal)),
+        (f"{prefix}办结用时中位数（工作日）", _number(f.median_working_days_to_close)),
+        (f"{prefix}按时办结率（限时办结）", _percent(f.share_closed_within_limit)),
+        (f"{prefix}二次告知（次）", str(f.second_notices)),
+        (f"{prefix}二次告知率（办结案件）", _percent(f.second_notice_rate)),
+        (f"{prefix}响应率（一个工作日内首次发函）", _percent(f.response_rate)),
+        (f"{prefix}解决率（办结未终止）", _percent(f.resolution_rate)),
+        (f"{prefix}群众评价（条）", str(f.ratings)),
+        (f"{prefix}满意率（基本满意及以上）", _percent(f.satisfaction_rate)),
+        (f"{prefix}回访率（差评已回访）", _percent(f.follow_up_rate)),
+    ]
 
 
 def monthly_markdown(report: MonthlyReport) -> str:

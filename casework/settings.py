@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     office_address: str = "北京市西城区陶然亭街道服务中心一层"
     office_phone: str = "010-0000-0000"
     office_clerk: str = "徐畅"
+    # 限时办结 overrides, in working days, by playbook slug or by tier (general, hard, complex):
+    # CASEWORK_TIME_LIMITS='{"complex": 22, "remote-medical-filing": 7}'. A slug beats its tier,
+    # a tier beats the playbook's promised_working_days.
+    time_limits: dict[str, int] = Field(default_factory=dict)
+    # 好差评: a 不满意 / 非常不满意 rating must be followed up within this many working days.
+    rectify_within_working_days: int = Field(default=5, ge=1)
     manager_email: str = "manager@street-office.example"
     staff_email: str = "xxt-window-staff@street-office.example"
 

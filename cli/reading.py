@@ -11,12 +11,37 @@ from casework.messages import message
 from casework.playbook import get_playbook
 from cli.app import JsonOption, app, emit_json, fail, say, state, user_errors, words
 from usecases import reading
-from usecases.reading import CaseDetail
+from usecases.reading import CaseDetail, ClockRow, RatingRow
 from usecases.runs import run_url
 
 
 def _line(code: str, **params: object) -> str:
     return message(code, state.lang, **params)
+
+
+def _clock_line(c: ClockRow) -> str:
+    """限时办结 in one line: used, paused, left (or over), due date, extension."""
+    left = _line("clock_left", days=c.left) if c.left >= 0 else _line("clock_over", days=-c.left)
+    return _line(
+        "show_clock",
+        state=words("clock_state", c.state),
+        limit=c.limit,
+        used=c.used,
+        paused=c.paused,
+        left=left,
+        due=c.due_on,
+    ) + (_line("clock_extended", days=c.extension_days) if c.extension_days else "")
+
+
+def _rating_line(r: RatingRow) -> str:
+    follow = ""
+    if r.rectify_by is not None:
+        follow = (
+            _line("rating_followed_up", note=r.follow_up_note or "")
+            if r.followed_up_at
+            else _line("rating_follow_up_due", due=r.rectify_by)
+        )
+    return _line("show_rating", words=r.words, comment=r.comment or "") + follow
 
 
 def print_case(d: CaseDetail) -> None:
@@ -37,6 +62,12 @@ def print_case(d: CaseDetail) -> None:
         + (_line("show_deadline", deadline=d.deadline_date) if d.deadline_date else "")
         + (_line("show_closed", closed=office_date(d.closed_at)) if d.closed_at else "")
     )
+    if d.clock is not None:
+        echo(_clock_line(d.clock))
+    for notice in d.second_notices:
+        echo(_line("show_second_notice", notice=notice))
+    if d.rating is not None:
+        echo(_rating_line(d.rating))
     if d.escalation_reason and d.status == "escalated":
         echo(_line("show_escalated", reason=words("outcome", d.escalation_reason)))
     if d.outside_remit:

@@ -14,6 +14,7 @@ from casework.planning import EscalationReason
 from casework.playbook import Playbook, get_playbook
 from casework.replies import Reply, ReplyOutcome, TripReason
 from models.lookups import agency_name, get_agency, get_case, material_of
+from models.office_rules import pause_clock, resume_clock
 from models.tables import (
     Case,
     CaseMaterial,
@@ -185,6 +186,7 @@ def record_reply(
     elif reply.outcome == ReplyOutcome.NEEDS_INFO:
         material.status = MaterialStatus.WAITING_APPLICANT
         material.note = reply.note or None
+        pause_clock(session, case, material_slug, as_of)  # 补正 stops the 限时办结 clock
     elif reply.outcome == ReplyOutcome.REFUSED:
         material.status = MaterialStatus.UNOBTAINABLE  # the planner escalates it next
         material.note = reply.note or None
@@ -246,6 +248,7 @@ def record_visit(
         trip=trip,
     )
     session.add(contact)
+    resume_clock(session, case, [m.slug for m in materials], as_of, actor)
     for material in materials:
         if material.obtained_by == "office":
             # The agency asked for something only the applicant has: ask the same agency again.

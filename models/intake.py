@@ -13,6 +13,7 @@ from casework.crypto import lookup_hash
 from casework.errors import UserError
 from casework.playbook import Playbook, get_playbook
 from casework.replies import TripReason
+from casework.settings import get_settings
 from casework.workdays import add_working_days
 from models.lookups import ADDED_AGENCY_PREFIX, find_agency, material_of
 from models.tables import (
@@ -93,6 +94,7 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
     session.add(applicant)
     session.flush()
     today = office_date(as_of)
+    limit = playbook.time_limit(get_settings().time_limits)
     deadline_date: date | None = None
     if playbook.deadline is not None:
         start = date.fromisoformat(str(intake.fields[playbook.deadline.starts_from]))
@@ -104,7 +106,8 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
         applicant_id=applicant.id,
         fields=intake.fields,
         opened_at=as_of,
-        promised_by=add_working_days(today, playbook.promised_working_days),
+        promised_by=add_working_days(today, limit),
+        time_limit_days=limit,
         deadline_date=deadline_date,
         outside_remit=playbook.outside_remit,
         letter_lang=intake.letter_lang,

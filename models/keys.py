@@ -44,6 +44,14 @@ def closing_key(case_number: str) -> str:
     return _key("closing", case_number)
 
 
+def extension_key(case_number: str, number: int) -> str:
+    return _key("extension", case_number, number)
+
+
+def second_notice_key(case_number: str, number: int) -> str:
+    return _key("second-notice", case_number, number)
+
+
 def inbound_key(message_key: str) -> str:
     return f"inbound{SEPARATOR}{message_key}"
 

@@ -53,6 +53,7 @@ def _send_once(
     event: tuple[EventKind, str],
     to_status: CaseStatus | None = None,
     without_email: Channel = Channel.PHONE,
+    actor: str = "system",
     **fields: Any,
 ) -> tuple[Contact, bool]:
     """Log an outgoing contact, queue its email when there is an address, write its audit
@@ -76,7 +77,7 @@ def _send_once(
     if to_address:
         queue_email(session, case, contact, key, to_address, message, as_of)
     event_kind, detail = event
-    record_event(session, case, event_kind, as_of, detail=detail, to_status=to_status)
+    record_event(session, case, event_kind, as_of, detail=detail, to_status=to_status, actor=actor)
     return contact, True
 
 
@@ -298,6 +299,37 @@ def record_closing_letter(
         as_of=as_of,
         event=(EventKind.CASE_CLOSED, ""),
         to_status=CaseStatus.CLOSED,
+    )
+    return contact
+
+
+def record_applicant_letter(
+    session: Session,
+    case: Case,
+    *,
+    key: str,
+    message: RenderedMessage,
+    as_of: datetime,
+    event: tuple[EventKind, str],
+    without_email: Channel,
+    letter: dict[str, Any],
+    actor: str,
+) -> Contact:
+    """A letter to the applicant beyond the first notice (an extension, an amended notice):
+    logged once per key, emailed when there is an address. `letter` names its template and
+    what it was rendered with, so a run after a crash can file the same letter."""
+    contact, _ = _send_once(
+        session,
+        case,
+        kind=ContactKind.NOTICE,
+        key=key,
+        to_address=applicant_of(session, case).email,
+        message=message,
+        as_of=as_of,
+        event=event,
+        without_email=without_email,
+        actor=actor,
+        details=letter,
     )
     return contact
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
@@ -17,12 +18,29 @@ from casework.figures import (
     MonthlyReport,
     NearDeadline,
     OverdueContact,
+    RectificationDue,
+    RuleFigures,
+    TimeLimitAlert,
 )
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
+from casework.ratings import LEVEL_WORDS, needs_follow_up, satisfied
+from casework.time_limit import ClockState
+from casework.workdays import add_working_days, working_days_between
 from models.lookups import materials_of, open_request_of, shareable_agency_names
+from models.office_rules import clock_on_day
 from models.postal import letters_to_post
-from models.tables import Case, CaseEvent, CaseMaterial, Contact, ContactKind, EventKind
+from models.tables import (
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    ClockPause,
+    Contact,
+    ContactKind,
+    EventKind,
+    Rating,
+    SecondNotice,
+)
 from models.views import is_overdue
 
 # ---------------------------------------------------------------- daily board
@@ -75,7 +93,52 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
         for c in open_cases
         if c.deadline_date is not None and 0 <= (c.deadline_date - today).days <= 30
     ]
+    alerts = []
+    for case in open_cases:
+        counted = clock_on_day(session, case, today)
+        if counted.state in (ClockState.DUE_SOON, ClockState.OVERDUE):
+            alerts.append(
+                TimeLimitAlert(
+                    case_number=case.number,
+                    playbook_title=get_playbook(case.playbook).title,
+                    state=str(counted.state),
+                    left=counted.left,
+                    due_on=counted.due_on,
+                )
+            )
+    open_ids = [c.id for c in open_cases]
+    paused = {
+        p.case_id
+        for p in session.exec(select(ClockPause).where(col(ClockPause.ended_at).is_(None)))
+        if p.case_id in open_ids
+    }
+    rectifications = []
+    for rating in session.exec(
+        select(Rating).where(
+            col(Rating.rectify_by).is_not(None), col(Rating.followed_up_at).is_(None)
+        )
+    ):
+        assert rating.rectify_by is not None
+        rated_case = session.get(Case, rating.case_id)
+        assert rated_case is not None
+        rectifications.append(
+            RectificationDue(
+                case_number=rated_case.number,
+                level_words=LEVEL_WORDS[rating.level],
+                rectify_by=rating.rectify_by,
+                overdue=rating.rectify_by < today,
+            )
+        )
+    month_start = today.replace(day=1)
     return DailyBoard(
+        time_limits=sorted(alerts, key=lambda a: a.left),
+        paused_clocks=len(paused),
+        rectifications=sorted(rectifications, key=lambda r: r.rectify_by),
+        second_notices_this_month=sum(
+            1
+            for n in session.exec(select(SecondNotice))
+            if month_start <= office_date(n.occurred_at) <= today
+        ),
         today=today,
         open_by_type_and_status={k: dict(v) for k, v in sorted(by_type.items())},
         overdue_cases=[c.number for c in open_cases if is_overdue(session, c, today)],
@@ -189,7 +252,23 @@ def monthly_report(*, session: Session, month: str) -> MonthlyReport:
         week = end
     titles = {c.playbook: get_playbook(c.playbook).title for c in all_cases}
     service_names = {sv.slug: sv.name for slug in titles for sv in get_playbook(slug).services}
+    every_type = sorted({c.playbook for c in opened} | {c.playbook for c in closed})
+    kinds = {c.id or 0: c.playbook for c in all_cases}
+    rules = _rule_figures(session, opened, closed, contacts, in_month, kinds, None)
     return MonthlyReport(
+        rules=rules,
+        rules_by_type={
+            slug: _rule_figures(
+                session,
+                [c for c in opened if c.playbook == slug],
+                [c for c in closed if c.playbook == slug],
+                contacts,
+                in_month,
+                kinds,
+                slug,
+            )
+            for slug in every_type
+        },
         month=month,
         playbook_titles=titles,
         service_names=service_names,
@@ -209,4 +288,78 @@ def monthly_report(*, session: Session, month: str) -> MonthlyReport:
         p90_days_to_close=round(_percentile(days_to_close, 0.9), 1) if days_to_close else None,
         outside_remit_cases=sum(1 for c in opened if c.outside_remit),
         weekly=weekly,
+    )
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _rule_figures(
+    session: Session,
+    opened: list[Case],
+    closed: list[Case],
+    contacts: list[Contact],
+    in_month: Callable[[date], bool],
+    kinds: dict[int, str],
+    kind: str | None,
+) -> RuleFigures:
+    """限时办结, 一次性告知, 好差评 and the three 12345 rates for one month: these cases, and
+    the second notices and ratings given in the month on cases of this type (`kind`, or all)."""
+
+    def of_kind(case_id: int) -> bool:
+        return kind is None or kinds.get(case_id) == kind
+
+    withdrawn = {
+        e.case_id
+        for e in session.exec(select(CaseEvent).where(CaseEvent.kind == EventKind.CASE_WITHDRAWN))
+    }
+    done = [c for c in closed if c.id not in withdrawn]
+    trips: Counter[int] = Counter(c.case_id for c in contacts if c.trip)
+    buckets: Counter[str] = Counter(
+        str(trips[c.id or 0]) if trips[c.id or 0] < 3 else "3+" for c in closed
+    )
+    working_days = [
+        working_days_between(office_date(c.opened_at), office_date(c.closed_at))
+        for c in done
+        if c.closed_at is not None
+    ]
+    within = sum(
+        1
+        for c in done
+        if c.closed_at is not None
+        and clock_on_day(session, c, office_date(c.closed_at)).state == ClockState.MET
+    )
+    notices = [n for n in session.exec(select(SecondNotice)) if of_kind(n.case_id)]
+    noticed_cases = {n.case_id for n in notices}
+    first_request: dict[int, date] = {}
+    for contact in sorted(contacts, key=lambda c: c.occurred_at):
+        if contact.kind == ContactKind.REQUEST and contact.case_id not in first_request:
+            first_request[contact.case_id] = office_date(contact.occurred_at)
+    asked = [c for c in opened if c.id in first_request]
+    responded = sum(
+        1
+        for c in asked
+        if first_request[c.id or 0] <= add_working_days(office_date(c.opened_at), 1)
+    )
+    ratings = [
+        r
+        for r in session.exec(select(Rating))
+        if of_kind(r.case_id) and in_month(office_date(r.rated_at))
+    ]
+    bad = [r for r in ratings if needs_follow_up(r.level)]
+    return RuleFigures(
+        cases_opened=len(opened),
+        cases_closed=len(closed),
+        trips=dict(sorted(buckets.items())),
+        share_within_trip_goal=_share(sum(buckets[k] for k in ("0", "1", "2")), len(closed)),
+        median_working_days_to_close=statistics.median(working_days) if working_days else None,
+        share_closed_within_limit=_share(within, len(done)),
+        second_notices=sum(1 for n in notices if in_month(office_date(n.occurred_at))),
+        second_notice_rate=_share(sum(1 for c in closed if c.id in noticed_cases), len(closed)),
+        response_rate=_share(responded, len(asked)),
+        resolution_rate=_share(len(done), len(closed)),
+        ratings=len(ratings),
+        satisfaction_rate=_share(sum(1 for r in ratings if satisfied(r.level)), len(ratings)),
+        follow_up_rate=_share(sum(1 for r in bad if r.followed_up_at is not None), len(bad)),
     )

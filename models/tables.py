@@ -125,6 +125,13 @@ class EventKind(StrEnum):
     FORM_ANSWER_REFUSED = "form-answer-refused"
     RUN_REDRIVEN = "run-redriven"
     NOTE_ADDED = "note-added"
+    CLOCK_PAUSED = "clock-paused"
+    CLOCK_RESUMED = "clock-resumed"
+    TIME_LIMIT_EXTENDED = "time-limit-extended"
+    SECOND_NOTICE = "second-notice"
+    RATED = "rated"
+    FOLLOW_UP_CALLED = "follow-up-called"
+    RECTIFICATION_OVERDUE = "rectification-overdue"
 
 
 class OutboxStatus(StrEnum):
@@ -172,6 +179,10 @@ class Case(SQLModel, table=True):
     taken_by: str | None = None
     # The intake form's one-time key: the same form submitted twice opens one case.
     intake_key: str | None = Field(default=None, unique=True)
+    # 限时办结: the limit fixed at intake (playbook, or the office's override) and the working
+    # days added by approved extensions. None on cases opened before the clock existed.
+    time_limit_days: int | None = None
+    extension_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CaseNumberCounter(SQLModel, table=True):
@@ -326,3 +337,41 @@ class ReplyLink(SQLModel, table=True):
     code: str = Field(unique=True, index=True)
     expires_at: datetime = _ts()
     used_at: datetime | None = _ts(nullable=True)
+
+
+class ClockPause(SQLModel, table=True):
+    """补正: the time-limit clock stands still while the office waits for the citizen."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    material_slug: str
+    started_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+
+
+class SecondNotice(SQLModel, table=True):
+    """二次告知: the citizen was asked for something the one-time notification did not list."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    item: str
+    reason: str
+    occurred_at: datetime = _ts()
+    actor: str
+
+
+class Rating(SQLModel, table=True):
+    """好差评: the citizen's rating of a closed case, and the follow-up a bad one requires."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", unique=True)
+    level: int  # 5 非常满意 … 1 非常不满意
+    comment: str | None = None
+    channel: str  # window, phone, status-page
+    rated_at: datetime = _ts()
+    recorded_by: str
+    rectify_by: date | None = None  # set for 不满意 / 非常不满意
+    followed_up_at: datetime | None = _ts(nullable=True)
+    follow_up_note: str | None = None
+    followed_up_by: str | None = None
+    overdue_flagged_at: datetime | None = _ts(nullable=True)

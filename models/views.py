@@ -9,11 +9,13 @@ from pydantic import BaseModel
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from casework.clock import office_date
+from casework.clock import now, office_date
 from casework.masking import mask_name, mask_phone
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
+from casework.ratings import LEVEL_WORDS
 from models.lookups import get_case, materials_of, open_request_of
+from models.office_rules import case_clock, rating_of, second_notices
 from models.tables import (
     Agency,
     Applicant,
@@ -81,6 +83,27 @@ class MaterialRow(BaseModel):
     note: str | None
 
 
+class ClockRow(BaseModel):
+    """限时办结 as it stands: working days used, paused and left, the state and the due date."""
+
+    limit: int
+    extension_days: int
+    used: int
+    paused: int
+    left: int
+    state: str
+    due_on: date
+
+
+class RatingRow(BaseModel):
+    level: int
+    words: str
+    comment: str | None
+    rectify_by: date | None
+    followed_up_at: datetime | None
+    follow_up_note: str | None
+
+
 class CaseDetail(BaseModel):
     """The case page: personal data only in masked form (see casework.masking)."""
 
@@ -105,10 +128,15 @@ class CaseDetail(BaseModel):
     contacts: list[ContactRow]
     events: list[EventRow]
     emails: list[dict[str, Any]]
+    clock: ClockRow | None = None
+    second_notices: list[str] = []
+    rating: RatingRow | None = None
 
 
-def case_detail(*, session: Session, case_number: str) -> CaseDetail:
+def case_detail(*, session: Session, case_number: str, as_of: datetime | None = None) -> CaseDetail:
     case = get_case(session, case_number)
+    counted = case_clock(session, case, as_of or now())
+    rating = rating_of(session, case)
     applicant = session.get(Applicant, case.applicant_id)
     assert applicant is not None
     contacts = list(
@@ -129,6 +157,26 @@ def case_detail(*, session: Session, case_number: str) -> CaseDetail:
         .order_by(col(OutboxMessage.id))
     )
     return CaseDetail(
+        clock=ClockRow(
+            limit=counted.limit,
+            extension_days=case.extension_days,
+            used=counted.used,
+            paused=counted.paused,
+            left=counted.left,
+            state=str(counted.state),
+            due_on=counted.due_on,
+        ),
+        second_notices=[f"{n.item}（{n.reason}）" for n in second_notices(session, case)],
+        rating=RatingRow(
+            level=rating.level,
+            words=LEVEL_WORDS[rating.level],
+            comment=rating.comment,
+            rectify_by=rating.rectify_by,
+            followed_up_at=rating.followed_up_at,
+            follow_up_note=rating.follow_up_note,
+        )
+        if rating
+        else None,
         case_number=case.number,
         playbook=case.playbook,
         playbook_title=get_playbook(case.playbook).title,

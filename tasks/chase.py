@@ -26,7 +26,7 @@ from gateways.prefect_api import (
 )
 from gateways.resume_form import FormOutcome
 from gateways.run_logs import task_logger
-from models import lifecycle, lookups, views
+from models import lifecycle, lookups, office_rules, views
 from models.db import session_scope
 from tasks.record import record_reply
 from tasks.send import escalate_case, relay_pending
@@ -40,6 +40,7 @@ class SweepReport(BaseModel):
     escalated: list[str] = []
     emails_sent: int = 0
     replies_fetched: int = 0
+    rectifications_overdue: list[str] = []
 
 
 # More re-drives than this in a day and the case goes to a manager instead of looping.
@@ -157,6 +158,10 @@ def sweep(as_of: datetime) -> SweepReport:
     # Processes live in real time: a sweep run for a later day (--as-of) must not take a run
     # that is working right now for one stuck since yesterday.
     reconcile(now(), report)
+    with session_scope() as session:  # 差评 past its date without a follow-up call: to the board
+        report.rectifications_overdue = office_rules.flag_overdue_rectifications(
+            session=session, as_of=as_of
+        )
     report.emails_sent = sum(1 for r in relay_pending() if r.delivered)
     settings = get_settings()
     if settings.imap_host:

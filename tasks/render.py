@@ -233,6 +233,12 @@ def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, A
     """The template and extra context a recorded letter was rendered from."""
     playbook = playbook_of(case_number)
     templates = playbook.templates
+    written = dict(contact.details or {})
+    if "template" in written:  # an extension notice or an amended notice: kept with the contact
+        template = str(written.pop("template"))
+        if "new_due_on" in written:
+            written["new_due_on"] = date.fromisoformat(str(written["new_due_on"]))
+        return template, written
     if contact.kind == ContactKind.NOTICE:
         return templates.notice, status_page_extras(case_number)
     if contact.kind == ContactKind.CLOSING:

@@ -14,6 +14,7 @@ from casework.clock import start_of_office_day
 from casework.messages import LABELS, label
 from casework.planning import EscalationReason
 from casework.replies import ReplyChannel, ReplyOutcome, TripReason
+from casework.time_limit import ClockState
 from cli.main import app
 from models.tables import (
     CaseStatus,
@@ -41,6 +42,7 @@ GROUPS: list[tuple[str, type[StrEnum]]] = [
     ("reply_channel", ReplyChannel),
     ("event", EventKind),
     ("role", Role),
+    ("clock_state", ClockState),
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # A code as it would leak: a lowercase word joined by - or _ (waiting_agency, no-record, …).

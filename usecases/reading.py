@@ -11,9 +11,9 @@ from casework.settings import get_settings
 from gateways.maildir import read_mailbox
 from models import applicants, views
 from models.db import session_scope
-from models.views import CaseDetail
+from models.views import CaseDetail, ClockRow, RatingRow
 
-__all__ = ["CaseDetail"]
+__all__ = ["CaseDetail", "ClockRow", "RatingRow"]
 
 
 def show_case(
@@ -28,7 +28,7 @@ def show_case(
             revealed = views.reveal_applicant(
                 session=session, case_number=case_number, reason=reason, as_of=as_of
             )
-        detail = views.case_detail(session=session, case_number=case_number)
+        detail = views.case_detail(session=session, case_number=case_number, as_of=as_of)
     return detail, revealed
 
 

@@ -1,0 +1,288 @@
+"""The office's rules in the case database: the 限时办结 clock and its pauses, extensions,
+second notices (二次告知), ratings (好差评) and the follow-up calls bad ones require."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from casework.clock import office_date
+from casework.errors import UserError
+from casework.playbook import get_playbook
+from casework.ratings import LEVEL_WORDS, needs_follow_up
+from casework.settings import get_settings
+from casework.templating import RenderedMessage
+from casework.time_limit import Clock, ClockState, Pause, clock
+from casework.workdays import add_working_days
+from models import keys
+from models.lookups import get_case, material_of
+from models.outgoing import record_applicant_letter
+from models.tables import (
+    Case,
+    Channel,
+    ClockPause,
+    Contact,
+    EventKind,
+    Rating,
+    SecondNotice,
+)
+from models.transitions import record_event
+
+EXTENSION_LETTER = "common/extension.txt.j2"
+SECOND_NOTICE_LETTER = "common/second-notice.txt.j2"
+
+
+def time_limit_of(case: Case) -> int:
+    """The case's limit in working days, approved extensions included."""
+    base = case.time_limit_days
+    if base is None:  # opened before the clock existed: the playbook's limit
+        base = get_playbook(case.playbook).time_limit(get_settings().time_limits)
+    return base + case.extension_days
+
+
+def case_clock(session: Session, case: Case, as_of: datetime, *, extra_days: int = 0) -> Clock:
+    """The clock on `as_of`; `extra_days` shows it as an extension would leave it."""
+    return clock_on_day(session, case, office_date(as_of), extra_days=extra_days)
+
+
+def clock_on_day(session: Session, case: Case, today: date, *, extra_days: int = 0) -> Clock:
+    pauses = [
+        Pause(office_date(p.started_at), office_date(p.ended_at) if p.ended_at else None)
+        for p in session.exec(select(ClockPause).where(ClockPause.case_id == case.id))
+    ]
+    return clock(
+        opened_on=office_date(case.opened_at),
+        limit=time_limit_of(case) + extra_days,
+        pauses=pauses,
+        today=today,
+        closed_on=office_date(case.closed_at) if case.closed_at else None,
+    )
+
+
+def pause_clock(session: Session, case: Case, material_slug: str, as_of: datetime) -> None:
+    """补正: the office now waits for the citizen to supply something for this material."""
+    assert case.id is not None
+    open_for_material = session.exec(
+        select(ClockPause).where(
+            ClockPause.case_id == case.id,
+            ClockPause.material_slug == material_slug,
+            col(ClockPause.ended_at).is_(None),
+        )
+    ).first()
+    if open_for_material is not None:
+        return
+    session.add(ClockPause(case_id=case.id, material_slug=material_slug, started_at=as_of))
+    name = material_of(session, case, material_slug).name
+    record_event(session, case, EventKind.CLOCK_PAUSED, as_of, detail=f"等待申请人补正：{name}")
+
+
+def resume_clock(
+    session: Session, case: Case, material_slugs: list[str], as_of: datetime, actor: str
+) -> None:
+    """The citizen supplied what was asked: the clock runs again for these materials."""
+    pauses = session.exec(
+        select(ClockPause).where(
+            ClockPause.case_id == case.id,
+            col(ClockPause.material_slug).in_(material_slugs),
+            col(ClockPause.ended_at).is_(None),
+        )
+    ).all()
+    for pause in pauses:
+        pause.ended_at = as_of
+        session.add(pause)
+    if pauses:
+        names = "、".join(material_of(session, case, p.material_slug).name for p in pauses)
+        record_event(
+            session, case, EventKind.CLOCK_RESUMED, as_of, detail=f"已补正：{names}", actor=actor
+        )
+
+
+def extend_time_limit(
+    *,
+    session: Session,
+    case_number: str,
+    days: int,
+    reason: str,
+    as_of: datetime,
+    actor: str,
+    message: RenderedMessage,
+) -> tuple[Contact, Clock]:
+    """A manager extends the limit before it runs out; the citizen is told (letter, and email
+    when there is an address)."""
+    case = get_case(session, case_number, lock=True)
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=case_number)
+    before = case_clock(session, case, as_of)
+    if before.state == ClockState.OVERDUE:
+        raise UserError("extension_too_late", case=case_number, due=before.due_on)
+    case.extension_days += days
+    session.add(case)
+    extensions = len(
+        session.exec(
+            select(Contact).where(
+                Contact.case_id == case.id,
+                col(Contact.dedupe_key).like(f"{case.number}/extension/%"),
+            )
+        ).all()
+    )
+    after = case_clock(session, case, as_of)
+    contact = record_applicant_letter(
+        session,
+        case,
+        key=keys.extension_key(case.number, extensions + 1),
+        message=message,
+        letter={
+            "template": EXTENSION_LETTER,
+            "days": days,
+            "reason": reason,
+            "new_due_on": after.due_on.isoformat(),
+        },
+        as_of=as_of,
+        event=(
+            EventKind.TIME_LIMIT_EXTENDED,
+            f"延长{days}个工作日，办结时限至{after.due_on.isoformat()}：{reason}",
+        ),
+        without_email=Channel.POST,
+        actor=actor,
+    )
+    session.flush()
+    return contact, after
+
+
+def record_second_notice(
+    *,
+    session: Session,
+    case_number: str,
+    item: str,
+    reason: str,
+    as_of: datetime,
+    actor: str,
+    message: RenderedMessage,
+) -> Contact:
+    """二次告知: the citizen is asked for something the first notice did not list. Counted per
+    case type; the amended notice goes to her like the first."""
+    case = get_case(session, case_number, lock=True)
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=case_number)
+    assert case.id is not None
+    earlier = session.exec(select(SecondNotice).where(SecondNotice.case_id == case.id)).all()
+    contact = record_applicant_letter(
+        session,
+        case,
+        key=keys.second_notice_key(case.number, len(earlier) + 1),
+        message=message,
+        letter={"template": SECOND_NOTICE_LETTER, "item": item, "reason": reason},
+        as_of=as_of,
+        event=(EventKind.SECOND_NOTICE, f"{item}（原因：{reason}）"),
+        without_email=Channel.PHONE,
+        actor=actor,
+    )
+    notice = SecondNotice(
+        case_id=case.id,
+        item=item,
+        reason=reason,
+        occurred_at=as_of,
+        actor=actor,
+    )
+    session.add(notice)
+    session.flush()
+    return contact
+
+
+def second_notices(session: Session, case: Case) -> list[SecondNotice]:
+    return list(session.exec(select(SecondNotice).where(SecondNotice.case_id == case.id)))
+
+
+def rating_of(session: Session, case: Case) -> Rating | None:
+    return session.exec(select(Rating).where(Rating.case_id == case.id)).first()
+
+
+def record_rating(
+    *,
+    session: Session,
+    case_number: str,
+    level: int,
+    comment: str | None,
+    channel: str,
+    as_of: datetime,
+    actor: str,
+) -> Rating:
+    """好差评 at closing: one rating per case. A bad one opens a rectification with its own
+    working-day clock and wants a follow-up call."""
+    case = get_case(session, case_number, lock=True)
+    if case.closed_at is None:
+        raise UserError("rating_before_closing", case=case_number)
+    if rating_of(session, case) is not None:
+        raise UserError("already_rated", case=case_number)
+    assert case.id is not None
+    rectify_by: date | None = None
+    if needs_follow_up(level):
+        rectify_by = add_working_days(
+            office_date(as_of), get_settings().rectify_within_working_days
+        )
+    rating = Rating(
+        case_id=case.id,
+        level=level,
+        comment=comment,
+        channel=channel,
+        rated_at=as_of,
+        recorded_by=actor,
+        rectify_by=rectify_by,
+    )
+    session.add(rating)
+    detail = LEVEL_WORDS[level] + (
+        f"，须于{rectify_by.isoformat()}前整改并回访" if rectify_by else ""
+    )
+    record_event(session, case, EventKind.RATED, as_of, detail=detail, actor=actor)
+    session.flush()
+    return rating
+
+
+def record_follow_up(
+    *, session: Session, case_number: str, note: str, as_of: datetime, actor: str
+) -> Rating:
+    """回访: staff called the citizen back about a bad rating and what was put right."""
+    case = get_case(session, case_number, lock=True)
+    rating = rating_of(session, case)
+    if rating is None:
+        raise UserError("follow_up_before_rating", case=case_number)
+    if rating.followed_up_at is not None:
+        raise UserError("already_followed_up", case=case_number)
+    rating.followed_up_at = as_of
+    rating.follow_up_note = note
+    rating.followed_up_by = actor
+    session.add(rating)
+    record_event(session, case, EventKind.FOLLOW_UP_CALLED, as_of, detail=note, actor=actor)
+    session.flush()
+    return rating
+
+
+def flag_overdue_rectifications(*, session: Session, as_of: datetime) -> list[str]:
+    """Bad ratings past their rectification date with no follow-up: flagged to the manager
+    once each (the board lists them until the call is recorded)."""
+    today = office_date(as_of)
+    flagged = []
+    for rating in session.exec(
+        select(Rating).where(
+            col(Rating.rectify_by).is_not(None),
+            col(Rating.followed_up_at).is_(None),
+            col(Rating.overdue_flagged_at).is_(None),
+        )
+    ):
+        assert rating.rectify_by is not None
+        if rating.rectify_by >= today:
+            continue
+        case = session.get(Case, rating.case_id)
+        assert case is not None
+        rating.overdue_flagged_at = as_of
+        session.add(rating)
+        record_event(
+            session,
+            case,
+            EventKind.RECTIFICATION_OVERDUE,
+            as_of,
+            detail=f"差评整改回访逾期（应于{rating.rectify_by.isoformat()}前完成）",
+        )
+        flagged.append(case.number)
+    return flagged
