@@ -161,7 +161,7 @@ def test_a_second_notice_needs_a_reason_is_counted_and_sends_the_amended_notice(
 def test_a_bad_rating_opens_a_rectification_that_a_follow_up_call_closes(case: str) -> None:
     def refused(code: str, **kw: str) -> None:
         with pytest.raises(UserError) as caught:
-            rules.record_rating(case_number=case, as_of=_day(MON), actor="徐畅", **kw)  # type: ignore[arg-type]
+            rules.record_rating(case_number=case, as_of=_day(MON), actor="徐畅", **kw)
         assert caught.value.code == code
 
     refused("rating_before_closing", level="满意")
