@@ -478,6 +478,13 @@ def message(code: str, lang: str = "zh", **params: object) -> str:
 # English label here; front ends, artifacts, boards and reports print these, never the code.
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "rating": {
+        "5": ("非常满意", "very satisfied"),
+        "4": ("满意", "satisfied"),
+        "3": ("基本满意", "fairly satisfied"),
+        "2": ("不满意", "dissatisfied"),
+        "1": ("非常不满意", "very dissatisfied"),
+    },
     "clock_state": {
         "running": ("计时中", "running"),
         "paused": ("暂停计时（等待补正）", "paused (waiting for the applicant)"),

@@ -10,7 +10,7 @@ from casework.clock import now
 from casework.messages import label
 from casework.playbook import get_playbook
 from casework.settings import get_settings
-from cli import local_stack, reading
+from cli import local_stack, office, reading
 from cli.app import app, user_errors
 from cli.stories import STORIES, Driver, today_at_office
 from usecases.reading import show_case
@@ -36,6 +36,13 @@ def run_demo(*, only: list[str] | None = None) -> None:
             f"  材料 {collected}/{len(d.materials)}"
             f"  往来 {len(d.contacts):2}  邮件 {len(d.emails):2}  跑动 {d.trips} 次"
         )
+    closed = [n for n in case_numbers if show_case(case_number=n, as_of=now())[0].closed_at]
+    if closed:
+        typer.secho("\n▶ 办结回访：群众评价（好差评，电话记录）", bold=True)
+        for case_number in closed:
+            driver.rate(case_number, "非常满意", "")
+    typer.secho(f"\n▶ 本月报告（{today:%Y-%m}）", bold=True)
+    office.report(month=f"{today:%Y-%m}")
     typer.secho("\n▶ 本地邮箱收到的邮件", bold=True)
     reading.mailbox()
     typer.echo(

@@ -20,6 +20,7 @@ from cli import agencies as cli_agencies
 from cli import answers as cli_answers
 from cli import intake as cli_intake
 from cli import office as cli_office
+from cli import office_rules as cli_rules
 from usecases import agencies, runs
 
 
@@ -95,6 +96,9 @@ class Driver:
                 as_of=options.get("as_of"),
             ),
         )
+
+    def rate(self, case_number: str, level: str, comment: str) -> None:
+        cli_rules.rate(case_number=case_number, level=level, comment=comment, via="phone")
 
     def visit(self, case_number: str, reason: str, brought: list[str]) -> str:
         return self._step(

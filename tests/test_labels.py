@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from casework.clock import start_of_office_day
 from casework.messages import LABELS, label
 from casework.planning import EscalationReason
+from casework.ratings import LEVEL_WORDS
 from casework.replies import ReplyChannel, ReplyOutcome, TripReason
 from casework.time_limit import ClockState
 from cli.main import app
@@ -63,6 +64,7 @@ def test_every_code_has_a_chinese_and_an_english_label(group: str, codes: type[S
 def test_the_catalogue_holds_no_label_for_a_code_that_does_not_exist() -> None:
     known = {(group, str(code)) for group, codes in GROUPS for code in codes}
     known |= {("outcome", "withdrawn")}
+    known |= {("rating", str(level)) for level in LEVEL_WORDS}
     known |= {("actor", a) for a in LABELS["actor"]} | {("party", p) for p in LABELS["party"]}
     known |= {("service", name) for name in SERVICES}
     catalogued = {(group, code) for group, codes in LABELS.items() for code in codes}
@@ -125,3 +127,12 @@ def test_a_field_error_names_the_field_in_words(fresh_db: object) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "火化日期" in result.output and "cremation_date" not in result.output
+
+
+@pytest.mark.unit
+def test_the_rating_labels_say_the_national_five_levels() -> None:
+    from casework.ratings import LEVEL_ENGLISH
+
+    for level, words in LEVEL_WORDS.items():
+        assert label("rating", level) == words
+        assert label("rating", level, "en") == LEVEL_ENGLISH[level]

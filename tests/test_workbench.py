@@ -355,3 +355,70 @@ def test_english_is_one_click_away_and_remembered_on_every_page(client: Any) -> 
     )
     client.get("/lang/zh?next=/")
     assert "我的案件" in client.get("/").text
+
+
+def test_the_office_rules_from_the_case_page_and_the_citizen_rates_on_hers(client: Any) -> None:
+    from casework.replies import Reply, ReplyOutcome
+    from models import incoming
+    from models.tables import CaseEvent, Rating
+    from tests.test_case_records import _run_until_wait
+
+    number, _ = case_with_a_request(DAY)
+    _sign_in(client, "xuchang")
+    page = client.get(f"/cases/{number}").text
+    assert "限时办结" in page and "计时中" in page and "首问回执" in page
+    assert "延期办结（主管）" not in page  # a clerk does not see the manager's form
+    refused = client.post(
+        f"/cases/{number}/extend", data={"csrf": _csrf(page), "days": "5", "reason": "档案搬迁"}
+    )
+    assert refused.status_code == 403
+    receipt = client.get(f"/cases/{number}/receipt.pdf")
+    assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
+
+    noticed = client.post(
+        f"/cases/{number}/second-notice",
+        data={"csrf": _csrf(page), "item": "户籍注销证明", "reason": "告知书漏列"},
+    )
+    assert noticed.status_code == 200 and "已二次告知：户籍注销证明" in noticed.text
+    assert "二次告知：户籍注销证明（告知书漏列）" in noticed.text
+
+    client.post("/logout", data={"csrf": _csrf(noticed.text)})
+    _sign_in(client, "wangmin")
+    page = client.get(f"/cases/{number}").text
+    empty = client.post(f"/cases/{number}/extend", data={"csrf": _csrf(page), "days": "x"})
+    assert empty.status_code == 400 and "1–60" in empty.text
+    extended = client.post(
+        f"/cases/{number}/extend", data={"csrf": _csrf(page), "days": "5", "reason": "档案搬迁"}
+    )
+    assert extended.status_code == 200 and "已延期5个工作日" in extended.text
+    assert "含延期5天" in extended.text
+
+    with session_scope() as session:
+        incoming.record_reply(
+            session=session,
+            case_number=number,
+            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
+            as_of=DAY,
+        )
+    _run_until_wait(number, DAY)
+    status_url = f"/s/{number}/{status_token(number)}"
+    status = client.get(status_url).text
+    assert "请您评价本次服务" in status
+    bad = client.post(status_url, data={"csrf": _csrf(status), "level": "7"})
+    assert bad.status_code == 400 and "评价无效" in bad.text
+    rated = client.post(
+        status_url, data={"csrf": _csrf(status), "level": "2", "comment": "跑了两次"}
+    )
+    assert rated.status_code == 200 and "感谢您的评价" in rated.text
+    assert "请您评价本次服务" not in rated.text  # once
+    page = client.get(f"/cases/{number}").text
+    assert "不满意" in page and "整改回访" in page and "群众评价（好差评）" not in page
+    called = client.post(
+        f"/cases/{number}/follow-up", data={"csrf": _csrf(page), "note": "已致电说明情况"}
+    )
+    assert called.status_code == 200 and "已回访" in called.text
+    with session_scope() as session:
+        rating = session.exec(select(Rating)).one()
+        kinds = [e.actor for e in session.exec(select(CaseEvent)) if e.kind == "rated"]
+    assert (rating.level, rating.channel, rating.followed_up_by) == (2, "status-page", "wangmin")
+    assert kinds == ["citizen"]

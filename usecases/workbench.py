@@ -20,10 +20,11 @@ from casework.playbook import get_playbook
 from casework.settings import get_settings
 from casework.workdays import working_days_between
 from models import accounts, lifecycle, lookups, reports, views
+from models import office_rules as office_rules_model
 from models.accounts import AccountView
 from models.db import session_scope
 from models.tables import Applicant, Case, MaterialStatus, Role
-from usecases import answers, intake, reading, runs
+from usecases import answers, intake, office_rules, reading, runs
 from usecases.answers import AnswerRecorded
 
 
@@ -104,6 +105,7 @@ class CitizenStatus(BaseModel):
     clerk: str
     office_name: str
     office_phone: str
+    rated: bool = False
 
 
 # What the citizen reads for the planner's next step: words, never the step's code.
@@ -138,6 +140,8 @@ def citizen_status(*, case_number: str, token: str, as_of: datetime) -> CitizenS
             office = session.get(accounts.Office, case.office_code)
             if office is not None:
                 office_name, office_phone = office.name, office.phone
+        due_on = office_rules_model.case_clock(session, case, as_of).due_on
+        rated = office_rules_model.rating_of(session, case) is not None
     playbook = get_playbook(case.playbook)
     step = plan_next_step(view, playbook, as_of)
     waiting_applicant = [m for m in view.materials if m.status == MaterialStatus.WAITING_APPLICANT]
@@ -150,8 +154,9 @@ def citizen_status(*, case_number: str, token: str, as_of: datetime) -> CitizenS
         title=playbook.title,
         applicant=mask_name(applicant.name if applicant else ""),
         opened_on=office_date(case.opened_at),
-        promised_by=case.promised_by,
+        promised_by=due_on,  # the clock's date: later by each paused day and extension
         closed=case.closed_at is not None,
+        rated=rated,
         collected=[m.name for m in view.materials if m.status == MaterialStatus.COLLECTED],
         awaited=[m.name for m in view.materials if m.status != MaterialStatus.COLLECTED],
         next_step=next_step,
@@ -377,3 +382,85 @@ def letter(*, viewer: AccountView, case_number: str, contact_id: int) -> Path:
     if found is None or not Path(found).is_file():
         raise UserError("no_letter", case=case_number)
     return Path(found)
+
+
+# -- the office's rules ----------------------------------------------------------------------
+
+
+def extend(
+    *, viewer: AccountView, case_number: str, days: str, reason: str, as_of: datetime
+) -> office_rules.ExtensionApproved:
+    """A manager extends the time limit (the citizen gets the extension notice)."""
+    _check_visible(viewer, case_number)
+    _require_manager(viewer)
+    try:
+        count = int(days.strip())
+    except ValueError:
+        raise UserError("extension_days", most=office_rules.MAX_EXTENSION_DAYS) from None
+    return office_rules.extend_time_limit(
+        case_number=case_number,
+        days=count,
+        reason=reason,
+        as_of=as_of,
+        approved_by=viewer.username,
+    )
+
+
+def second_notice(
+    *, viewer: AccountView, case_number: str, item: str, reason: str, as_of: datetime
+) -> office_rules.SecondNoticeRecorded:
+    _check_visible(viewer, case_number)
+    return office_rules.record_second_notice(
+        case_number=case_number, item=item, reason=reason, as_of=as_of, actor=viewer.username
+    )
+
+
+def rate(
+    *,
+    viewer: AccountView,
+    case_number: str,
+    level: str,
+    comment: str,
+    channel: str,
+    as_of: datetime,
+) -> office_rules.RatingRecorded:
+    """The citizen's rating, taken at the window or by phone and typed in by staff."""
+    _check_visible(viewer, case_number)
+    if channel not in ("window", "phone"):
+        raise UserError("bad_rating_channel", value=channel[:20], choices="window/phone")
+    return office_rules.record_rating(
+        case_number=case_number,
+        level=level,
+        comment=comment or None,
+        channel=channel,
+        as_of=as_of,
+        actor=viewer.username,
+    )
+
+
+def follow_up(*, viewer: AccountView, case_number: str, note: str, as_of: datetime) -> None:
+    _check_visible(viewer, case_number)
+    office_rules.record_follow_up(
+        case_number=case_number, note=note, as_of=as_of, actor=viewer.username
+    )
+
+
+def receipt_pdf(*, viewer: AccountView, case_number: str, as_of: datetime) -> bytes:
+    _check_visible(viewer, case_number)
+    return office_rules.receipt_pdf(case_number=case_number, as_of=as_of)
+
+
+def citizen_rates(
+    *, case_number: str, token: str, level: str, comment: str, as_of: datetime
+) -> office_rules.RatingRecorded:
+    """The citizen rates her closed case on her status page (the link is her key)."""
+    if not hmac.compare_digest(status_token(case_number).encode(), token.encode()):
+        raise UserError("status_link_unknown")
+    return office_rules.record_rating(
+        case_number=case_number,
+        level=level,
+        comment=comment or None,
+        channel="status-page",
+        as_of=as_of,
+        actor="citizen",
+    )

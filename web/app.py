@@ -466,6 +466,92 @@ def reveal(
     return _case_action(request, case_number, csrf, show)
 
 
+@app.post("/cases/{case_number}/extend")
+def extend(
+    request: Request,
+    case_number: str,
+    csrf: str = Form(""),
+    days: str = Form(""),
+    reason: str = Form(""),
+) -> Response:
+    def approve(viewer: AccountView) -> str:
+        done = workbench.extend(
+            viewer=viewer, case_number=case_number, days=days, reason=reason, as_of=now()
+        )
+        return str(
+            _t(request)("已延期{days}个工作日，应办结日改为{due}", days=done.days, due=done.due_on)
+        )
+
+    return _case_action(request, case_number, csrf, approve)
+
+
+@app.post("/cases/{case_number}/second-notice")
+def second_notice(
+    request: Request,
+    case_number: str,
+    csrf: str = Form(""),
+    item: str = Form(""),
+    reason: str = Form(""),
+) -> Response:
+    def notify(viewer: AccountView) -> str:
+        done = workbench.second_notice(
+            viewer=viewer, case_number=case_number, item=item, reason=reason, as_of=now()
+        )
+        return str(_t(request)("已二次告知：{item}", item=done.item))
+
+    return _case_action(request, case_number, csrf, notify)
+
+
+@app.post("/cases/{case_number}/rating")
+def rating(
+    request: Request,
+    case_number: str,
+    csrf: str = Form(""),
+    level: str = Form(""),
+    comment: str = Form(""),
+    channel: str = Form("window"),
+) -> Response:
+    def rate(viewer: AccountView) -> str:
+        done = workbench.rate(
+            viewer=viewer,
+            case_number=case_number,
+            level=level,
+            comment=comment,
+            channel=channel,
+            as_of=now(),
+        )
+        return str(
+            _t(request)("已记录评价：{words}", words=label("rating", done.level, _lang(request)))
+        )
+
+    return _case_action(request, case_number, csrf, rate)
+
+
+@app.post("/cases/{case_number}/follow-up")
+def follow_up(
+    request: Request, case_number: str, csrf: str = Form(""), note: str = Form("")
+) -> Response:
+    def call(viewer: AccountView) -> str:
+        workbench.follow_up(viewer=viewer, case_number=case_number, note=note, as_of=now())
+        return str(_t(request)("已记录回访"))
+
+    return _case_action(request, case_number, csrf, call)
+
+
+@app.get("/cases/{case_number}/receipt.pdf")
+def receipt_pdf(request: Request, case_number: str) -> Response:
+    _, viewer = _viewer(request)
+    try:
+        pdf = workbench.receipt_pdf(viewer=viewer, case_number=case_number, as_of=now())
+    except UserError as exc:
+        return _no_case(request, exc)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{case_number}-receipt.pdf"'},
+    )
+
+
 @app.get("/board", response_class=HTMLResponse)
 def board(request: Request) -> Response:
     session, viewer = _viewer(request)
@@ -682,6 +768,41 @@ def reply_answer(
 # -- the citizen's status page ---------------------------------------------------------------
 
 
+@app.post("/s/{case_number}/{token}")
+def citizen_rates(
+    request: Request,
+    case_number: str,
+    token: str,
+    csrf: str = Form(""),
+    level: str = Form(""),
+    comment: str = Form(""),
+) -> Response:
+    _check_csrf(request, csrf)
+    try:
+        workbench.citizen_rates(
+            case_number=case_number, token=token, level=level, comment=comment, as_of=now()
+        )
+    except UserError as exc:
+        if exc.code == "status_link_unknown":
+            return _page(
+                request,
+                "error.html.j2",
+                status=404,
+                title=_t(request)("查询链接无效"),
+                text=_words(exc, request),
+            )
+        status = workbench.citizen_status(case_number=case_number, token=token, as_of=now())
+        return _page(
+            request,
+            "status.html.j2",
+            status=400,
+            status_view=status,
+            error=_words(exc, request),
+            thanked=False,
+        )
+    return RedirectResponse(f"/s/{case_number}/{token}?rated=1", status_code=303)
+
+
 @app.get("/s/{case_number}/{token}", response_class=HTMLResponse)
 def status_page(request: Request, case_number: str, token: str) -> Response:
     try:
@@ -694,4 +815,10 @@ def status_page(request: Request, case_number: str, token: str) -> Response:
             title=_t(request)("查询链接无效"),
             text=_words(exc, request),
         )
-    return _page(request, "status.html.j2", status_view=status)
+    return _page(
+        request,
+        "status.html.j2",
+        status_view=status,
+        error=None,
+        thanked=request.query_params.get("rated") == "1",
+    )

@@ -182,6 +182,53 @@ ENGLISH: dict[str, str] = {
         "Something more is needed from you; staff will phone you"
     ),
     "工作人员正在办理": "Staff are working on your case",
+    # the office's rules
+    "限时办结": "Time limit",
+    "时限{limit}个工作日，已用{used}，暂停{paused}": "{limit} working days, {used} used, {paused} paused",
+    "，剩余{n}": ", {n} left",
+    "，超出{n}": ", {n} over",
+    "，应办结日{day}": ", due {day}",
+    "（含延期{n}天）": " (includes a {n}-day extension)",
+    "二次告知": "Second notice",
+    "群众评价": "Citizen's rating",
+    "须于{day}前整改回访": "follow-up call due by {day}",
+    "已回访": "Followed up",
+    "首问回执（PDF）": "First-contact receipt (PDF)",
+    "打印首问回执": "Print the first-contact receipt",
+    "向申请人要一次性告知书没有列出的材料时记录，计入二次告知率。": (
+        "Record it when the applicant is asked for something the one-time notification did not "
+        "list; it counts in the second-notice rate."
+    ),
+    "需要补充的材料": "What she must supply",
+    "告知书未列明的原因": "Why the notification did not list it",
+    "记录并发出补充告知书": "Record it and send the amended notice",
+    "延期办结（主管）": "Extend the time limit (manager)",
+    "延长工作日数": "Working days to add",
+    "延期理由（写入延期告知书）": "Reason (printed in the letter to the citizen)",
+    "批准延期": "Approve the extension",
+    "群众评价（好差评）": "Citizen's rating",
+    "评价": "Rating",
+    "评价内容（可不填）": "Comment (optional)",
+    "评价方式": "Given",
+    "窗口": "at the window",
+    "记录评价": "Record the rating",
+    "整改回访": "Follow-up call",
+    "回访情况及整改结果": "What the call said and what was put right",
+    "记录回访": "Record the call",
+    "限时办结即将到期或已超时（{n}）": "Time limits running out or past ({n})",
+    "应办结日": "Due",
+    "另有{n}件等待申请人补正，暂停计时。本月二次告知{m}次。": (
+        "{n} more paused while waiting for the applicant. Second notices this month: {m}."
+    ),
+    "差评待整改回访（{n}）": "Bad ratings awaiting a follow-up call ({n})",
+    "感谢您的评价！": "Thank you for your rating!",
+    "请您评价本次服务": "Please rate our service",
+    "意见建议（可不填）": "Comments (optional)",
+    "提交评价": "Send the rating",
+    "已延期{days}个工作日，应办结日改为{due}": "Extended by {days} working days, now due {due}",
+    "已二次告知：{item}": "Second notice sent: {item}",
+    "已记录评价：{words}": "Rating recorded: {words}",
+    "已记录回访": "Follow-up call recorded",
     # messages web/app.py composes
     "请求无效": "Request refused",
     "页面已过期或请求来源不明，未做任何记录。请刷新页面后重试。": (
