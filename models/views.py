@@ -184,7 +184,8 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
         urgent=case.urgent,
         opened_at=case.opened_at,
         closed_at=case.closed_at,
-        promised_by=case.promised_by,
+        # The promise moves with the clock: later by each paused day and each extension.
+        promised_by=counted.due_on if case.closed_at is None else case.promised_by,
         deadline_date=case.deadline_date,
         escalation_reason=case.escalation_reason,
         applicant_name=mask_name(applicant.name),

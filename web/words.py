@@ -187,7 +187,6 @@ ENGLISH: dict[str, str] = {
     "时限{limit}个工作日，已用{used}，暂停{paused}": "{limit} working days, {used} used, {paused} paused",
     "，剩余{n}": ", {n} left",
     "，超出{n}": ", {n} over",
-    "，应办结日{day}": ", due {day}",
     "（含延期{n}天）": " (includes a {n}-day extension)",
     "二次告知": "Second notice",
     "群众评价": "Citizen's rating",
