@@ -71,6 +71,11 @@ LEASE_SECONDS = 45
 # Kills of one case's runs in a day: the reconciler escalates a case after three re-drives
 # (by design: a case that keeps crashing goes to a manager), so random kills stop short of it.
 KILLS_PER_CASE = 2
+# The reconciler's and the sweep's runs take seconds to start on two cores; killed whenever one
+# is seen, none would ever finish and nothing could heal (a live-lock of the harness's making,
+# seen in the first long run). One such kill per this many seconds leaves the every-minute
+# reconciler a run in between.
+SERVICE_KILL_GAP_SECONDS = 150
 
 
 @dataclass
@@ -304,6 +309,7 @@ class Lab:
         self.serial = 0
         self.kills: list[Kill] = []
         self.kills_by_case: Counter[str] = Counter()
+        self.last_service_kill = 0.0
         self.answers: list[Answer] = []
 
     # -- the stack ------------------------------------------------------------------------
@@ -365,6 +371,10 @@ class Lab:
             case_number = self.case_of_run(flow_run_id)
             if case_number is not None and self.kills_by_case[case_number] >= KILLS_PER_CASE:
                 continue
+            if case_number is None and time.time() - self.last_service_kill < (
+                SERVICE_KILL_GAP_SECONDS
+            ):
+                continue
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -372,6 +382,8 @@ class Lab:
             kill = Kill("flow run", time.time(), case_number, flow_run_id)
             if case_number is not None:
                 self.kills_by_case[case_number] += 1
+            else:
+                self.last_service_kill = kill.at
             self.kills.append(kill)
             return kill
         return None

@@ -50,10 +50,11 @@ def random_kills(lab: Lab, *, cases: int, kills: int, worker_share: float = 0.3)
         last_worker_kill = 0.0
         while not done.is_set() and count < kills:
             time.sleep(dice.uniform(0.5, 4))
-            # A worker takes seconds of CPU to start: killed back to back, nothing else runs.
+            # A worker takes seconds of CPU to start, and its runs more: killed back to back,
+            # nothing else runs.
             if (
                 dice.random() < worker_share
-                and time.time() - last_worker_kill > 20
+                and time.time() - last_worker_kill > 60
                 and lab.kill_worker()
             ):
                 last_worker_kill = time.time()
