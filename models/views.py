@@ -14,6 +14,7 @@ from casework.masking import mask_name, mask_phone
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
 from casework.ratings import LEVEL_WORDS
+from casework.time_limit import Clock
 from models.lookups import get_case, materials_of, open_request_of
 from models.office_rules import case_clock, rating_of, second_notices
 from models.tables import (
@@ -95,6 +96,18 @@ class ClockRow(BaseModel):
     due_on: date
 
 
+def clock_row(case: Case, counted: Clock) -> ClockRow:
+    return ClockRow(
+        limit=counted.limit,
+        extension_days=case.extension_days,
+        used=counted.used,
+        paused=counted.paused,
+        left=counted.left,
+        state=str(counted.state),
+        due_on=counted.due_on,
+    )
+
+
 class RatingRow(BaseModel):
     level: int
     words: str
@@ -157,15 +170,7 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
         .order_by(col(OutboxMessage.id))
     )
     return CaseDetail(
-        clock=ClockRow(
-            limit=counted.limit,
-            extension_days=case.extension_days,
-            used=counted.used,
-            paused=counted.paused,
-            left=counted.left,
-            state=str(counted.state),
-            due_on=counted.due_on,
-        ),
+        clock=clock_row(case, counted),
         second_notices=[f"{n.item}（{n.reason}）" for n in second_notices(session, case)],
         rating=RatingRow(
             level=rating.level,

@@ -12,24 +12,12 @@ from casework import validation
 from casework.clock import office_date
 from casework.errors import UserError
 from casework.ratings import LEVEL_WORDS, parse_level
-from casework.time_limit import ClockState
 from models import lookups, office_rules
 from models.db import session_scope
+from models.views import ClockRow, clock_row
 
 RATING_CHANNELS = ("window", "phone", "status-page")
 MAX_EXTENSION_DAYS = 60
-
-
-class ClockView(BaseModel):
-    """Where a case's 限时办结 clock stands, for the case page, `show` and the board."""
-
-    limit: int
-    extension_days: int
-    used: int
-    paused: int
-    left: int
-    state: ClockState
-    due_on: date
 
 
 class ExtensionApproved(BaseModel):
@@ -51,19 +39,11 @@ class RatingRecorded(BaseModel):
     rectify_by: date | None
 
 
-def clock_of(*, case_number: str, as_of: datetime) -> ClockView:
+def clock_of(*, case_number: str, as_of: datetime) -> ClockRow:
+    """Where a case's 限时办结 clock stands, for the case page, `show` and the board."""
     with session_scope() as session:
         case = lookups.get_case(session, case_number)
-        counted = office_rules.case_clock(session, case, as_of)
-        return ClockView(
-            limit=counted.limit,
-            extension_days=case.extension_days,
-            used=counted.used,
-            paused=counted.paused,
-            left=counted.left,
-            state=counted.state,
-            due_on=counted.due_on,
-        )
+        return clock_row(case, office_rules.case_clock(session, case, as_of))
 
 
 def extend_time_limit(

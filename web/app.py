@@ -540,16 +540,7 @@ def follow_up(
 
 @app.get("/cases/{case_number}/receipt.pdf")
 def receipt_pdf(request: Request, case_number: str) -> Response:
-    _, viewer = _viewer(request)
-    try:
-        pdf = workbench.receipt_pdf(viewer=viewer, case_number=case_number, as_of=now())
-    except UserError as exc:
-        return _no_case(request, exc)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{case_number}-receipt.pdf"'},
-    )
+    return _printed(request, case_number, workbench.receipt_pdf, "receipt")
 
 
 @app.get("/board", response_class=HTMLResponse)
@@ -576,18 +567,23 @@ def board(request: Request) -> Response:
     )
 
 
-@app.get("/cases/{case_number}/notice.pdf")
-def notice_pdf(request: Request, case_number: str) -> Response:
+def _printed(request: Request, case_number: str, print_it: Any, name: str) -> Response:
+    """A letter printed now for the window (the notice, the receipt), shown in the browser."""
     _, viewer = _viewer(request)
     try:
-        pdf = workbench.notice_pdf(viewer=viewer, case_number=case_number, as_of=now())
+        pdf = print_it(viewer=viewer, case_number=case_number, as_of=now())
     except UserError as exc:
         return _no_case(request, exc)
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{case_number}-notice.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="{case_number}-{name}.pdf"'},
     )
+
+
+@app.get("/cases/{case_number}/notice.pdf")
+def notice_pdf(request: Request, case_number: str) -> Response:
+    return _printed(request, case_number, workbench.notice_pdf, "notice")
 
 
 @app.get("/intake", response_class=HTMLResponse)
