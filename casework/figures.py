@@ -70,25 +70,6 @@ class RectificationDue(BaseModel):
     overdue: bool
 
 
-class DailyBoard(BaseModel):
-    today: date
-    open_by_type_and_status: dict[str, dict[str, int]]
-    overdue_cases: list[str]
-    overdue_contacts: list[OverdueContact]
-    escalations: list[Escalation]
-    deadlines_next_30_days: list[NearDeadline]
-    agencies: list[AgencyResponsiveness]
-    letters_to_post: list[LetterToPost] = []
-    playbook_titles: dict[str, str] = {}
-    time_limits: list[TimeLimitAlert] = []
-    paused_clocks: int = 0
-    rectifications: list[RectificationDue] = []
-    second_notices_this_month: int = 0
-
-
-# ---------------------------------------------------------------- monthly report
-
-
 class RuleFigures(BaseModel):
     """The office's rules in figures, for one month (all case types, or one)."""
 
@@ -105,6 +86,26 @@ class RuleFigures(BaseModel):
     ratings: int = 0
     satisfaction_rate: float | None = None  # 满意率: 基本满意 or better
     follow_up_rate: float | None = None  # 回访率: bad ratings followed up
+
+
+class DailyBoard(BaseModel):
+    today: date
+    open_by_type_and_status: dict[str, dict[str, int]]
+    overdue_cases: list[str]
+    overdue_contacts: list[OverdueContact]
+    escalations: list[Escalation]
+    deadlines_next_30_days: list[NearDeadline]
+    agencies: list[AgencyResponsiveness]
+    letters_to_post: list[LetterToPost] = []
+    playbook_titles: dict[str, str] = {}
+    time_limits: list[TimeLimitAlert] = []
+    paused_clocks: int = 0
+    rectifications: list[RectificationDue] = []
+    second_notices_this_month: int = 0
+    month_to_date: RuleFigures = RuleFigures()  # the month's report figures so far
+
+
+# ---------------------------------------------------------------- monthly report
 
 
 class MonthlyReport(BaseModel):

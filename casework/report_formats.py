@@ -65,6 +65,8 @@ def daily_board_markdown(board: DailyBoard) -> str:
         for r in board.rectifications
     ] or ["无"]
     lines += ["", f"本月二次告知：{board.second_notices_this_month} 次"]
+    lines += ["", "## 本月至今", "", "| 指标 | 数值 |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in _rule_rows("", board.month_to_date)]
     lines += ["", f"## 30天内到期的法定时限：{len(board.deadlines_next_30_days)} 件", ""]
     lines += [
         f"- {d.case_number}（{d.playbook_title}）：{d.deadline}，还有 {d.days_left} 天"

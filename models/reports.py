@@ -131,6 +131,7 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
         )
     month_start = today.replace(day=1)
     return DailyBoard(
+        month_to_date=monthly_report(session=session, month=f"{today:%Y-%m}").rules,
         time_limits=sorted(alerts, key=lambda a: a.left),
         paused_clocks=len(paused),
         rectifications=sorted(rectifications, key=lambda r: r.rectify_by),

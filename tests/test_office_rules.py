@@ -261,6 +261,8 @@ def test_a_months_report_counts_what_the_cases_did(
     assert figures.trips == {"1": 3}  # intake at the window is each case's one trip
     assert figures.share_within_trip_goal == 1.0
     assert report.rules_by_type["recover-cremation-certificate"] == figures
+    with session_scope() as session:  # the board shows the same figures for the month so far
+        assert daily_board(session=session, today=date(2026, 11, 30)).month_to_date == figures
     assert all(c.time_limit_days == 3 for c in cases.values())
 
     rules.record_follow_up(

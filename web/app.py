@@ -75,6 +75,7 @@ def _page(
             lang=lang,
             _=translator(lang),
             colon=": " if lang == "en" else "：",
+            percent=lambda share: "—" if share is None else f"{share * 100:.0f}%",
             here=request.url.path,
             today=office_date(now()),
             **context,
