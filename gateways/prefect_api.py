@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,7 @@ from pydantic import BaseModel
 from casework.clock import now
 from casework.prefect_env import prefect_auth_string
 from casework.settings import Settings
-from gateways.resume_form import CaseInput
+from gateways.resume_form import CaseInput, FormOutcome
 from models import lifecycle
 from models.db import session_scope
 
@@ -175,19 +176,52 @@ def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
     if as_of is not None:
         run_input["as_of"] = as_of.isoformat()
     with get_client(sync_client=True) as client:
-        try:
-            response = client.resume_flow_run(UUID(flow_run_id), run_input=run_input)
-        except ObjectNotFound:
-            return False
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code == 409:
-                # Another resume stored its input under the same key a moment earlier: the
-                # run is woken already, and re-reads the case database either way.
+        for attempt in range(2):
+            try:
+                response = client.resume_flow_run(UUID(flow_run_id), run_input=run_input)
+            except ObjectNotFound:
                 return False
-            raise
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code != 409:
+                    raise
+                # The response key holds an input already. Mostly another resume stored it a
+                # moment earlier, and the run is awake. But a run that came back from Cancelled
+                # to Running has its pause keys reset by Prefect and suspends again under the
+                # same key with that old input in place: no resume would ever be accepted. A
+                # stale wake-up carries nothing; clear it and resume (a stale form answer is
+                # left for the reconciler, which records it first).
+                stale = stale_wake_input(flow_run_id)
+                if attempt or stale is None or stale[1].outcome is not FormOutcome.RECHECK:
+                    return False
+                discard_wake_input(flow_run_id, stale[0])
+                continue
+            break
     # A run no longer paused gets ABORT, which Prefect's resume_flow_run() passes over in
     # silence: the status is the only sign that this wake did nothing.
     return response.status == SetStateStatus.ACCEPT
+
+
+def stale_wake_input(flow_run_id: str) -> tuple[str, CaseInput] | None:
+    """The input already stored under the key a suspended run waits on: (pause key, input)."""
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(UUID(flow_run_id))
+        except ObjectNotFound:
+            return None
+    state = run.state
+    if state is None or not state.is_paused() or not state.state_details.pause_key:
+        return None
+    key = state.state_details.pause_key
+    answer = unread_form_answer(flow_run_id, key)
+    return (key, answer) if answer is not None else None
+
+
+def discard_wake_input(flow_run_id: str, wait_key: str) -> None:
+    """Remove the input stored under a suspended run's key (after it has been recorded)."""
+    key = keyset_from_base_key(f"suspended-{wait_key}")["response"]
+    gone_already = contextlib.suppress(ObjectNotFound, httpx.HTTPStatusError)
+    with get_client(sync_client=True) as client, gone_already:
+        client.delete_flow_run_input(UUID(flow_run_id), key)
 
 
 def wait_until_settled(flow_run_id: str, *, after: datetime, timeout: float = 120) -> str:

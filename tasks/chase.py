@@ -17,9 +17,11 @@ from casework.settings import get_settings
 from gateways.imap import poll_mailbox
 from gateways.prefect_api import (
     cancel_flow_run,
+    discard_wake_input,
     is_paused,
     redrive_case_flow,
     run_health,
+    stale_wake_input,
     start_case_flow,
     unread_form_answer,
     wake_case_flow,
@@ -62,6 +64,24 @@ def _carry_unread_answer(
     )
 
 
+def _clear_stale_input(case_number: str, flow_run_id: str, as_of: datetime) -> None:
+    """A suspended run whose key already holds an input (it came back from Cancelled and
+    suspended again under the same key) can never be resumed: record a form answer found
+    there (once, by its generation), then clear the key so the run can be woken."""
+    stale = stale_wake_input(flow_run_id)
+    if stale is None:
+        return
+    key, answer = stale
+    if answer.outcome is not FormOutcome.RECHECK and key.startswith("case-wait-"):
+        generation = int(key.removeprefix("case-wait-"))
+        answered_at = max(as_of, answer.as_of) if answer.as_of else as_of
+        outcome = record_reply.fn(case_number, generation, answer.to_reply(), answered_at)
+        task_logger().warning(
+            "Case %s: a form answer left on its key recorded (%s)", case_number, outcome
+        )
+    discard_wake_input(flow_run_id, key)
+
+
 def reconcile(as_of: datetime, report: SweepReport | None = None) -> SweepReport:
     """Re-drive every open case whose flow run crashed, failed, was cancelled, vanished or
     stopped moving; a case that keeps crashing is escalated to a manager instead. Start runs
@@ -92,6 +112,7 @@ def _reconcile_case(case: views.OpenCase, as_of: datetime, report: SweepReport) 
     if health == "waiting":
         # An answer recorded while the run was still moving found nobody to wake, and the
         # run then suspended under the old key: wake it now rather than at the next sweep.
+        _clear_stale_input(case.case_number, case.flow_run_id, as_of)
         with session_scope() as session:
             view = lookups.case_view(session=session, case_number=case.case_number)
         step = plan_next_step(view, get_playbook(case.playbook), as_of)

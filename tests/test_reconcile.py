@@ -85,3 +85,76 @@ def test_a_killed_case_run_is_redriven_within_two_minutes(stack: Stack) -> None:
         ).all()
     assert len([e for e in redrives if second_run in e.detail]) == 1
     assert redriven_after < 120 + 10  # two minutes, give or take the poll
+
+
+def _suspended_under(flow_run_id: str, key: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(UUID(flow_run_id)).state
+        if state and state.is_paused() and state.state_details.pause_key == key:
+            return
+        assert time.monotonic() < deadline, f"run never suspended under {key}"
+        time.sleep(0.5)
+
+
+def test_a_run_suspended_over_an_old_input_is_still_woken_and_its_answer_kept(
+    stack: Stack,
+) -> None:
+    """A run that came back from Cancelled suspends again under a key that already holds an
+    input (Prefect resets its pause keys): every resume then got 409 and the case stalled,
+    as the long fault run found. A stale wake-up is cleared and the run resumed; a stale form
+    answer is recorded by the reconciler first."""
+    from casework.replies import Reply, ReplyOutcome
+    from gateways.prefect_api import wake_case_flow
+    from models import incoming
+    from tasks.chase import reconcile
+
+    def opened_and_waiting(serial: str) -> tuple[str, str]:
+        number = intake.open_case(
+            form=intake.IntakeForm(
+                playbook="recover-cremation-certificate",
+                name="沈桂兰",
+                id_number=synthetic_id_number(now().date().replace(year=1950), serial=serial),
+                phone="13800001234",
+                fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
+            ),
+            as_of=now(),
+        ).case_number
+        run = runs.flow_run_of(number)
+        assert run is not None
+        _suspended_under(run, "case-wait-0")
+        return number, run
+
+    def leave_input(run: str, value: str) -> None:
+        with get_client(sync_client=True) as client:
+            client.create_flow_run_input(UUID(run), "suspended-case-wait-0-response", value)
+
+    # A stale wake-up: the answer comes by phone, and waking the run still works.
+    number, run = opened_and_waiting("101")
+    leave_input(run, '{"outcome": "recheck"}')
+    with session_scope() as session:
+        incoming.record_reply(
+            session=session,
+            case_number=number,
+            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
+            as_of=now(),
+        )
+    assert wake_case_flow(run) is True
+    reading_deadline = time.monotonic() + 120
+    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
+        assert time.monotonic() < reading_deadline, "the woken run never closed the case"
+        time.sleep(1)
+
+    # A stale form answer: not thrown away by a wake, recorded by the reconciler.
+    number, run = opened_and_waiting("102")
+    leave_input(run, '{"outcome": "received", "agency": "crematorium-front-desk"}')
+    assert wake_case_flow(run) is False
+    reconcile(now())
+    detail, _ = reading.show_case(case_number=number, as_of=now())
+    assert [c.outcome for c in detail.contacts if c.kind == "reply"] == ["received"]
+    deadline = time.monotonic() + 120
+    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
+        assert time.monotonic() < deadline, "the reconciler never woke the run"
+        reconcile(now())
+        time.sleep(2)
