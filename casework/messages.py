@@ -276,6 +276,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Time limit: {state}  {limit} working days, used {used}, paused {paused}, {left}  "
         "due: {due}",
     ),
+    "show_clock_closed": (
+        "限时办结：{state}  用时 {used} 个工作日（时限 {limit}，暂停 {paused}）",
+        "Time limit: {state}  {used} working days used (limit {limit}, paused {paused})",
+    ),
     "clock_left": ("剩余 {days}", "{days} left"),
     "clock_over": ("超出 {days}", "{days} over"),
     "clock_extended": ("  （含延期 {days} 天）", "  (includes a {days}-day extension)"),
@@ -534,6 +538,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "staff-reminder": ("提醒陪同人员", "staff reminder"),
         "receipt": ("收到材料", "materials received"),
         "inbound-email": ("收到来信（待分类）", "email received (to classify)"),
+        "amended-notice": ("补充告知（二次告知）", "amended notice (second notice)"),
+        "extension-notice": ("延期告知", "extension notice"),
     },
     "outcome": {
         # an agency's answer

@@ -21,6 +21,14 @@ def _line(code: str, **params: object) -> str:
 
 def _clock_line(c: ClockRow) -> str:
     """限时办结 in one line: used, paused, left (or over), due date, extension."""
+    if c.state in ("met", "missed"):
+        return _line(
+            "show_clock_closed",
+            state=words("clock_state", c.state),
+            used=c.used,
+            limit=c.limit,
+            paused=c.paused,
+        )
     left = _line("clock_left", days=c.left) if c.left >= 0 else _line("clock_over", days=-c.left)
     return _line(
         "show_clock",

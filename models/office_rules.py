@@ -23,6 +23,7 @@ from models.tables import (
     Channel,
     ClockPause,
     Contact,
+    ContactKind,
     EventKind,
     Rating,
     SecondNotice,
@@ -130,6 +131,7 @@ def extend_time_limit(
     contact = record_applicant_letter(
         session,
         case,
+        kind=ContactKind.EXTENSION_NOTICE,
         key=keys.extension_key(case.number, extensions + 1),
         message=message,
         letter={
@@ -170,6 +172,7 @@ def record_second_notice(
     contact = record_applicant_letter(
         session,
         case,
+        kind=ContactKind.AMENDED_NOTICE,
         key=keys.second_notice_key(case.number, len(earlier) + 1),
         message=message,
         letter={"template": SECOND_NOTICE_LETTER, "item": item, "reason": reason},

@@ -307,6 +307,7 @@ def record_applicant_letter(
     session: Session,
     case: Case,
     *,
+    kind: ContactKind,
     key: str,
     message: RenderedMessage,
     as_of: datetime,
@@ -321,7 +322,7 @@ def record_applicant_letter(
     contact, _ = _send_once(
         session,
         case,
-        kind=ContactKind.NOTICE,
+        kind=kind,
         key=key,
         to_address=applicant_of(session, case).email,
         message=message,

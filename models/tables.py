@@ -95,6 +95,8 @@ class ContactKind(StrEnum):
     STAFF_REMINDER = "staff-reminder"
     RECEIPT = "receipt"
     INBOUND_EMAIL = "inbound-email"
+    AMENDED_NOTICE = "amended-notice"  # 二次告知: what the one-time notification left out
+    EXTENSION_NOTICE = "extension-notice"  # 延期告知
 
 
 class EventKind(StrEnum):

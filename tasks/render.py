@@ -222,6 +222,8 @@ def appointment_context(case_number: str, appointment_id: int) -> dict[str, obje
 # Letters filed for printing (the staff reminder and the escalation memo are emails only).
 FILED_KINDS = (
     ContactKind.NOTICE,
+    ContactKind.AMENDED_NOTICE,
+    ContactKind.EXTENSION_NOTICE,
     ContactKind.REQUEST,
     ContactKind.REMINDER,
     ContactKind.CLOSING,
