@@ -195,10 +195,37 @@ def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
                     return False
                 discard_wake_input(flow_run_id, stale[0])
                 continue
+            if (
+                response.status == SetStateStatus.REJECT
+                and not attempt
+                and _restore_missing_schema(flow_run_id)
+            ):
+                continue
             break
     # A run no longer paused gets ABORT, which Prefect's resume_flow_run() passes over in
     # silence: the status is the only sign that this wake did nothing.
     return response.status == SetStateStatus.ACCEPT
+
+
+def _restore_missing_schema(flow_run_id: str) -> bool:
+    """A run killed (or left by a busy server) between proposing Suspended and saving its
+    form's schema can never be resumed: Prefect rejects every resume with "Run input schema
+    not found", as the long fault run found. Save the schema it would have saved; True if
+    one was missing."""
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(flow_run_id))
+        state = run.state
+        if state is None or not state.is_paused() or not state.state_details.run_input_keyset:
+            return False
+        keyset = keyset_from_base_key(f"suspended-{state.state_details.pause_key}")
+        try:
+            client.read_flow_run_input(UUID(flow_run_id), keyset["schema"])
+            return False
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 404:
+                raise
+    CaseInput.save(keyset, flow_run_id=UUID(flow_run_id))
+    return True
 
 
 def stale_wake_input(flow_run_id: str) -> tuple[str, CaseInput] | None:

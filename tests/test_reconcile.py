@@ -98,7 +98,7 @@ def _suspended_under(flow_run_id: str, key: str, timeout: float = 120) -> None:
         time.sleep(0.5)
 
 
-def test_a_run_suspended_over_an_old_input_is_still_woken_and_its_answer_kept(
+def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     stack: Stack,
 ) -> None:
     """A run that came back from Cancelled suspends again under a key that already holds an
@@ -144,6 +144,24 @@ def test_a_run_suspended_over_an_old_input_is_still_woken_and_its_answer_kept(
     reading_deadline = time.monotonic() + 120
     while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
         assert time.monotonic() < reading_deadline, "the woken run never closed the case"
+        time.sleep(1)
+
+    # Killed between proposing Suspended and saving its form's schema: every resume was
+    # rejected ("Run input schema not found"). The wake saves the schema and resumes.
+    number, run = opened_and_waiting("103")
+    with get_client(sync_client=True) as client:
+        client.delete_flow_run_input(UUID(run), "suspended-case-wait-0-schema")
+    with session_scope() as session:
+        incoming.record_reply(
+            session=session,
+            case_number=number,
+            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
+            as_of=now(),
+        )
+    assert wake_case_flow(run) is True
+    deadline = time.monotonic() + 120
+    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
+        assert time.monotonic() < deadline, "the run woken without its schema never closed"
         time.sleep(1)
 
     # A stale form answer: not thrown away by a wake, recorded by the reconciler.
