@@ -122,8 +122,7 @@ def extend_time_limit(
     extensions = len(
         session.exec(
             select(Contact).where(
-                Contact.case_id == case.id,
-                col(Contact.dedupe_key).like(f"{case.number}/extension/%"),
+                Contact.case_id == case.id, Contact.kind == ContactKind.EXTENSION_NOTICE
             )
         ).all()
     )

@@ -120,14 +120,24 @@ def test_an_extension_before_the_limit_moves_the_date_and_tells_the_citizen(case
     assert mail.to_address == "shen.family@example.com" and "延期办结告知书" in mail.subject
     assert event.actor == "王主任" and "殡仪馆档案搬迁" in event.detail
 
-    late = date(2026, 12, 21)  # 24 working days used: past even the extended limit
+    again = rules.extend_time_limit(
+        case_number=case, days=2, reason="档案室人手不足", as_of=_day(day), approved_by="王主任"
+    )
+    assert again.due_on == add_working_days(MON, 22)
+    with session_scope() as session:  # a second extension is a second letter, not a repeat
+        second = session.exec(
+            select(Contact).where(Contact.dedupe_key == f"extension:{case}:2")
+        ).one()
+    assert second.document_path and "延长2个工作日" in document_text(second.document_path)
+
+    late = date(2026, 12, 23)  # 26 working days used: past even the extended limit
     assert rules.clock_of(case_number=case, as_of=_day(late)).state == "overdue"
     with pytest.raises(UserError) as refused:
         rules.extend_time_limit(
             case_number=case, days=5, reason="再次延期", as_of=_day(late), approved_by="王主任"
         )
     assert refused.value.code == "extension_too_late"
-    assert rules.clock_of(case_number=case, as_of=_day(late)).limit == 20
+    assert rules.clock_of(case_number=case, as_of=_day(late)).limit == 22
 
 
 def test_a_second_notice_needs_a_reason_is_counted_and_sends_the_amended_notice(
