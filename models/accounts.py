@@ -10,6 +10,7 @@ from sqlmodel import Session, col, or_, select
 
 from casework.errors import UserError
 from casework.passwords import DUMMY_HASH, hash_password, password_matches
+from casework.settings import get_settings
 from models.tables import Account, Case, Office, Role
 
 
@@ -114,3 +115,27 @@ def may_see(session: Session, viewer: AccountView, case_number: str, default_off
         ).first()
         is not None
     )
+
+
+class FirstContact(BaseModel):
+    """Who answers for a case to the citizen: the clerk who took it (首问责任人, by name) and
+    the office's phone."""
+
+    clerk: str
+    office_name: str
+    office_phone: str
+
+
+def first_contact(session: Session, case: Case) -> FirstContact:
+    """The case's clerk and office; a case opened at the CLI falls back to the settings."""
+    settings = get_settings()
+    clerk = settings.office_clerk
+    if case.taken_by:
+        account = account_view(session=session, username=case.taken_by)
+        clerk = account.display_name if account else clerk
+    office = session.get(Office, case.office_code) if case.office_code else None
+    if office is None:
+        return FirstContact(
+            clerk=clerk, office_name=settings.office_name, office_phone=settings.office_phone
+        )
+    return FirstContact(clerk=clerk, office_name=office.name, office_phone=office.phone)

@@ -221,7 +221,8 @@ def test_the_first_contact_receipt_reads_back_from_its_pdf(case: str, tmp_path: 
         "首问责任人",
         "限时办结：15个工作日",
         f"{add_working_days(MON, 15):%Y年%-m月%-d日}",
-        "监督电话",
+        "监督电话：010-0000-0000",  # the office's phone (the settings' for a CLI case)
+        "首问责任人：徐畅",  # the clerk by name
         "火化证明（补办件或火化记录证明）",
         "申请人签字",
     ):

@@ -9,10 +9,9 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from casework import validation
-from casework.clock import office_date
 from casework.errors import UserError
 from casework.ratings import LEVEL_WORDS, parse_level
-from models import lookups, office_rules
+from models import accounts, lookups, office_rules
 from models.db import session_scope
 from models.views import ClockRow, clock_row
 
@@ -153,14 +152,12 @@ def receipt_pdf(*, case_number: str, as_of: datetime) -> bytes:
     with session_scope() as session:
         case = lookups.get_case(session, case_number)
         counted = office_rules.case_clock(session, case, as_of)
-        taken_by = case.taken_by
-        opened_on = office_date(case.opened_at)
+        contact = accounts.first_contact(session, case)
     message = render_for_case(
         "common/receipt.txt.j2",
         case_number,
         as_of,
-        taken_by=taken_by,
-        opened_on=opened_on,
+        first_contact=contact,
         time_limit=counted.limit,
         due_on=counted.due_on,
         **status_page_extras(case_number),

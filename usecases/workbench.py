@@ -125,21 +125,12 @@ def citizen_status(*, case_number: str, token: str, as_of: datetime) -> CitizenS
     expected = status_token(case_number)
     if not hmac.compare_digest(expected.encode(), token.encode()):
         raise UserError("status_link_unknown")
-    settings = get_settings()
     with session_scope() as session:
         case = session.get(Case, lookups.get_case(session, case_number).id)
         assert case is not None
         applicant = session.get(Applicant, case.applicant_id)
         view = lookups.case_view(session=session, case_number=case_number)
-        clerk = settings.office_clerk
-        if case.taken_by:
-            account = accounts.account_view(session=session, username=case.taken_by)
-            clerk = account.display_name if account else clerk
-        office_name, office_phone = settings.office_name, settings.office_phone
-        if case.office_code:
-            office = session.get(accounts.Office, case.office_code)
-            if office is not None:
-                office_name, office_phone = office.name, office.phone
+        contact = accounts.first_contact(session, case)
         due_on = office_rules_model.case_clock(session, case, as_of).due_on
         rated = office_rules_model.rating_of(session, case) is not None
     playbook = get_playbook(case.playbook)
@@ -160,9 +151,9 @@ def citizen_status(*, case_number: str, token: str, as_of: datetime) -> CitizenS
         collected=[m.name for m in view.materials if m.status == MaterialStatus.COLLECTED],
         awaited=[m.name for m in view.materials if m.status != MaterialStatus.COLLECTED],
         next_step=next_step,
-        clerk=clerk,
-        office_name=office_name,
-        office_phone=office_phone,
+        clerk=contact.clerk,
+        office_name=contact.office_name,
+        office_phone=contact.office_phone,
     )
 
 
