@@ -107,9 +107,18 @@ class Step(BaseModel):
         return wait_key_for(self.generation)
 
 
+WAIT_KEY_PREFIX = "case-wait-"
+
+
 def wait_key_for(generation: int) -> str:
     """The key a case run suspends under while its waiting state is `generation`."""
-    return f"case-wait-{generation}"
+    return f"{WAIT_KEY_PREFIX}{generation}"
+
+
+def generation_of(wait_key: str) -> int | None:
+    """The waiting state a suspend key stands for (None for a key that is not a case's)."""
+    number = wait_key.removeprefix(WAIT_KEY_PREFIX)
+    return int(number) if wait_key.startswith(WAIT_KEY_PREFIX) and number.isdigit() else None
 
 
 def is_urgent(view: CaseView, playbook: Playbook, today: date) -> bool:

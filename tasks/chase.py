@@ -11,7 +11,14 @@ from pydantic import BaseModel
 from casework.clock import now
 from casework.errors import UserError
 from casework.messages import message
-from casework.planning import Action, EscalationReason, Step, plan_next_step, wait_key_for
+from casework.planning import (
+    Action,
+    EscalationReason,
+    Step,
+    generation_of,
+    plan_next_step,
+    wait_key_for,
+)
 from casework.playbook import get_playbook
 from casework.settings import get_settings
 from gateways.imap import poll_mailbox
@@ -26,7 +33,7 @@ from gateways.prefect_api import (
     unread_form_answer,
     wake_case_flow,
 )
-from gateways.resume_form import FormOutcome
+from gateways.resume_form import CaseInput, FormOutcome
 from gateways.run_logs import task_logger
 from models import lifecycle, lookups, office_rules, views
 from models.db import session_scope
@@ -55,13 +62,20 @@ def _carry_unread_answer(
     """A Resume-form answer the dead run was given but never read is recorded now, so the
     re-driven run (a new run, with no input of its own) carries on from it."""
     answer = unread_form_answer(flow_run_id, wait_key_for(generation))
-    if answer is None or answer.outcome is FormOutcome.RECHECK:
+    if answer is not None:
+        _record_left_answer(case_number, generation, answer, as_of, "the dead run's")
+
+
+def _record_left_answer(
+    case_number: str, generation: int, answer: CaseInput, as_of: datetime, whose: str
+) -> None:
+    """Record a Resume-form answer no run read (a wake-up carries nothing): once, because
+    record_reply checks the generation it was given under."""
+    if answer.outcome is FormOutcome.RECHECK:
         return
     answered_at = max(as_of, answer.as_of) if answer.as_of else as_of  # as the flow does
     outcome = record_reply.fn(case_number, generation, answer.to_reply(), answered_at)
-    task_logger().warning(
-        "Case %s: the dead run's form answer carried over (%s)", case_number, outcome
-    )
+    task_logger().warning("Case %s: %s form answer recorded (%s)", case_number, whose, outcome)
 
 
 def _clear_stale_input(case_number: str, flow_run_id: str, as_of: datetime) -> None:
@@ -72,13 +86,9 @@ def _clear_stale_input(case_number: str, flow_run_id: str, as_of: datetime) -> N
     if stale is None:
         return
     key, answer = stale
-    if answer.outcome is not FormOutcome.RECHECK and key.startswith("case-wait-"):
-        generation = int(key.removeprefix("case-wait-"))
-        answered_at = max(as_of, answer.as_of) if answer.as_of else as_of
-        outcome = record_reply.fn(case_number, generation, answer.to_reply(), answered_at)
-        task_logger().warning(
-            "Case %s: a form answer left on its key recorded (%s)", case_number, outcome
-        )
+    generation = generation_of(key)
+    if generation is not None:
+        _record_left_answer(case_number, generation, answer, as_of, "a stale")
     discard_wake_input(flow_run_id, key)
 
 

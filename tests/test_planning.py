@@ -208,3 +208,11 @@ def test_staff_are_reminded_the_working_day_before_an_appointment() -> None:
     assert (step.action, step.appointment_id) == (Action.REMIND_STAFF, 9)
     unconfirmed = view(appointments=[booked.model_copy(update={"confirmed": False})])
     assert plan_next_step(unconfirmed, BOOK, at(MONDAY)).action is Action.CONFIRM_APPOINTMENT
+
+
+def test_a_wait_key_gives_back_its_generation_and_other_keys_none() -> None:
+    from casework.planning import generation_of, wait_key_for
+
+    assert [generation_of(wait_key_for(g)) for g in (0, 7, 12)] == [0, 7, 12]
+    for other in ("3", "case-wait-", "case-wait-x", "7e1c-uuid", "other-case-wait-1"):
+        assert generation_of(other) is None, other
