@@ -66,7 +66,7 @@ def daily_board_markdown(board: DailyBoard) -> str:
     ] or ["无"]
     lines += ["", f"本月二次告知：{board.second_notices_this_month} 次"]
     lines += ["", "## 本月至今", "", "| 指标 | 数值 |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in _rule_rows("", board.month_to_date)]
+    lines += [f"| {name} | {value} |" for name, value in _rule_rows(board.month_to_date)]
     lines += ["", f"## 30天内到期的法定时限：{len(board.deadlines_next_30_days)} 件", ""]
     lines += [
         f"- {d.case_number}（{d.playbook_title}）：{d.deadline}，还有 {d.days_left} 天"
@@ -103,12 +103,11 @@ def monthly_rows(report: MonthlyReport) -> list[tuple[str, str]]:
         ("办结案件", str(report.cases_closed)),
         ("代为取得的材料", str(report.materials_obtained_for_citizens)),
         ("每案跑动次数（中位数）", _number(report.median_trips_per_closed_case)),
-        ("跑动0-2次的案件占比", _percent(report.share_closed_with_0_to_2_trips)),
         ("办结用时中位数（天）", _number(report.median_days_to_close)),
         ("办结用时90分位（天）", _number(report.p90_days_to_close)),
         ("业务范围外协助办理", str(report.outside_remit_cases)),
     ]
-    rows += _rule_rows("", report.rules)
+    rows += _rule_rows(report.rules)
     for slug, figures in report.rules_by_type.items():
         title = report.playbook_titles.get(slug, slug)
         rows += [
@@ -128,24 +127,25 @@ def monthly_rows(report: MonthlyReport) -> list[tuple[str, str]]:
     return rows
 
 
-def _rule_rows(prefix: str, f: RuleFigures) -> list[tuple[str, str]]:
-    """限时办结, 一次性告知, 好差评 and the 12345 rates as report rows."""
+def _rule_rows(f: RuleFigures) -> list[tuple[str, str]]:
+    """限时办结, 一次性告知, 好差评 and the 12345 rates as report rows (the share of closed
+    cases within 0-2 trips is among them)."""
     spread = "；".join(
         f"{k}次 {f.trips.get(k, 0)}" if k != "3+" else f"3次以上 {f.trips.get(k, 0)}"
         for k in ("0", "1", "2", "3+")
     )
     return [
-        (f"{prefix}跑动次数分布（办结案件）", spread),
-        (f"{prefix}跑动0-2次（目标内）占比", _percent(f.share_within_trip_goal)),
-        (f"{prefix}办结用时中位数（工作日）", _number(f.median_working_days_to_close)),
-        (f"{prefix}按时办结率（限时办结）", _percent(f.share_closed_within_limit)),
-        (f"{prefix}二次告知（次）", str(f.second_notices)),
-        (f"{prefix}二次告知率（办结案件）", _percent(f.second_notice_rate)),
-        (f"{prefix}响应率（一个工作日内首次发函）", _percent(f.response_rate)),
-        (f"{prefix}解决率（办结未终止）", _percent(f.resolution_rate)),
-        (f"{prefix}群众评价（条）", str(f.ratings)),
-        (f"{prefix}满意率（基本满意及以上）", _percent(f.satisfaction_rate)),
-        (f"{prefix}回访率（差评已回访）", _percent(f.follow_up_rate)),
+        ("跑动次数分布（办结案件）", spread),
+        ("跑动0-2次（目标内）占比", _percent(f.share_within_trip_goal)),
+        ("办结用时中位数（工作日）", _number(f.median_working_days_to_close)),
+        ("按时办结率（限时办结）", _percent(f.share_closed_within_limit)),
+        ("二次告知（次）", str(f.second_notices)),
+        ("二次告知率（办结案件）", _percent(f.second_notice_rate)),
+        ("响应率（一个工作日内首次发函）", _percent(f.response_rate)),
+        ("解决率（办结未终止）", _percent(f.resolution_rate)),
+        ("群众评价（条）", str(f.ratings)),
+        ("满意率（基本满意及以上）", _percent(f.satisfaction_rate)),
+        ("回访率（差评已回访）", _percent(f.follow_up_rate)),
     ]
 
 

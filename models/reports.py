@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
@@ -253,19 +254,16 @@ def monthly_report(*, session: Session, month: str) -> MonthlyReport:
         week = end
     titles = {c.playbook: get_playbook(c.playbook).title for c in all_cases}
     service_names = {sv.slug: sv.name for slug in titles for sv in get_playbook(slug).services}
+    facts = _month_facts(session, all_cases, contacts, trips, in_month)
     every_type = sorted({c.playbook for c in opened} | {c.playbook for c in closed})
-    kinds = {c.id or 0: c.playbook for c in all_cases}
-    rules = _rule_figures(session, opened, closed, contacts, in_month, kinds, None)
     return MonthlyReport(
-        rules=rules,
+        rules=_rule_figures(session, opened, closed, facts, None),
         rules_by_type={
             slug: _rule_figures(
                 session,
                 [c for c in opened if c.playbook == slug],
                 [c for c in closed if c.playbook == slug],
-                contacts,
-                in_month,
-                kinds,
+                facts,
                 slug,
             )
             for slug in every_type
@@ -296,29 +294,62 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+@dataclass(frozen=True)
+class _MonthFacts:
+    """What the office-rule figures need beyond the cases, read once for every case type."""
+
+    in_month: Callable[[date], bool]
+    kinds: dict[int, str]  # case id → playbook
+    trips: Counter[int]  # case id → trips
+    withdrawn: set[int]
+    notices: list[SecondNotice]
+    first_request: dict[int, date]  # case id → the day its first request went out
+    ratings: list[Rating]  # given in the month
+
+
+def _month_facts(
+    session: Session,
+    all_cases: list[Case],
+    contacts: list[Contact],
+    trips: Counter[int],
+    in_month: Callable[[date], bool],
+) -> _MonthFacts:
+    first_request: dict[int, date] = {}
+    for contact in sorted(contacts, key=lambda c: c.occurred_at):
+        if contact.kind == ContactKind.REQUEST and contact.case_id not in first_request:
+            first_request[contact.case_id] = office_date(contact.occurred_at)
+    return _MonthFacts(
+        in_month=in_month,
+        kinds={c.id or 0: c.playbook for c in all_cases},
+        trips=trips,
+        withdrawn={
+            e.case_id
+            for e in session.exec(
+                select(CaseEvent).where(CaseEvent.kind == EventKind.CASE_WITHDRAWN)
+            )
+        },
+        notices=list(session.exec(select(SecondNotice))),
+        first_request=first_request,
+        ratings=[r for r in session.exec(select(Rating)) if in_month(office_date(r.rated_at))],
+    )
+
+
 def _rule_figures(
     session: Session,
     opened: list[Case],
     closed: list[Case],
-    contacts: list[Contact],
-    in_month: Callable[[date], bool],
-    kinds: dict[int, str],
+    facts: _MonthFacts,
     kind: str | None,
 ) -> RuleFigures:
     """限时办结, 一次性告知, 好差评 and the three 12345 rates for one month: these cases, and
     the second notices and ratings given in the month on cases of this type (`kind`, or all)."""
 
     def of_kind(case_id: int) -> bool:
-        return kind is None or kinds.get(case_id) == kind
+        return kind is None or facts.kinds.get(case_id) == kind
 
-    withdrawn = {
-        e.case_id
-        for e in session.exec(select(CaseEvent).where(CaseEvent.kind == EventKind.CASE_WITHDRAWN))
-    }
-    done = [c for c in closed if c.id not in withdrawn]
-    trips: Counter[int] = Counter(c.case_id for c in contacts if c.trip)
+    done = [c for c in closed if c.id not in facts.withdrawn]
     buckets: Counter[str] = Counter(
-        str(trips[c.id or 0]) if trips[c.id or 0] < 3 else "3+" for c in closed
+        str(facts.trips[c.id or 0]) if facts.trips[c.id or 0] < 3 else "3+" for c in closed
     )
     working_days = [
         working_days_between(office_date(c.opened_at), office_date(c.closed_at))
@@ -331,23 +362,15 @@ def _rule_figures(
         if c.closed_at is not None
         and clock_on_day(session, c, office_date(c.closed_at)).state == ClockState.MET
     )
-    notices = [n for n in session.exec(select(SecondNotice)) if of_kind(n.case_id)]
+    notices = [n for n in facts.notices if of_kind(n.case_id)]
     noticed_cases = {n.case_id for n in notices}
-    first_request: dict[int, date] = {}
-    for contact in sorted(contacts, key=lambda c: c.occurred_at):
-        if contact.kind == ContactKind.REQUEST and contact.case_id not in first_request:
-            first_request[contact.case_id] = office_date(contact.occurred_at)
-    asked = [c for c in opened if c.id in first_request]
+    asked = [c for c in opened if c.id in facts.first_request]
     responded = sum(
         1
         for c in asked
-        if first_request[c.id or 0] <= add_working_days(office_date(c.opened_at), 1)
+        if facts.first_request[c.id or 0] <= add_working_days(office_date(c.opened_at), 1)
     )
-    ratings = [
-        r
-        for r in session.exec(select(Rating))
-        if of_kind(r.case_id) and in_month(office_date(r.rated_at))
-    ]
+    ratings = [r for r in facts.ratings if of_kind(r.case_id)]
     bad = [r for r in ratings if needs_follow_up(r.level)]
     return RuleFigures(
         cases_opened=len(opened),
@@ -356,7 +379,7 @@ def _rule_figures(
         share_within_trip_goal=_share(sum(buckets[k] for k in ("0", "1", "2")), len(closed)),
         median_working_days_to_close=statistics.median(working_days) if working_days else None,
         share_closed_within_limit=_share(within, len(done)),
-        second_notices=sum(1 for n in notices if in_month(office_date(n.occurred_at))),
+        second_notices=sum(1 for n in notices if facts.in_month(office_date(n.occurred_at))),
         second_notice_rate=_share(sum(1 for c in closed if c.id in noticed_cases), len(closed)),
         response_rate=_share(responded, len(asked)),
         resolution_rate=_share(len(done), len(closed)),
