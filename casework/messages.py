@@ -469,7 +469,12 @@ def _printable(value: object) -> str:
 def message(code: str, lang: str = "zh", **params: object) -> str:
     """The text for `code` in `lang` ("zh" or "en"), with params filled in."""
     zh, en = MESSAGES.get(code, (code, code))
-    template = en if lang == "en" else zh
+    return fill(en if lang == "en" else zh, **params)
+
+
+def fill(template: str, **params: object) -> str:
+    """A message with its params filled in, control characters taken out of them; as written
+    when it names a param it was not given (a message never raises)."""
     safe = {k: v if k == "detail" else _printable(v) for k, v in params.items()}
     try:
         return template.format(**safe)

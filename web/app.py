@@ -5,6 +5,7 @@ with the account's name. A user's mistake is a page in Chinese, never a tracebac
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from casework.clock import now, office_date
 from casework.errors import UserError
 from casework.links import status_token
-from casework.messages import label, message
+from casework.messages import fill, label, message
 from casework.settings import get_settings
 from casework.templating import environment
 from usecases import accounts, reply_links, workbench
@@ -48,7 +49,7 @@ def _lang(request: Request) -> str:
     return chosen if chosen in LANGUAGES else "zh"
 
 
-def _t(request: Request) -> Any:
+def _t(request: Request) -> Callable[..., str]:
     return translator(_lang(request))
 
 
@@ -132,7 +133,7 @@ def _words(exc: UserError, request: Request) -> str:
     lang = _lang(request)
     if exc.code in PAGE_MESSAGES:
         zh, en = PAGE_MESSAGES[exc.code]
-        return (en if lang == "en" else zh).format(**exc.params)
+        return fill(en if lang == "en" else zh, **exc.params)
     return message(exc.code, lang, **exc.params)
 
 
@@ -373,7 +374,7 @@ def add_note(
 ) -> Response:
     def note(viewer: AccountView) -> str:
         workbench.add_note(viewer=viewer, case_number=case_number, text=text, as_of=now())
-        return str(_t(request)("备注已记录"))
+        return _t(request)("备注已记录")
 
     return _case_action(request, case_number, csrf, note)
 
@@ -399,7 +400,7 @@ def book_appointment(
             as_of=now(),
         )
         at_words = f"{booked.at:%Y-%m-%d %H:%M}"
-        return str(_t(request)("已预约：{agency} {at}", agency=booked.agency_name, at=at_words))
+        return _t(request)("已预约：{agency} {at}", agency=booked.agency_name, at=at_words)
 
     return _case_action(request, case_number, csrf, book)
 
@@ -449,7 +450,7 @@ def withdraw(
 ) -> Response:
     def stop(viewer: AccountView) -> str:
         workbench.withdraw(viewer=viewer, case_number=case_number, reason=reason, as_of=now())
-        return str(_t(request)("案件已终止办理"))
+        return _t(request)("案件已终止办理")
 
     return _case_action(request, case_number, csrf, stop)
 
@@ -479,8 +480,8 @@ def extend(
         done = workbench.extend(
             viewer=viewer, case_number=case_number, days=days, reason=reason, as_of=now()
         )
-        return str(
-            _t(request)("已延期{days}个工作日，应办结日改为{due}", days=done.days, due=done.due_on)
+        return _t(request)(
+            "已延期{days}个工作日，应办结日改为{due}", days=done.days, due=done.due_on
         )
 
     return _case_action(request, case_number, csrf, approve)
@@ -498,7 +499,7 @@ def second_notice(
         done = workbench.second_notice(
             viewer=viewer, case_number=case_number, item=item, reason=reason, as_of=now()
         )
-        return str(_t(request)("已二次告知：{item}", item=done.item))
+        return _t(request)("已二次告知：{item}", item=done.item)
 
     return _case_action(request, case_number, csrf, notify)
 
@@ -521,9 +522,7 @@ def rating(
             channel=channel,
             as_of=now(),
         )
-        return str(
-            _t(request)("已记录评价：{words}", words=label("rating", done.level, _lang(request)))
-        )
+        return _t(request)("已记录评价：{words}", words=label("rating", done.level, _lang(request)))
 
     return _case_action(request, case_number, csrf, rate)
 
@@ -534,7 +533,7 @@ def follow_up(
 ) -> Response:
     def call(viewer: AccountView) -> str:
         workbench.follow_up(viewer=viewer, case_number=case_number, note=note, as_of=now())
-        return str(_t(request)("已记录回访"))
+        return _t(request)("已记录回访")
 
     return _case_action(request, case_number, csrf, call)
 
