@@ -160,9 +160,10 @@ def record_second_notice(
     as_of: datetime,
     actor: str,
     message: RenderedMessage,
-) -> Contact:
+) -> tuple[Contact, int]:
     """二次告知: the citizen is asked for something the first notice did not list. Counted per
-    case type; the amended notice goes to her like the first."""
+    case type; the amended notice goes to her like the first. Returns the letter and how many
+    second notices the case has had."""
     case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         raise UserError("case_closed", case=case_number)
@@ -189,7 +190,7 @@ def record_second_notice(
     )
     session.add(notice)
     session.flush()
-    return contact
+    return contact, len(earlier) + 1
 
 
 def second_notices(session: Session, case: Case) -> list[SecondNotice]:

@@ -41,7 +41,7 @@ def build_case_board(case_number: str, as_of: datetime) -> CaseBoard:
     """Read the case and shape what the UI shows."""
     today = office_date(as_of)
     with session_scope() as session:
-        detail = views.case_detail(session=session, case_number=case_number)
+        detail = views.case_detail(session=session, case_number=case_number, as_of=as_of)
         overdue = views.case_overdue(session=session, case_number=case_number, today=today)
         agency_names = lookups.shareable_agency_names(session)
     playbook = get_playbook(detail.playbook)

@@ -137,7 +137,7 @@ def take_in(
             note=text,
             actor=actor,
         )
-        trips = views.case_detail(session=session, case_number=case_number).trips
+        trips = views.case_detail(session=session, case_number=case_number, as_of=as_of).trips
     run = wake_case_run(case_number) if brought else None
     return MaterialsTakenIn(
         case_number=case_number, trips=trips, at_window=channel == Channel.WINDOW, run=run

@@ -87,7 +87,7 @@ def record_second_notice(
     letter = {"item": what, "reason": why}
     message = render_for_case(office_rules.SECOND_NOTICE_LETTER, case_number, as_of, **letter)
     with session_scope() as session:
-        contact = office_rules.record_second_notice(
+        contact, count = office_rules.record_second_notice(
             session=session,
             case_number=case_number,
             item=what,
@@ -96,7 +96,6 @@ def record_second_notice(
             actor=actor,
             message=message,
         )
-        count = len(office_rules.second_notices(session, lookups.get_case(session, case_number)))
     file_letter(case_number, contact, message, as_of, office_rules.SECOND_NOTICE_LETTER, **letter)
     return SecondNoticeRecorded(case_number=case_number, item=what, count=count)
 

@@ -46,10 +46,10 @@ def _check_visible(viewer: AccountView, case_number: str) -> None:
             raise UserError("unknown_case", case=case_number[:20])
 
 
-def case_page(*, viewer: AccountView, case_number: str) -> views.CaseDetail:
+def case_page(*, viewer: AccountView, case_number: str, as_of: datetime) -> views.CaseDetail:
     _check_visible(viewer, case_number)
     with session_scope() as session:
-        return views.case_detail(session=session, case_number=case_number)
+        return views.case_detail(session=session, case_number=case_number, as_of=as_of)
 
 
 def awaited_agencies(*, viewer: AccountView, case_number: str) -> list[tuple[str, str, str]]:

@@ -252,7 +252,7 @@ def case_page(
 ) -> Response:
     session, viewer = _viewer(request)
     try:
-        detail = workbench.case_page(viewer=viewer, case_number=case_number)
+        detail = workbench.case_page(viewer=viewer, case_number=case_number, as_of=now())
     except UserError as exc:
         return _no_case(request, exc, session)
     awaited = workbench.awaited_agencies(viewer=viewer, case_number=case_number)
@@ -300,7 +300,7 @@ def record_answer(
     except UserError as exc:
         if exc.code == "unknown_case":
             return _no_case(request, exc, session)
-        detail = workbench.case_page(viewer=viewer, case_number=case_number)
+        detail = workbench.case_page(viewer=viewer, case_number=case_number, as_of=now())
         awaited = workbench.awaited_agencies(viewer=viewer, case_number=case_number)
         return _page(
             request,
