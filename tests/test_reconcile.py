@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
@@ -130,39 +131,37 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
         with get_client(sync_client=True) as client:
             client.create_flow_run_input(UUID(run), "suspended-case-wait-0-response", value)
 
+    def answered_by_phone(number: str) -> None:
+        with session_scope() as session:
+            incoming.record_reply(
+                session=session,
+                case_number=number,
+                reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
+                as_of=now(),
+            )
+
+    def closed_soon(number: str, why_not: str, meanwhile: Callable[[], object] = list) -> None:
+        deadline = time.monotonic() + 120
+        while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
+            assert time.monotonic() < deadline, why_not
+            meanwhile()
+            time.sleep(1)
+
     # A stale wake-up: the answer comes by phone, and waking the run still works.
     number, run = opened_and_waiting("101")
     leave_input(run, '{"outcome": "recheck"}')
-    with session_scope() as session:
-        incoming.record_reply(
-            session=session,
-            case_number=number,
-            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
-            as_of=now(),
-        )
+    answered_by_phone(number)
     assert wake_case_flow(run) is True
-    reading_deadline = time.monotonic() + 120
-    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
-        assert time.monotonic() < reading_deadline, "the woken run never closed the case"
-        time.sleep(1)
+    closed_soon(number, "the woken run never closed the case")
 
     # Killed between proposing Suspended and saving its form's schema: every resume was
     # rejected ("Run input schema not found"). The wake saves the schema and resumes.
     number, run = opened_and_waiting("103")
     with get_client(sync_client=True) as client:
         client.delete_flow_run_input(UUID(run), "suspended-case-wait-0-schema")
-    with session_scope() as session:
-        incoming.record_reply(
-            session=session,
-            case_number=number,
-            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
-            as_of=now(),
-        )
+    answered_by_phone(number)
     assert wake_case_flow(run) is True
-    deadline = time.monotonic() + 120
-    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
-        assert time.monotonic() < deadline, "the run woken without its schema never closed"
-        time.sleep(1)
+    closed_soon(number, "the run woken without its schema never closed")
 
     # A stale form answer: not thrown away by a wake, recorded by the reconciler.
     number, run = opened_and_waiting("102")
@@ -171,8 +170,4 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     reconcile(now())
     detail, _ = reading.show_case(case_number=number, as_of=now())
     assert [c.outcome for c in detail.contacts if c.kind == "reply"] == ["received"]
-    deadline = time.monotonic() + 120
-    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
-        assert time.monotonic() < deadline, "the reconciler never woke the run"
-        reconcile(now())
-        time.sleep(2)
+    closed_soon(number, "the reconciler never woke the run", lambda: reconcile(now()))
