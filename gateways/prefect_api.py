@@ -6,32 +6,25 @@ import contextlib
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import httpx
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    DeploymentFilter,
-    DeploymentFilterId,
-    FlowRunFilter,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
-)
-from prefect.client.schemas.objects import FlowRun, State, StateType
-from prefect.client.schemas.responses import SetStateStatus
-from prefect.client.schemas.sorting import FlowRunSort
-from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound
-from prefect.input.run_input import keyset_from_base_key
-from prefect.states import Cancelled
 from pydantic import BaseModel
 
 from casework.clock import now
 from casework.prefect_env import prefect_auth_string
 from casework.settings import Settings
-from gateways.resume_form import CaseInput, FormOutcome
 from models import lifecycle
 from models.db import session_scope
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
+
+    from gateways.resume_form import CaseInput
+
+# Prefect is imported inside each function that talks to it: the CLI and the workbench load this
+# module for every command, and importing Prefect's client costs more than a read command.
 
 CASE_FLOW = "hard-case"
 
@@ -43,6 +36,9 @@ def deployment_name(playbook: str) -> str:
 
 def start_case_flow(case_number: str, playbook: str) -> str:
     """Create the case's flow run (at most one per case) and record its id on the case."""
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.deployments import run_deployment
+
     flow_run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
         deployment_name(playbook),
         parameters={"case_number": case_number},
@@ -62,6 +58,10 @@ def start_case_flow(case_number: str, playbook: str) -> str:
 
 def cancel_flow_run(flow_run_id: str) -> None:
     """Stop a run that will not move again, so a re-driven run never works beside it."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Cancelled
+
     with get_client(sync_client=True) as client:
         try:
             client.set_flow_run_state(UUID(flow_run_id), Cancelled(), force=True)
@@ -71,6 +71,9 @@ def cancel_flow_run(flow_run_id: str) -> None:
 
 def redrive_case_flow(case_number: str, playbook: str, attempt: int) -> str:
     """A new flow run for a case whose run died: it re-reads the case database from the top."""
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.deployments import run_deployment
+
     flow_run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
         deployment_name(playbook),
         parameters={"case_number": case_number},
@@ -89,7 +92,7 @@ STUCK_AFTER = timedelta(minutes=10)
 # A worker starts a run's process within seconds of claiming it (Pending, "Submitting") and
 # records its pid; a run Pending this long with no pid lost its worker before it started.
 STUCK_PENDING_AFTER = timedelta(minutes=1)
-_DEAD = (StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED)
+_DEAD = ("CRASHED", "FAILED", "CANCELLED", "COMPLETED")
 
 
 def run_health(flow_run_id: str, *, as_of: datetime, workers_here: bool = True) -> str:
@@ -97,6 +100,9 @@ def run_health(flow_run_id: str, *, as_of: datetime, workers_here: bool = True) 
     (crashed, failed, cancelled, or finished while the case is open), "gone" (Pending or
     Running, its process no longer there) or "stuck" (see health_of). `workers_here`: the workers run on this machine, so a run's
     process can be looked for (the embedded stack; not when workers run elsewhere)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
     with get_client(sync_client=True) as client:
         try:
             run = client.read_flow_run(UUID(flow_run_id))
@@ -127,9 +133,11 @@ def health_of(
     """run_health's judgement (a pure function, tested branch by branch): a run whose process
     is known to be gone is "gone" at once; one Pending past STUCK_PENDING_AFTER with no process
     started, or Running with no change past STUCK_AFTER, is stuck."""
+    from prefect.client.schemas.objects import StateType
+
     if state is None:
         return "missing"
-    if state.type in _DEAD:
+    if state.type.value in _DEAD:
         return "dead"
     if state.is_paused():
         return "waiting"
@@ -145,6 +153,11 @@ def health_of(
 
 def unread_form_answer(flow_run_id: str, wait_key: str) -> CaseInput | None:
     """The Resume-form answer given to a run that died before reading it, if any."""
+    from prefect.client.orchestration import get_client
+    from prefect.input.run_input import keyset_from_base_key
+
+    from gateways.resume_form import CaseInput
+
     # Prefect keeps a suspended run's input under "<state name>-<pause key>-response".
     key = keyset_from_base_key(f"suspended-{wait_key}")["response"]
     with get_client(sync_client=True) as client:
@@ -161,6 +174,9 @@ def unread_form_answer(flow_run_id: str, wait_key: str) -> CaseInput | None:
 
 
 def is_paused(flow_run_id: str) -> bool:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
     with get_client(sync_client=True) as client:
         try:
             run = client.read_flow_run(UUID(flow_run_id))
@@ -172,6 +188,12 @@ def is_paused(flow_run_id: str) -> bool:
 def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
     """Resume a suspended case run so it re-reads the case database; False if it was not paused
     (or was resumed a moment before by someone else)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.responses import SetStateStatus
+    from prefect.exceptions import ObjectNotFound
+
+    from gateways.resume_form import FormOutcome
+
     run_input: dict[str, object] = {"outcome": "recheck"}
     if as_of is not None:
         run_input["as_of"] = as_of.isoformat()
@@ -212,6 +234,11 @@ def _restore_missing_schema(flow_run_id: str) -> bool:
     form's schema can never be resumed: Prefect rejects every resume with "Run input schema
     not found", as the long fault run found. Save the schema it would have saved; True if
     one was missing."""
+    from prefect.client.orchestration import get_client
+    from prefect.input.run_input import keyset_from_base_key
+
+    from gateways.resume_form import CaseInput
+
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(UUID(flow_run_id))
         state = run.state
@@ -230,6 +257,9 @@ def _restore_missing_schema(flow_run_id: str) -> bool:
 
 def stale_wake_input(flow_run_id: str) -> tuple[str, CaseInput] | None:
     """The input already stored under the key a suspended run waits on: (pause key, input)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
     with get_client(sync_client=True) as client:
         try:
             run = client.read_flow_run(UUID(flow_run_id))
@@ -245,6 +275,10 @@ def stale_wake_input(flow_run_id: str) -> tuple[str, CaseInput] | None:
 
 def discard_wake_input(flow_run_id: str, wait_key: str) -> None:
     """Remove the input stored under a suspended run's key (after it has been recorded)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.input.run_input import keyset_from_base_key
+
     key = keyset_from_base_key(f"suspended-{wait_key}")["response"]
     gone_already = contextlib.suppress(ObjectNotFound, httpx.HTTPStatusError)
     with get_client(sync_client=True) as client, gone_already:
@@ -253,6 +287,8 @@ def discard_wake_input(flow_run_id: str, wait_key: str) -> None:
 
 def wait_until_settled(flow_run_id: str, *, after: datetime, timeout: float = 120) -> str:
     """Block until the run is suspended or finished in a state entered after `after`."""
+    from prefect.client.orchestration import get_client
+
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
         while True:
@@ -293,6 +329,18 @@ class ScheduledWork(BaseModel):
 
 def scheduled_work(deployment: str) -> ScheduledWork:
     """When `flow/deployment` last ran (to a final state) and when it runs next."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.exceptions import ObjectNotFound
+
     work = ScheduledWork(deployment=deployment)
     with get_client(sync_client=True) as client:
         try:

@@ -6,13 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from casework.settings import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -59,6 +62,8 @@ def get_engine() -> Engine:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -68,12 +73,36 @@ def alembic_config(url: str) -> Config:
 _migrated: set[str] = set()
 
 
+def newest_revision() -> str:
+    """The newest migration's revision: each file in versions/ is named after its revision."""
+    return max(path.name.split("_")[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
+
+
+def _schema_revision(engine: Engine) -> str | None:
+    """The revision the database says it is at (None: not migrated yet)."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:
+        return None
+
+
 def migrate() -> None:
-    """Bring the case database schema up to the newest migration (once per process)."""
+    """Bring the case database schema up to the newest migration (once per process).
+
+    A database already at the newest revision is left alone without loading Alembic: every
+    command and every flow-run process starts here, and Alembic's import and its reading of
+    the migration scripts cost more than the command itself.
+    """
     url = get_settings().db_url
     if url in _migrated:
         return
     engine = get_engine()
+    if _schema_revision(engine) == newest_revision():
+        _migrated.add(url)
+        return
+    from alembic import command
+
     with engine.begin() as connection:
         config = alembic_config(url)
         config.attributes["connection"] = connection

@@ -13,7 +13,6 @@ from casework.errors import UserError
 from casework.playbook import FieldKind, Playbook, all_playbooks, get_playbook
 from models import intake
 from models.db import session_scope
-from tasks.render import render_playbook_samples
 from usecases.runs import RunNudge, start_case_run
 
 
@@ -129,4 +128,6 @@ def playbooks() -> list[Playbook]:
 
 def check_playbooks() -> dict[str, list[str]]:
     """Validate every playbook and render each template it uses with sample data."""
+    from tasks.render import render_playbook_samples  # Prefect's import, for this command only
+
     return render_playbook_samples()

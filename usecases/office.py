@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -16,11 +17,13 @@ from gateways import prefect_api
 from gateways.imap import MailboxPoll, poll_mailbox
 from models import applicants, reports, retention
 from models.db import session_scope
-from tasks.chase import SweepReport, sweep
-from tasks.chase import reconcile as reconcile_runs
-from tasks.report import write_monthly_report
-from tasks.send import relay_pending
 from usecases import runs
+
+if TYPE_CHECKING:
+    from tasks.chase import SweepReport
+
+# The routines that run tasks import them when called: `casework board` and the other read
+# commands load this module too, and the tasks bring Prefect with them.
 
 
 class RelayCounts(BaseModel):
@@ -40,6 +43,8 @@ def chase(*, as_of: datetime, wait: bool = False) -> SweepReport:
     with `wait`, return once each woken run has settled again."""
     if not prefect_api.api_healthy(get_settings()):
         raise UserError("stack_down")
+    from tasks.chase import sweep
+
     started_at = now()
     report = sweep(as_of)
     if wait:
@@ -52,11 +57,15 @@ def reconcile(*, as_of: datetime) -> SweepReport:
     """Re-drive open cases whose flow run died (the every-minute deployment does it too)."""
     if not prefect_api.api_healthy(get_settings()):
         raise UserError("stack_down")
+    from tasks.chase import reconcile as reconcile_runs
+
     return reconcile_runs(as_of)
 
 
 def relay(*, as_of: datetime) -> RelayCounts:
     """Send what the outbox has due now (after a mail outage, say)."""
+    from tasks.send import relay_pending
+
     results = relay_pending(as_of=as_of)
     return RelayCounts(
         sent=sum(r.delivered for r in results),
@@ -81,6 +90,8 @@ def monthly_report(*, month: str) -> tuple[MonthlyReport, list[Path]]:
         reports.month_bounds(month)
     except ValueError:
         raise UserError("bad_month", value=month) from None
+    from tasks.report import write_monthly_report
+
     return write_monthly_report(month)
 
 
