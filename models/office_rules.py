@@ -47,15 +47,26 @@ def case_clock(session: Session, case: Case, as_of: datetime, *, extra_days: int
     return clock_on_day(session, case, office_date(as_of), extra_days=extra_days)
 
 
-def clock_on_day(session: Session, case: Case, today: date, *, extra_days: int = 0) -> Clock:
-    pauses = [
-        Pause(office_date(p.started_at), office_date(p.ended_at) if p.ended_at else None)
-        for p in session.exec(select(ClockPause).where(ClockPause.case_id == case.id))
-    ]
+def clock_on_day(
+    session: Session | None,
+    case: Case,
+    today: date,
+    *,
+    extra_days: int = 0,
+    pauses: list[ClockPause] | None = None,
+) -> Clock:
+    """The clock on `today`; `pauses` when the caller read them already (a report's many
+    cases), else they are read here."""
+    if pauses is None:
+        assert session is not None
+        pauses = list(session.exec(select(ClockPause).where(ClockPause.case_id == case.id)))
     return clock(
         opened_on=office_date(case.opened_at),
         limit=time_limit_of(case) + extra_days,
-        pauses=pauses,
+        pauses=[
+            Pause(office_date(p.started_at), office_date(p.ended_at) if p.ended_at else None)
+            for p in pauses
+        ],
         today=today,
         closed_on=office_date(case.closed_at) if case.closed_at else None,
     )

@@ -6,11 +6,13 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import and_, distinct, func
 from sqlmodel import Session, col, select
 
-from casework.clock import office_date
+from casework.clock import OFFICE_TZ, office_date
 from casework.figures import (
     AgencyResponsiveness,
     DailyBoard,
@@ -164,28 +166,36 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
 
 def agency_responsiveness(*, session: Session) -> list[AgencyResponsiveness]:
     """Per agency: requests sent, answered, median days to answer, share never answered."""
-    requests = list(session.exec(select(Contact).where(Contact.kind == ContactKind.REQUEST)))
     names = shareable_agency_names(session)
-    by_agency: dict[str, list[Contact]] = defaultdict(list)
-    for request in requests:
-        if request.agency_slug:
-            by_agency[request.agency_slug].append(request)
+    requests: Counter[str] = Counter()
+    for slug, sent in session.exec(
+        select(Contact.agency_slug, func.count())
+        .where(Contact.kind == ContactKind.REQUEST, col(Contact.agency_slug).is_not(None))
+        .group_by(col(Contact.agency_slug))
+    ):
+        requests[slug or ""] = sent
+    # Only the answered requests' two times come back: the median needs each of them.
+    waited: dict[str, list[float]] = defaultdict(list)
+    for slug, sent_at, answered_at in session.exec(
+        select(Contact.agency_slug, Contact.occurred_at, Contact.answered_at).where(
+            Contact.kind == ContactKind.REQUEST,
+            col(Contact.agency_slug).is_not(None),
+            col(Contact.answered_at).is_not(None),
+        )
+    ):
+        assert slug is not None and answered_at is not None
+        waited[slug].append((answered_at - sent_at).total_seconds() / 86400)
     rows = []
-    for slug, sent in sorted(by_agency.items()):
-        answered = [r for r in sent if r.answered_at is not None]
-        days = [
-            (r.answered_at - r.occurred_at).total_seconds() / 86400
-            for r in answered
-            if r.answered_at is not None
-        ]
+    for slug, sent in sorted(requests.items()):
+        days = waited.get(slug, [])
         rows.append(
             AgencyResponsiveness(
                 agency=slug,
                 name=names.get(slug, slug),
-                requests=len(sent),
-                answered=len(answered),
+                requests=sent,
+                answered=len(days),
                 median_days_to_answer=round(statistics.median(days), 1) if days else None,
-                share_never_answered=round(1 - len(answered) / len(sent), 3),
+                share_never_answered=round(1 - len(days) / sent, 3),
             )
         )
     return rows
@@ -210,57 +220,83 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+def _office_midnight(day: date) -> datetime:
+    """The instant the office's calendar day begins (so a month is a range of instants)."""
+    return datetime(day.year, day.month, day.day, tzinfo=OFFICE_TZ).astimezone(UTC)
+
+
 def monthly_report(*, session: Session, month: str) -> MonthlyReport:
-    """The figures the seed articles quote, for one calendar month (office time)."""
+    """The figures the seed articles quote, for one calendar month (office time).
+
+    Each figure reads only the month's rows, counted by the database where it can: a city's
+    year (100,000 cases, a million contacts) must not be loaded to report on one month.
+    """
     first, following = month_bounds(month)
+    start, end = _office_midnight(first), _office_midnight(following)
 
     def in_month(day: date) -> bool:
         return first <= day < following
 
-    all_cases = list(session.exec(select(Case)))
-    opened = [c for c in all_cases if in_month(office_date(c.opened_at))]
-    closed = [c for c in all_cases if c.closed_at and in_month(office_date(c.closed_at))]
-    contacts = list(session.exec(select(Contact)))
-    active_case_ids = {c.case_id for c in contacts if in_month(office_date(c.occurred_at))}
-    applicants = {c.applicant_id for c in all_cases if c.id in active_case_ids}
-    trips: Counter[int] = Counter(c.case_id for c in contacts if c.trip)
+    def within(column: Any) -> Any:
+        return and_(col(column) >= start, col(column) < end)
+
+    opened = list(session.exec(select(Case).where(within(Case.opened_at))))
+    closed = list(session.exec(select(Case).where(within(Case.closed_at))))
+    opened_ids = select(Case.id).where(within(Case.opened_at))
+    closed_ids = select(Case.id).where(within(Case.closed_at))
+    people_served = session.exec(
+        select(func.count(distinct(col(Case.applicant_id)))).where(
+            col(Case.id).in_(select(Contact.case_id).where(within(Contact.occurred_at)))
+        )
+    ).one()
+    trips: Counter[int] = Counter(
+        dict(
+            session.exec(
+                select(Contact.case_id, func.count())
+                .where(col(Contact.trip).is_(True), col(Contact.case_id).in_(closed_ids))
+                .group_by(col(Contact.case_id))
+            ).all()
+        )
+    )
     closed_trips = [trips[c.id or 0] for c in closed]
     days_to_close = [
         (c.closed_at - c.opened_at).total_seconds() / 86400 for c in closed if c.closed_at
     ]
     services = Counter(
-        e.detail
-        for e in session.exec(
-            select(CaseEvent).where(CaseEvent.kind == EventKind.SERVICE_COMPLETED)
-        )
-        if in_month(office_date(e.occurred_at))
+        session.exec(
+            select(CaseEvent.detail).where(
+                CaseEvent.kind == EventKind.SERVICE_COMPLETED, within(CaseEvent.occurred_at)
+            )
+        ).all()
     )
-    materials = [
-        m
-        for m in session.exec(select(CaseMaterial).where(CaseMaterial.obtained_by == "office"))
-        if m.collected_at is not None and in_month(office_date(m.collected_at))
-    ]
+    materials = session.exec(
+        select(func.count()).where(
+            CaseMaterial.obtained_by == "office", within(CaseMaterial.collected_at)
+        )
+    ).one()
     weekly = []
     week = first - timedelta(days=first.weekday())
     while week < following:
-        end = week + timedelta(days=7)
+        week_end = week + timedelta(days=7)
         weekly.append(
             (
                 week.isoformat(),
-                sum(1 for c in opened if week <= office_date(c.opened_at) < end),
-                sum(1 for c in closed if c.closed_at and week <= office_date(c.closed_at) < end),
+                sum(1 for c in opened if week <= office_date(c.opened_at) < week_end),
+                sum(
+                    1 for c in closed if c.closed_at and week <= office_date(c.closed_at) < week_end
+                ),
             )
         )
-        week = end
-    titles = {c.playbook: get_playbook(c.playbook).title for c in all_cases}
+        week = week_end
+    every_type_ever: list[str] = list(session.exec(select(distinct(col(Case.playbook)))).all())
+    titles = {slug: get_playbook(slug).title for slug in every_type_ever}
     service_names = {sv.slug: sv.name for slug in titles for sv in get_playbook(slug).services}
-    facts = _month_facts(session, all_cases, contacts, trips, in_month)
+    facts = _month_facts(session, opened_ids, closed_ids, trips, in_month, within)
     every_type = sorted({c.playbook for c in opened} | {c.playbook for c in closed})
     return MonthlyReport(
-        rules=_rule_figures(session, opened, closed, facts, None),
+        rules=_rule_figures(opened, closed, facts, None),
         rules_by_type={
             slug: _rule_figures(
-                session,
                 [c for c in opened if c.playbook == slug],
                 [c for c in closed if c.playbook == slug],
                 facts,
@@ -271,12 +307,12 @@ def monthly_report(*, session: Session, month: str) -> MonthlyReport:
         month=month,
         playbook_titles=titles,
         service_names=service_names,
-        people_served=len(applicants),
+        people_served=people_served,
         cases_opened=len(opened),
         cases_closed=len(closed),
         households_helped_by_type=dict(sorted(Counter(c.playbook for c in closed).items())),
         services_completed=dict(sorted(services.items())),
-        materials_obtained_for_citizens=len(materials),
+        materials_obtained_for_citizens=materials,
         median_trips_per_closed_case=statistics.median(closed_trips) if closed_trips else None,
         share_closed_with_0_to_2_trips=(
             round(sum(1 for t in closed_trips if t <= 2) / len(closed_trips), 3)
@@ -299,43 +335,62 @@ class _MonthFacts:
     """What the office-rule figures need beyond the cases, read once for every case type."""
 
     in_month: Callable[[date], bool]
-    kinds: dict[int, str]  # case id → playbook
-    trips: Counter[int]  # case id → trips
-    withdrawn: set[int]
+    kinds: dict[int, str]  # case id → playbook, for the cases of the notices and ratings
+    trips: Counter[int]  # closed case id → trips
+    withdrawn: set[int]  # among the month's closed cases
     notices: list[SecondNotice]
-    first_request: dict[int, date]  # case id → the day its first request went out
+    first_request: dict[int, date]  # opened case id → the day its first request went out
     ratings: list[Rating]  # given in the month
+    pauses: dict[int, list[ClockPause]]  # closed case id → its clock's pauses
 
 
 def _month_facts(
     session: Session,
-    all_cases: list[Case],
-    contacts: list[Contact],
+    opened_ids: Any,
+    closed_ids: Any,
     trips: Counter[int],
     in_month: Callable[[date], bool],
+    within: Callable[[Any], Any],
 ) -> _MonthFacts:
-    first_request: dict[int, date] = {}
-    for contact in sorted(contacts, key=lambda c: c.occurred_at):
-        if contact.kind == ContactKind.REQUEST and contact.case_id not in first_request:
-            first_request[contact.case_id] = office_date(contact.occurred_at)
+    first_request = {
+        case_id: office_date(sent)
+        for case_id, sent in session.exec(
+            select(Contact.case_id, func.min(Contact.occurred_at))
+            .where(Contact.kind == ContactKind.REQUEST, col(Contact.case_id).in_(opened_ids))
+            .group_by(col(Contact.case_id))
+        )
+    }
+    notices = list(session.exec(select(SecondNotice)))
+    ratings = list(session.exec(select(Rating).where(within(Rating.rated_at))))
+    rated_or_noticed = {n.case_id for n in notices} | {r.case_id for r in ratings}
+    pauses: dict[int, list[ClockPause]] = defaultdict(list)
+    for pause in session.exec(select(ClockPause).where(col(ClockPause.case_id).in_(closed_ids))):
+        pauses[pause.case_id].append(pause)
     return _MonthFacts(
         in_month=in_month,
-        kinds={c.id or 0: c.playbook for c in all_cases},
-        trips=trips,
-        withdrawn={
-            e.case_id
-            for e in session.exec(
-                select(CaseEvent).where(CaseEvent.kind == EventKind.CASE_WITHDRAWN)
+        kinds={
+            case_id or 0: playbook
+            for case_id, playbook in session.exec(
+                select(Case.id, Case.playbook).where(col(Case.id).in_(rated_or_noticed))
             )
         },
-        notices=list(session.exec(select(SecondNotice))),
+        trips=trips,
+        withdrawn=set(
+            session.exec(
+                select(CaseEvent.case_id).where(
+                    CaseEvent.kind == EventKind.CASE_WITHDRAWN,
+                    col(CaseEvent.case_id).in_(closed_ids),
+                )
+            ).all()
+        ),
+        notices=notices,
         first_request=first_request,
-        ratings=[r for r in session.exec(select(Rating)) if in_month(office_date(r.rated_at))],
+        ratings=ratings,
+        pauses=pauses,
     )
 
 
 def _rule_figures(
-    session: Session,
     opened: list[Case],
     closed: list[Case],
     facts: _MonthFacts,
@@ -360,7 +415,10 @@ def _rule_figures(
         1
         for c in done
         if c.closed_at is not None
-        and clock_on_day(session, c, office_date(c.closed_at)).state == ClockState.MET
+        and clock_on_day(
+            None, c, office_date(c.closed_at), pauses=facts.pauses.get(c.id or 0, [])
+        ).state
+        == ClockState.MET
     )
     notices = [n for n in facts.notices if of_kind(n.case_id)]
     noticed_cases = {n.case_id for n in notices}

@@ -6,7 +6,16 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import AutoString, Field, SQLModel
 
 
@@ -46,8 +55,8 @@ class EncryptedText(TypeDecorator[str]):
         return None if value is None else decrypt(value)
 
 
-def _ts(nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+def _ts(nullable: bool = False, *, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
 class CaseStatus(StrEnum):
@@ -162,8 +171,9 @@ class Case(SQLModel, table=True):
     status: CaseStatus = Field(default=CaseStatus.OPEN, index=True, sa_type=AutoString)
     applicant_id: int = Field(foreign_key="applicant.id")
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    opened_at: datetime = _ts()
-    closed_at: datetime | None = _ts(nullable=True)
+    # Indexed for the month's report, which reads only the month's cases.
+    opened_at: datetime = _ts(index=True)
+    closed_at: datetime | None = _ts(nullable=True, index=True)
     promised_by: date
     deadline_date: date | None = None
     urgent: bool = False
@@ -223,6 +233,9 @@ class CaseMaterial(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     """One call, letter, email, visit or reply between the office and someone outside it."""
 
+    # A city's contacts run to millions: the reports count them by month and by agency.
+    __table_args__ = (Index("ix_contact_kind_agency_slug", "kind", "agency_slug"),)
+
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     kind: ContactKind = Field(sa_type=AutoString)
@@ -234,7 +247,7 @@ class Contact(SQLModel, table=True):
     outcome: str | None = None
     note: str | None = None
     dedupe_key: str | None = Field(default=None, unique=True)
-    occurred_at: datetime = _ts()
+    occurred_at: datetime = _ts(index=True)
     answered_at: datetime | None = _ts(nullable=True)
     scheduled_at: datetime | None = _ts(nullable=True)
     trip: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
