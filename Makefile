@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install printing test-packages demo test lint unit faults up down
+.PHONY: install printing test-packages demo test lint unit faults bench postgres up down
 
 $(UV):
 	python3 -m venv .tools
@@ -52,6 +52,16 @@ unit: install test-packages
 # mail-server outages and a Prefect server restart three times each; prints the table.
 faults: install test-packages
 	.venv/bin/python -m tests.faults
+
+# The benchmark (bench/): a private stack, every figure side by side in one run; prints the
+# table and writes bench/results.json. `--smoke` runs a few of everything.
+bench: install test-packages
+	.venv/bin/python -m bench
+
+# A local PostgreSQL cluster for the case database and Prefect's server (a district's set-up):
+# prints the two settings to export before `casework up`.
+postgres: install
+	.venv/bin/python -m stack.postgres start
 
 up: install
 	.venv/bin/casework up

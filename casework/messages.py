@@ -155,6 +155,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--as-of: invalid date {value} (use YYYY-MM-DD)",
     ),
     "service_failed": ("{service} 启动失败，详见 {log}", "{service} failed to start; see {log}"),
+    "postgres_missing": (
+        "未安装 PostgreSQL：请以 root 执行 apt-get install postgresql",
+        "PostgreSQL is not installed: apt-get install postgresql (as root)",
+    ),
     "bad_reason": (
         "来访原因无效：{value}（可选：{choices}）",
         "Invalid reason {value} (choose: {choices})",

@@ -20,7 +20,7 @@ def prefect_auth_string(settings: Settings) -> str:
 def prefect_env(settings: Settings) -> dict[str, str]:
     """Environment every Casework process shares so they all talk to the same local stack."""
     auth = prefect_auth_string(settings)
-    return {
+    env = {
         # The server answers only on 127.0.0.1, asks every client for the password and
         # checks CSRF tokens; the secret lives in <home>/secrets, never in prefect.yaml.
         "PREFECT_SERVER_API_AUTH_STRING": auth,
@@ -47,6 +47,12 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         # every Prefect client here (worker, flow runs, casework) as Prefect retries a 503.
         "PREFECT_CLIENT_RETRY_EXTRA_CODES": "500",
     }
+    if settings.prefect_database_url is not None:
+        # A district's stack: Prefect's server on PostgreSQL (see `python -m stack.postgres`).
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
+            settings.prefect_database_url.get_secret_value()
+        )
+    return env
 
 
 def apply_prefect_env(settings: Settings) -> None:

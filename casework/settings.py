@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     prefect_host: str = "127.0.0.1"
     prefect_auth_string: SecretStr | None = None  # "user:password"; generated when unset
     prefect_port: int = 4200
+    # Prefect's own database (postgresql+asyncpg://…); unset: SQLite in home/prefect.
+    prefect_database_url: SecretStr | None = None
     work_pool: str = "casework"
     # The workers run on this machine (the embedded stack): the reconciler may look for a run's
     # process to tell a dead run from a slow one. False when workers run on other machines.

@@ -99,7 +99,7 @@ def serving(
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A private PostgreSQL server (Debian's binaries) on a free port, for this test session."""
-    from tests.factories import PostgresServer
+    from stack.postgres import PostgresServer
 
     server = PostgresServer.start(_free_port())
     try:
