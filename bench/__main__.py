@@ -1,0 +1,173 @@
+"""`make bench` (`python -m bench`): Casework's benchmark on a private local stack.
+
+python -m bench                      # the full run: prints the table, writes bench/results.json
+python -m bench --smoke              # a few of everything (CI runs this; its figures mean little)
+python -m bench --only startup,output
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stack.postgres import PostgresServer
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Before anything reads settings or imports Prefect: a private home, private ports.
+os.environ["CASEWORK_HOME"] = tempfile.mkdtemp(prefix="casework-bench-")
+os.environ["CASEWORK_PREFECT_PORT"] = str(_free_port())
+os.environ["CASEWORK_SMTP_PORT"] = str(_free_port())
+os.environ["CASEWORK_WEB_PORT"] = str(_free_port())
+for _key in [k for k in os.environ if k.startswith("PREFECT_") and "DATABASE" not in k]:
+    del os.environ[_key]
+
+SECTIONS = ("startup", "output", "volume", "city", "orchestration")
+
+
+def _use_database(url: str | None) -> None:
+    """Point this process's case database at `url` (None: the home's SQLite file)."""
+    from casework.crypto import _ciphers
+    from casework.playbook import _load_all
+    from casework.settings import get_settings
+    from models import db
+
+    if url is None:
+        os.environ.pop("CASEWORK_DATABASE_URL", None)
+    else:
+        os.environ["CASEWORK_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    db.engine_for.cache_clear()
+    db._migrated.clear()
+    _load_all.cache_clear()
+    _ciphers.cache_clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="a few of everything (CI)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=",".join(SECTIONS))
+    parser.add_argument("--postgres", choices=("auto", "yes", "no"), default="auto",
+                        help="also run the city on a private PostgreSQL server (auto: if installed)")  # fmt: skip
+    parser.add_argument("--json", type=Path, help="bench/results.json (smoke: test-artifacts/)")
+    args = parser.parse_args(argv)
+    from casework.settings import PROJECT_DIR
+
+    if args.json is None:
+        smoke_json = PROJECT_DIR / "test-artifacts" / "bench-smoke.json"
+        args.json = smoke_json if args.smoke else PROJECT_DIR / "bench" / "results.json"
+    chosen = set(args.only.split(","))
+    smoke = args.smoke
+
+    from casework.clock import now
+    from casework.prefect_env import apply_prefect_env
+    from casework.settings import get_settings
+
+    apply_prefect_env(get_settings())
+    from bench import figures as figs
+    from bench.figures import Figure
+
+    home = get_settings().home
+    results: list[Figure] = []
+    as_of = now()
+    started = time.monotonic()
+
+    def section(name: str, fill: object) -> None:
+        if name in chosen:
+            print(f"· {name} …", file=sys.stderr, flush=True)
+            results.extend(fill())  # type: ignore[operator]
+
+    from bench import output, volume
+
+    _use_database(f"sqlite:///{home / 'bench-main.db'}")
+    (first_case,) = volume.seed_open_cases(1, as_of)
+    from bench import startup
+
+    section("startup", lambda: startup.measure(first_case, trials=2 if smoke else 5))
+    stack = None
+    try:
+        if chosen & {"output", "orchestration"}:
+            from stack.processes import Stack
+
+            _use_database(None)
+            stack = Stack(get_settings())
+            stack.up()
+            idle_rss = _orchestration_idle(stack)
+        section("output", lambda: output.mail(50 if smoke else 1000, as_of)
+                + output.letters(3 if smoke else 30, as_of))  # fmt: skip
+        if "orchestration" in chosen and stack is not None:
+            from bench import orchestration
+
+            section(
+                "orchestration", lambda: orchestration.overhead(stack, trials=1 if smoke else 4)
+            )
+            section("orchestration", lambda: orchestration.clerk_latency(trials=3 if smoke else 20))
+            for workers in (1, 2):
+                section("orchestration", lambda w=workers: orchestration.throughput(
+                    stack, cases=3 if smoke else 25, workers=w, serial=8000 + 100 * w))  # fmt: skip
+            results.append(
+                Figure("throughput", "worker RSS idle", idle_rss, "MiB", "before any case")
+            )
+    finally:
+        if stack is not None:
+            stack.down()
+    _use_database(f"sqlite:///{home / 'bench-volume.db'}")
+    section(
+        "volume", lambda: volume.capacity(300 if smoke else 10_000, as_of, trials=1 if smoke else 3)
+    )
+    cases, per_case = (2_000, 10) if smoke else (100_000, 10)
+    _use_database(f"sqlite:///{home / 'bench-city.db'}")
+    section(
+        "city",
+        lambda: volume.city(cases, per_case, as_of, label="SQLite", trials=1 if smoke else 3),
+    )
+    if "city" in chosen and args.postgres != "no":
+        server = _postgres(required=args.postgres == "yes")
+        if server is not None:
+            try:
+                _use_database(server.new_database())
+                section("city", lambda: volume.city(cases, per_case, as_of, label="PostgreSQL",
+                                                    trials=1 if smoke else 3))  # fmt: skip
+            finally:
+                server.stop()
+    print(figs.table(results))
+    print(f"\n{time.monotonic() - started:.0f} s; {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores; figures in {args.json}")  # fmt: skip
+    figs.write_json(results, args.json, {"smoke": smoke, "cores": os.cpu_count(), "as_of": as_of})
+    return 0
+
+
+def _orchestration_idle(stack: object) -> float | None:
+    from bench.orchestration import idle_worker_rss
+
+    time.sleep(5)
+    return idle_worker_rss(stack)  # type: ignore[arg-type]
+
+
+def _postgres(*, required: bool) -> PostgresServer | None:
+    from stack.postgres import PostgresMissing, PostgresServer
+
+    try:
+        return PostgresServer.start(_free_port())
+    except PostgresMissing:
+        if required:
+            raise
+        print("PostgreSQL is not installed: the city runs on SQLite only", file=sys.stderr)
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

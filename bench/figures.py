@@ -1,0 +1,87 @@
+"""Rows of the benchmark's table: a figure, how it was measured, and its target."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Figure:
+    section: str
+    what: str
+    value: float | None
+    unit: str
+    note: str = ""
+    target: str = ""
+    met: bool | None = None
+    samples: list[float] = field(default_factory=list)
+
+    def shown(self) -> str:
+        if self.value is None:
+            return "—"
+        if self.unit in ("×", "share"):
+            return f"{self.value:.2f}{'×' if self.unit == '×' else ''}"
+        if self.unit == "s":
+            return f"{self.value:.3f} s" if self.value < 1 else f"{self.value:.2f} s"
+        if self.unit == "MiB":
+            return f"{self.value:.0f} MiB"
+        return f"{self.value:,.0f} {self.unit}"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """`with stopwatch() as took:` … `took[0]` is the block's wall time in seconds."""
+    took: list[float] = []
+    started = time.perf_counter()
+    try:
+        yield took
+    finally:
+        took.append(time.perf_counter() - started)
+
+
+def rss_mib(pid: int) -> float | None:
+    """A process's resident memory (Linux /proc), or None when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def table(figures: list[Figure]) -> str:
+    """The figures as a Markdown table, one section after another."""
+    lines = ["| section | what | figure | target | met | how |", "|---|---|---|---|---|---|"]
+    for f in figures:
+        met = "" if f.met is None else ("yes" if f.met else "**no**")
+        lines.append(f"| {f.section} | {f.what} | {f.shown()} | {f.target} | {met} | {f.note} |")
+    return "\n".join(lines)
+
+
+def write_json(figures: list[Figure], path: Path, context: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"context": context, "figures": [asdict(f) for f in figures]}
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str))

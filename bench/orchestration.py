@@ -1,0 +1,362 @@
+"""A case through the real stack, against the framework's floor and the physical limit.
+
+Three ways to carry one of Ms. Shen's cases (open → request the front desk; "forwarded" →
+request the archive room; "received" → closed): the product on the running stack; a bare
+Prefect flow on the same server and worker with the same suspends and the same number of task
+runs in each execution; and the same business steps as plain function calls in this process.
+Runs alternate (bare, product, bare, product …) so a noisy machine hurts both alike.
+"""
+
+from __future__ import annotations
+
+import email
+import subprocess
+import sys
+import time
+from datetime import UTC
+from pathlib import Path
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.sorting import TaskRunSort
+from prefect.deployments import run_deployment
+
+from bench.figures import Figure, median, p95, rss_mib
+from casework.clock import now
+from casework.planning import Action
+from casework.settings import PROJECT_DIR, get_settings
+from models import lookups
+from models.db import session_scope
+from stack.processes import Stack
+from tasks.record import next_step
+from tasks.steps import carry_out
+from usecases import answers, intake, reading
+from usecases.runs import flow_run_of
+
+PLAYBOOK = "recover-cremation-certificate"
+FRONT_DESK = "crematorium-front-desk"
+ARCHIVE_ROOM = "crematorium-archive-room"
+
+
+def _form(serial: int) -> intake.IntakeForm:
+    from bench.volume import id_number
+
+    return intake.IntakeForm(
+        playbook=PLAYBOOK,
+        name="沈桂兰",
+        id_number=id_number(serial),
+        phone="13800001234",
+        email=None,
+        fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
+    )
+
+
+def _read(flow_run_id: str) -> FlowRun:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(UUID(flow_run_id))
+
+
+def _settled(flow_run_id: str, after: float, *, final: bool, timeout: float = 300) -> float:
+    """When (epoch seconds, Prefect's own state time) the run entered Suspended (or a final
+    state) after `after`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = _read(flow_run_id).state
+        if state is not None and state.timestamp is not None:
+            at = state.timestamp.timestamp()
+            if at > after and (state.is_final() if final else state.is_paused()):
+                return at
+            if state.is_final() and not final:
+                raise RuntimeError(f"run {flow_run_id} ended {state.name} while waiting for it")
+        time.sleep(0.1)
+    raise TimeoutError(f"run {flow_run_id} did not settle in {timeout} s")
+
+
+def timed_reads(flow_run_id: str, count: int) -> float:
+    """Seconds for `count` reads of one flow run through Prefect's client, one connection."""
+    with get_client(sync_client=True) as client:
+        started = time.perf_counter()
+        for _ in range(count):
+            client.read_flow_run(UUID(flow_run_id))
+        return time.perf_counter() - started
+
+
+def _task_runs_per_execution(flow_run_id: str) -> list[int]:
+    """How many task runs each execution (one process, between two waits) of a run made."""
+    with get_client(sync_client=True) as client:
+        states = client.read_flow_run_states(UUID(flow_run_id))
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])),
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+        )
+    starts = sorted(s.timestamp for s in states if s.type.value == "RUNNING" and s.timestamp)
+    counts = [0] * len(starts)
+    for run in runs:
+        begun = run.start_time or run.expected_start_time
+        if begun is None:
+            continue
+        index = max((i for i, s in enumerate(starts) if s <= begun), default=0)
+        counts[index] += 1
+    return counts
+
+
+# ---------------------------------------------------------------- the three ways
+
+
+def product_case(serial: int) -> tuple[list[float], str]:
+    """Open, answer "forwarded", answer "received" through the application layer; the three
+    segment times (action → the run settled) and the case number."""
+    started = time.time()
+    opened = intake.open_case(form=_form(serial), as_of=now())
+    run_id = flow_run_of(opened.case_number)
+    assert run_id is not None
+    waiting = _settled(run_id, started, final=False)
+    segments = [waiting - started]
+    for agency, outcome, forward_to, final in (
+        (FRONT_DESK, "forwarded", ARCHIVE_ROOM, False),
+        (ARCHIVE_ROOM, "received", None, True),
+    ):
+        started = time.time()
+        answers.record_answer(
+            case_number=opened.case_number,
+            agency=agency,
+            outcome=outcome,
+            forward_to=forward_to,
+            as_of=now(),
+        )
+        segments.append(_settled(run_id, started, final=final) - started)
+    return segments, opened.case_number
+
+
+def bare_case(serial: int, per_execution: list[int]) -> list[float]:
+    """The bare flow through the same server and worker: start, resume, resume."""
+    started = time.time()
+    run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
+        "bench-bare-case/bare",
+        parameters={"label": str(serial), "per_execution": per_execution},
+        timeout=0,
+        _sync=True,
+    )
+    run_id = str(run.id)
+    segments = [_settled(run_id, started, final=False) - started]
+    for execution in range(len(per_execution) - 1):
+        started = time.time()
+        with get_client(sync_client=True) as client:
+            client.resume_flow_run(UUID(run_id), run_input={"outcome": "received"})
+        last = execution == len(per_execution) - 2
+        segments.append(_settled(run_id, started, final=last) - started)
+    return segments
+
+
+def plain_case(serial: int) -> list[float]:
+    """The same business steps as plain function calls (no Prefect): the physical limit."""
+
+    def drive(case_number: str) -> None:
+        as_of = now()
+        while True:
+            step = next_step.fn(case_number, as_of)
+            if step.action in (Action.WAIT, Action.DONE):
+                return
+            carry_out(case_number, step, as_of, run=lambda task, *args: task.fn(*args))
+
+    segments: list[float] = []
+    started = time.perf_counter()
+    number = intake.open_case(form=_form(serial), as_of=now(), start=False).case_number
+    drive(number)
+    segments.append(time.perf_counter() - started)
+    for agency, outcome, forward_to in (
+        (FRONT_DESK, "forwarded", ARCHIVE_ROOM),
+        (ARCHIVE_ROOM, "received", None),
+    ):
+        started = time.perf_counter()
+        answers.record_answer(
+            case_number=number, agency=agency, outcome=outcome, forward_to=forward_to, as_of=now()
+        )
+        drive(number)
+        segments.append(time.perf_counter() - started)
+    return segments
+
+
+SEGMENTS = ("open → waiting", "answer (forwarded) → next request, waiting", "answer → closed")
+
+
+def overhead(stack: Stack, *, trials: int) -> list[Figure]:
+    """The three ways side by side, `trials` times each, alternating."""
+    stack._prefect("--no-prompt", "deploy", "--all", "--prefect-file", "bench/prefect.yaml")
+    serial = 5000
+    product_segments, bare_segments, plain_segments = [], [], []
+    _, warm = product_case(serial)  # the first run pays for cold caches everywhere
+    run_id = flow_run_of(warm)
+    assert run_id is not None
+    per_execution = _task_runs_per_execution(run_id)
+    bare_case(serial, per_execution)
+    for n in range(trials):
+        bare_segments.append(bare_case(serial + n, per_execution))
+        product_segments.append(product_case(serial + 100 + n)[0])
+        plain_segments.append(plain_case(serial + 200 + n))
+    reads = 50
+    read_s = timed_reads(run_id, reads) / reads
+    figures = [
+        Figure("orchestration", "Prefect API: read one flow run", read_s, "s",
+               f"mean of {reads}; the reconciler reads each open case's run every minute"),
+        Figure("orchestration", "reconciler round at 10,000 open cases (estimate)",
+               10_000 * 3 * read_s, "s",
+               "3 reads a waiting case (run, its input, its state) × the call above", "≤ 10 s",
+               10_000 * 3 * read_s <= 10),
+    ]  # fmt: skip
+    for i, what in enumerate(SEGMENTS):
+        product = median([s[i] for s in product_segments])
+        bare = median([s[i] for s in bare_segments])
+        plain = median([s[i] for s in plain_segments])
+        ratio = product / bare
+        figures += [
+            Figure("orchestration", f"{what}: Casework on the stack", product, "s",
+                   f"median of {trials}, Prefect's state times"),
+            Figure("orchestration", f"{what}: bare Prefect flow", bare, "s",
+                   f"{per_execution[min(i, len(per_execution) - 1)]} task runs, same worker"),
+            Figure("orchestration", f"{what}: plain function calls", plain, "s", "no Prefect"),
+            Figure("orchestration", f"{what}: Casework ÷ bare Prefect", ratio, "×", "",
+                   "≤ 1.2×", ratio <= 1.2),
+        ]  # fmt: skip
+    return figures
+
+
+# ---------------------------------------------------------------- what a clerk feels
+
+
+def clerk_latency(*, trials: int) -> list[Figure]:
+    """In this process, as the workbench and the CLI do it: intake → the notice printed; an
+    answer recorded → visible on the case page (the run is woken in between)."""
+    printable, visible = [], []
+    for n in range(trials):
+        started = time.perf_counter()
+        number = intake.open_case(form=_form(7000 + n), as_of=now(), start=False).case_number
+        reading.notice_pdf(case_number=number, as_of=now())
+        printable.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        answers.record_answer(
+            case_number=number, agency=FRONT_DESK, outcome="no-record", as_of=now()
+        )
+        detail, _ = reading.show_case(case_number=number, as_of=now())
+        assert any(c.outcome == "no-record" for c in detail.contacts)
+        visible.append(time.perf_counter() - started)
+    seen = median(visible)
+    return [
+        Figure("latency", "intake → 一次性告知书 printable (PDF)", median(printable), "s",
+               f"median of {trials}, in process"),
+        Figure("latency", "answer recorded → visible on the case page", seen, "s",
+               f"median of {trials}, in process", "≤ 0.3 s", seen <= 0.3),
+    ]  # fmt: skip
+
+
+def _requests_received(mailbox: Path, address: str) -> dict[str, float]:
+    """Case number → when the mail server filed the first request to `address` for it."""
+    found: dict[str, float] = {}
+    for path in [*(mailbox / "new").glob("*"), *(mailbox / "cur").glob("*")]:
+        with open(path, "rb") as handle:
+            headers = email.message_from_binary_file(handle)
+        if headers.get("To") != address:
+            continue
+        reply_to = str(headers.get("Reply-To", ""))
+        number = reply_to.split("+", 1)[-1].split(".c", 1)[0]
+        found[number] = min(found.get(number, path.stat().st_mtime), path.stat().st_mtime)
+    return found
+
+
+def throughput(stack: Stack, *, cases: int, workers: int, serial: int) -> list[Figure]:
+    """`cases` cases opened at once and each answered as soon as it waits (forwarded, then
+    received), with `workers` workers on the pool: cases closed per minute, and each answer
+    "forwarded" → the archive room's request at the SMTP server (median, p95)."""
+    extra = [_start_worker(stack, n) for n in range(1, workers)]
+    try:
+        started = time.time()
+        numbers = [
+            intake.open_case(form=_form(serial + n), as_of=now()).case_number for n in range(cases)
+        ]
+        answered_at: dict[str, float] = {}
+        stage = dict.fromkeys(numbers, 0)
+        deadline = time.monotonic() + 60 * 30
+        while any(s < 2 for s in stage.values()) and time.monotonic() < deadline:
+            for number in numbers:
+                if stage[number] < 2 and _awaits(number) is not None:
+                    agency = _awaits(number)
+                    forwarded = agency == FRONT_DESK
+                    if forwarded:
+                        answered_at[number] = time.time()
+                    answers.record_answer(
+                        case_number=number,
+                        agency=agency or "",
+                        outcome="forwarded" if forwarded else "received",
+                        forward_to=ARCHIVE_ROOM if forwarded else None,
+                        as_of=now(),
+                    )
+                    stage[number] += 1
+            time.sleep(0.2)
+        closed_at = _wait_closed(numbers, deadline)
+        pids = [stack.pid("worker"), *(process.pid for process in extra)]
+        rss = [r for r in (rss_mib(p) for p in pids if p) if r]
+    finally:
+        for process in extra:
+            _stop(process)
+    minutes = (max(closed_at.values()) - started) / 60
+    with session_scope() as session:
+        address = lookups.get_agency(session, ARCHIVE_ROOM).email or ""
+    arrived = _requests_received(get_settings().mailbox_dir, address)
+    waits = [arrived[n] - answered_at[n] for n in numbers if n in arrived and n in answered_at]
+    label = f"{workers} worker{'s' if workers > 1 else ''}"
+    return [
+        Figure("throughput", f"{cases} cases at once, {label}: closed per minute",
+               len(closed_at) / minutes, "cases/min", "open → forwarded → received → closed"),
+        Figure("latency", f"answer → next request at the SMTP server ({label}, {cases} at once)",
+               median(waits), "s", f"median of {len(waits)}; p95 {p95(waits):.1f} s", ""),
+        Figure("throughput", f"worker RSS while {cases} cases run ({label})", max(rss), "MiB",
+               "largest worker process"),
+    ]  # fmt: skip
+
+
+def _awaits(case_number: str) -> str | None:
+    with session_scope() as session:
+        view = lookups.case_view(session=session, case_number=case_number)
+    for material in view.materials:
+        if material.open_request is not None:
+            return material.agency_slug
+    return None
+
+
+def _wait_closed(numbers: list[str], deadline: float) -> dict[str, float]:
+    closed: dict[str, float] = {}
+    while len(closed) < len(numbers) and time.monotonic() < deadline:
+        with session_scope() as session:
+            for number in numbers:
+                case = lookups.get_case(session, number)
+                if case.closed_at is not None:
+                    closed[number] = case.closed_at.astimezone(UTC).timestamp()
+        time.sleep(0.5)
+    if len(closed) < len(numbers):
+        raise TimeoutError(f"{len(numbers) - len(closed)} cases did not close in time")
+    return closed
+
+
+def _start_worker(stack: Stack, n: int) -> subprocess.Popen[bytes]:
+    log = open(stack.logs_dir / f"bench-worker-{n}.log", "ab")  # noqa: SIM115 (the child's)
+    return subprocess.Popen(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool",
+         get_settings().work_pool, "--type", "process", "--name", f"bench-worker-{n}"],
+        cwd=PROJECT_DIR, env=stack._env(), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def idle_worker_rss(stack: Stack) -> float | None:
+    pid = stack.pid("worker")
+    return rss_mib(pid) if pid else None
