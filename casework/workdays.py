@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -11,6 +12,9 @@ log = logging.getLogger(__name__)
 _warned_years: set[int] = set()
 
 
+# chinese_calendar checks each date against its whole table (min and max over every holiday):
+# a month's report counts working days for thousands of cases, over the same few hundred days.
+@lru_cache(maxsize=8192)
 def is_working_day(day: date) -> bool:
     """True if government offices work on `day`.
 

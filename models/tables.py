@@ -243,7 +243,7 @@ class Contact(SQLModel, table=True):
     direction: Direction = Field(sa_type=AutoString)
     agency_slug: str | None = None
     material_slug: str | None = None
-    in_reply_to: int | None = Field(default=None, foreign_key="contact.id")
+    in_reply_to: int | None = Field(default=None, foreign_key="contact.id", index=True)
     outcome: str | None = None
     note: str | None = None
     dedupe_key: str | None = Field(default=None, unique=True)

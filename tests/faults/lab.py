@@ -449,7 +449,10 @@ class Lab:
         """A manager's answer in the Prefect UI's Resume form (its API); False if the run was
         not waiting (the UI would say so)."""
         run_id = self.run_of(case_number)
-        if run_id is None or run_state(run_id) != "Suspended":
+        try:
+            if run_id is None or run_state(run_id) != "Suspended":
+                return False
+        except httpx.HTTPStatusError:  # the UI would not load the run just now
             return False
         run_input: dict[str, str] = {"outcome": outcome, "agency": agency}
         if forward_to:
@@ -459,6 +462,11 @@ class Lab:
                 response = client.resume_flow_run(UUID(run_id), run_input=run_input)
             except httpx.HTTPStatusError as exc:
                 if exc.response.status_code == 409:  # resumed by another a moment earlier
+                    return False
+                if exc.response.status_code >= 500:
+                    # The server, overloaded (SQLite locked), failed the click after the
+                    # client's retries: the UI shows the error and nothing is counted as given.
+                    # Input it kept anyway is a stale input the reconciler records.
                     return False
                 raise
         # ABORT: resumed a moment before by someone else; the UI shows its reason.
