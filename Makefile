@@ -10,8 +10,12 @@ $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (as on CI machines)
+# Python never caches it, and every case-run process would compile Prefect, WeasyPrint and
+# the project from source again (seconds of CPU each time).
 install: $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
+	.venv/bin/python -m compileall -q -j 0 casework models gateways tasks flows usecases cli web stack bench >/dev/null
 
 demo: install printing
 	.venv/bin/casework demo
