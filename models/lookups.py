@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -22,6 +23,7 @@ from models.tables import (
     Case,
     CaseEvent,
     CaseMaterial,
+    ClockPause,
     Contact,
     ContactKind,
     EventKind,
@@ -133,6 +135,12 @@ def open_request_of(session: Session, case: Case, material: CaseMaterial) -> Ope
             select(Contact).where(Contact.in_reply_to == request.id).order_by(col(Contact.id))
         )
     )
+    return _open_request(request, follow_ups)
+
+
+def _open_request(request: Contact, follow_ups: list[Contact]) -> OpenRequest:
+    """The planner's view of an unanswered request and what followed it (in id order)."""
+    assert request.id is not None
     reminders = [c for c in follow_ups if c.kind == ContactKind.REMINDER]
     escalated = any(c.kind == ContactKind.ESCALATION for c in follow_ups)
     # Letters by post count from the day they were posted; until then nobody can be chased.
@@ -146,6 +154,49 @@ def open_request_of(session: Session, case: Case, material: CaseMaterial) -> Ope
         escalated=escalated,
         awaiting_posting=last.awaiting_posting,
     )
+
+
+class CaseRows:
+    """Many cases' materials, open requests and clock pauses, read in a few queries: what the
+    board needs for every open case, as materials_of and open_request_of give it for one."""
+
+    def __init__(self, session: Session, cases: list[Case]) -> None:
+        ids = [c.id for c in cases]
+        self.materials: dict[int, list[CaseMaterial]] = {i or 0: [] for i in ids}
+        self.pauses: dict[int, list[ClockPause]] = {i or 0: [] for i in ids}
+        self._requests: dict[tuple[int, str], OpenRequest] = {}
+        for chunk in _chunks(ids):
+            for material in session.exec(
+                select(CaseMaterial)
+                .where(col(CaseMaterial.case_id).in_(chunk))
+                .order_by(col(CaseMaterial.position))
+            ):
+                self.materials[material.case_id].append(material)
+            for pause in session.exec(select(ClockPause).where(col(ClockPause.case_id).in_(chunk))):
+                self.pauses[pause.case_id].append(pause)
+            # Every contact of these cases by the case_id index, sorted and sifted here: with
+            # "kind = 'request'" in the query SQLite walks that index over the whole city.
+            latest: dict[tuple[int, str], Contact] = {}
+            follow_ups: dict[int, list[Contact]] = defaultdict(list)
+            contacts = session.exec(select(Contact).where(col(Contact.case_id).in_(chunk)))
+            for contact in sorted(contacts, key=lambda c: c.id or 0):
+                if contact.kind == ContactKind.REQUEST and contact.answered_at is None:
+                    latest[(contact.case_id, contact.material_slug or "")] = contact  # newest
+                if contact.in_reply_to is not None:  # a request's follow-ups are in its case
+                    follow_ups[contact.in_reply_to].append(contact)
+            for key, request in latest.items():
+                self._requests[key] = _open_request(request, follow_ups[request.id or 0])
+
+    def open_request(self, case: Case, material: CaseMaterial) -> OpenRequest | None:
+        """As open_request_of(session, case, material)."""
+        if material.status != MaterialStatus.REQUESTED:
+            return None
+        return self._requests.get((case.id or 0, material.slug))
+
+
+def _chunks(ids: list[int | None], size: int = 500) -> list[list[int | None]]:
+    """Bound each IN (…) list: SQLite and PostgreSQL take many, but not unbounded, parameters."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def case_view(*, session: Session, case_number: str) -> CaseView:

@@ -30,7 +30,7 @@ from casework.playbook import get_playbook
 from casework.ratings import LEVEL_WORDS, needs_follow_up, satisfied
 from casework.time_limit import ClockState
 from casework.workdays import add_working_days, working_days_between
-from models.lookups import materials_of, open_request_of, shareable_agency_names
+from models.lookups import CaseRows, shareable_agency_names
 from models.office_rules import clock_on_day
 from models.postal import letters_to_post
 from models.tables import (
@@ -57,12 +57,13 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
     # Overdue, as models.views.is_overdue says: past the promised date or a chase due. The
     # open requests are read once here for both lists (a district has thousands of cases).
     overdue_cases: list[str] = []
+    rows = CaseRows(session, open_cases)
     for case in open_cases:
         by_type[case.playbook][str(case.status)] += 1
         playbook = get_playbook(case.playbook)
         chase_due = False
-        for material in materials_of(session, case):
-            request = open_request_of(session, case, material)
+        for material in rows.materials[case.id or 0]:
+            request = rows.open_request(case, material)
             if request is None or not request.chased:
                 continue
             due = reminder_due_on(request, playbook, urgent=case.urgent)
@@ -104,7 +105,7 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
     ]
     alerts = []
     for case in open_cases:
-        counted = clock_on_day(session, case, today)
+        counted = clock_on_day(None, case, today, pauses=rows.pauses[case.id or 0])
         if counted.state in (ClockState.DUE_SOON, ClockState.OVERDUE):
             alerts.append(
                 TimeLimitAlert(
@@ -115,7 +116,7 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
                     due_on=counted.due_on,
                 )
             )
-    open_ids = [c.id for c in open_cases]
+    open_ids = {c.id for c in open_cases}
     paused = {
         p.case_id
         for p in session.exec(select(ClockPause).where(col(ClockPause.ended_at).is_(None)))
