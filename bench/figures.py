@@ -61,6 +61,39 @@ def stopwatch() -> Iterator[list[float]]:
         took.append(time.perf_counter() - started)
 
 
+def use_database(url: str | None) -> None:
+    """Point this process's case database at `url` (None: the home's own SQLite file)."""
+    import os
+
+    from casework.crypto import _ciphers
+    from casework.playbook import _load_all
+    from casework.settings import get_settings
+    from models import db
+
+    if url is None:
+        os.environ.pop("CASEWORK_DATABASE_URL", None)
+    else:
+        os.environ["CASEWORK_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    db.engine_for.cache_clear()
+    db._migrated.clear()
+    _load_all.cache_clear()
+    _ciphers.cache_clear()
+
+
+@contextmanager
+def private_database(name: str) -> Iterator[None]:
+    """A SQLite case database of the bench's own beside the stack's, for work no case run may
+    see (the stack's reconciler would start runs for cases opened there without one)."""
+    from casework.settings import get_settings
+
+    use_database(f"sqlite:///{get_settings().home / name}")
+    try:
+        yield
+    finally:
+        use_database(None)
+
+
 def rss_mib(pid: int) -> float | None:
     """A process's resident memory (Linux /proc), or None when it is gone."""
     try:

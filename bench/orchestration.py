@@ -23,7 +23,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.sorting import TaskRunSort
 from prefect.deployments import run_deployment
 
-from bench.figures import Figure, median, p95, rss_mib
+from bench.figures import Figure, median, p95, private_database, rss_mib
 from casework.clock import now
 from casework.planning import Action
 from casework.settings import PROJECT_DIR, get_settings
@@ -195,7 +195,8 @@ def overhead(stack: Stack, *, trials: int) -> list[Figure]:
     for n in range(trials):
         bare_segments.append(bare_case(serial + n, per_execution))
         product_segments.append(product_case(serial + 100 + n)[0])
-        plain_segments.append(plain_case(serial + 200 + n))
+        with private_database("bench-plain.db"):
+            plain_segments.append(plain_case(serial + 200 + n))
     reads = 50
     read_s = timed_reads(run_id, reads) / reads
     figures = [
@@ -227,27 +228,34 @@ def overhead(stack: Stack, *, trials: int) -> list[Figure]:
 
 
 def clerk_latency(*, trials: int) -> list[Figure]:
-    """In this process, as the workbench and the CLI do it: intake → the notice printed; an
-    answer recorded → visible on the case page (the run is woken in between)."""
+    """As the workbench and the CLI do it, in this process, on the running stack: intake (the
+    case's run started) → the notice printed; an answer recorded (its run woken) → visible on
+    the case page. Each case's run is left to settle before the next, so runs do not pile up."""
     printable, visible = [], []
     for n in range(trials):
         started = time.perf_counter()
-        number = intake.open_case(form=_form(7000 + n), as_of=now(), start=False).case_number
-        reading.notice_pdf(case_number=number, as_of=now())
+        opened = intake.open_case(form=_form(7000 + n), as_of=now())
+        reading.notice_pdf(case_number=opened.case_number, as_of=now())
         printable.append(time.perf_counter() - started)
+        run_id = flow_run_of(opened.case_number)
+        assert run_id is not None
+        _settled(run_id, 0, final=False)
+        answered_at = time.time()
         started = time.perf_counter()
         answers.record_answer(
-            case_number=number, agency=FRONT_DESK, outcome="no-record", as_of=now()
+            case_number=opened.case_number, agency=FRONT_DESK, outcome="no-record", as_of=now()
         )
-        detail, _ = reading.show_case(case_number=number, as_of=now())
+        detail, _ = reading.show_case(case_number=opened.case_number, as_of=now())
         assert any(c.outcome == "no-record" for c in detail.contacts)
         visible.append(time.perf_counter() - started)
+        _settled(run_id, answered_at, final=False)  # the archive room asked in turn
     seen = median(visible)
     return [
         Figure("latency", "intake → 一次性告知书 printable (PDF)", median(printable), "s",
-               f"median of {trials}, in process"),
+               f"median of {trials}: open (run started) + the notice as PDF"),
         Figure("latency", "answer recorded → visible on the case page", seen, "s",
-               f"median of {trials}, in process", "≤ 0.3 s", seen <= 0.3),
+               f"median of {trials}: answer (run woken) + the case page's data", "≤ 0.3 s",
+               seen <= 0.3),
     ]  # fmt: skip
 
 

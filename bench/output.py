@@ -33,9 +33,9 @@ def mail(count: int, as_of: datetime) -> list[Figure]:
     _queue(case_number, count, "relay", as_of)
     sent: list[int] = []
     seconds = timed(lambda: sent.append(sum(r.delivered for r in relay_pending(as_of=as_of))))
-    if sent[0] != count:
+    if sent[0] < count:  # the seeded case's own request goes out with them
         raise RuntimeError(f"the relay sent {sent[0]} of {count}")
-    rate = count / seconds
+    rate = sent[0] / seconds
     emails = [
         OutgoingEmail(
             id=n, message_id=f"<bench-{n}@casework>", to_address=f"agency{n}@example.org",

@@ -148,6 +148,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本地服务未运行：请先执行 casework up",
         "The local stack is not running: run casework up first",
     ),
+    "prefect_busy": (
+        "流程服务器繁忙，一分钟内由自动巡检补上",
+        "Prefect's server is busy; the reconciler catches up within a minute",
+    ),
     "settings_invalid": ("设置有误：{detail}", "Invalid settings: {detail}"),
     "playbook_invalid": ("案件类型文件有误：\n{detail}", "Playbook file is invalid:\n{detail}"),
     "as_of_format": (
@@ -410,8 +414,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "flow_started": ("案件流程已启动：{url}", "Case flow started: {url}"),
     "flow_not_started": (
-        "案件已保存，但流程未启动（{reason}）；casework up 后会自动补上。",
-        "Case saved but its flow did not start ({reason}); it will be started after casework up.",
+        "案件已保存，但流程未启动（{reason}）；流程会自动补上。",
+        "Case saved but its flow did not start ({reason}); it will be started by itself.",
     ),
     "reply_recorded": (
         "已记录 {agency} 的答复：{outcome}。",

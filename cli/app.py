@@ -132,10 +132,11 @@ def report_run(run: Any, *, quiet: bool, starting: bool = False) -> None:
     """Say what happened to the case's flow run (started, woken, or left to the sweep)."""
     if quiet or run is None:
         return
-    if run.stack_down and starting:
-        say("flow_not_started", reason=message("stack_down", state.lang))
-    elif run.stack_down:
-        say("flow_not_woken", reason=message("stack_down", state.lang))
+    reason = "stack_down" if run.stack_down else "prefect_busy" if run.busy else None
+    if reason and starting:
+        say("flow_not_started", reason=message(reason, state.lang))
+    elif reason:
+        say("flow_not_woken", reason=message(reason, state.lang))
     elif run.started:
         say("flow_started", url=run.flow_run_url)
     elif run.woken:

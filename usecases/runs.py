@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import httpx
 from pydantic import BaseModel
 
 from casework.settings import get_settings
@@ -24,6 +25,9 @@ class RunNudge(BaseModel):
     started: bool = False
     woken: bool = False
     stack_down: bool = False
+    # Prefect's server was up but failed the call (a 503 from its SQLite under a burst): the
+    # change is saved; the every-minute reconciler starts or wakes the run.
+    busy: bool = False
 
 
 def run_url(flow_run_id: str) -> str:
@@ -34,7 +38,10 @@ def start_case_run(case_number: str, playbook: str) -> RunNudge:
     """Create the case's flow run (once per case) unless the local stack is down."""
     if not prefect_api.api_healthy(get_settings()):
         return RunNudge(stack_down=True)
-    flow_run_id = prefect_api.start_case_flow(case_number, playbook)
+    try:
+        flow_run_id = prefect_api.start_case_flow(case_number, playbook)
+    except httpx.HTTPError:
+        return RunNudge(busy=True)
     return RunNudge(flow_run_id=flow_run_id, flow_run_url=run_url(flow_run_id), started=True)
 
 
@@ -43,7 +50,10 @@ def wake_case_run(case_number: str, *, as_of: datetime | None = None) -> RunNudg
     flow_run_id = flow_run_of(case_number)
     if flow_run_id is None or not prefect_api.api_healthy(get_settings()):
         return RunNudge(flow_run_id=flow_run_id, stack_down=True)
-    woken = prefect_api.wake_case_flow(flow_run_id, as_of=as_of)
+    try:
+        woken = prefect_api.wake_case_flow(flow_run_id, as_of=as_of)
+    except httpx.HTTPError:
+        return RunNudge(flow_run_id=flow_run_id, busy=True)
     return RunNudge(flow_run_id=flow_run_id, flow_run_url=run_url(flow_run_id), woken=woken)
 
 
