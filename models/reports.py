@@ -44,6 +44,7 @@ from models.tables import (
     Rating,
     SecondNotice,
 )
+from models.views import is_overdue
 
 # ---------------------------------------------------------------- daily board
 
@@ -54,21 +55,17 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
     names = shareable_agency_names(session)
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
     overdue_contacts: list[OverdueContact] = []
-    # Overdue, as models.views.is_overdue says: past the promised date or a chase due. The
-    # open requests are read once here for both lists (a district has thousands of cases).
-    overdue_cases: list[str] = []
+    # Every open case's rows in a few queries (a district has thousands of cases).
     rows = CaseRows(session, open_cases)
     for case in open_cases:
         by_type[case.playbook][str(case.status)] += 1
         playbook = get_playbook(case.playbook)
-        chase_due = False
         for material in rows.materials[case.id or 0]:
             request = rows.open_request(case, material)
             if request is None or not request.chased:
                 continue
             due = reminder_due_on(request, playbook, urgent=case.urgent)
             if due <= today:
-                chase_due = True
                 overdue_contacts.append(
                     OverdueContact(
                         case_number=case.number,
@@ -81,8 +78,6 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
                         due_on=due,
                     )
                 )
-        if case.promised_by < today or chase_due:
-            overdue_cases.append(case.number)
     escalations = [
         Escalation(
             case_number=c.number,
@@ -152,7 +147,7 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
         ),
         today=today,
         open_by_type_and_status={k: dict(v) for k, v in sorted(by_type.items())},
-        overdue_cases=overdue_cases,
+        overdue_cases=[c.number for c in open_cases if is_overdue(session, c, today, rows)],
         overdue_contacts=overdue_contacts,
         escalations=escalations,
         deadlines_next_30_days=sorted(near, key=lambda n: n.days_left),

@@ -15,7 +15,7 @@ from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
 from casework.ratings import LEVEL_WORDS
 from casework.time_limit import Clock
-from models.lookups import get_case, materials_of, open_request_of
+from models.lookups import CaseRows, get_case, materials_of, open_request_of
 from models.office_rules import case_clock, rating_of, second_notices
 from models.tables import (
     Agency,
@@ -258,15 +258,20 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
     )
 
 
-def is_overdue(session: Session, case: Case, today: date) -> bool:
-    """Open and past the promised date, or an agency's answer overdue and not yet escalated."""
+def is_overdue(session: Session, case: Case, today: date, rows: CaseRows | None = None) -> bool:
+    """Open and past the promised date, or an agency's answer overdue and not yet escalated.
+    `rows`: the case's rows read already with many others (a list, the board)."""
     if case.closed_at is not None:
         return False
     if case.promised_by < today:
         return True
     playbook = get_playbook(case.playbook)
-    for material in materials_of(session, case):
-        request = open_request_of(session, case, material)
+    materials = rows.materials[case.id or 0] if rows else materials_of(session, case)
+    for material in materials:
+        if rows:
+            request = rows.open_request(case, material)
+        else:
+            request = open_request_of(session, case, material)
         if (
             request
             and request.chased
@@ -307,9 +312,11 @@ def case_summaries(
     query = select(Case).order_by(col(Case.id).desc())
     if where is not None:
         query = query.where(where)
-    for case in session.exec(query):
+    cases = list(session.exec(query))
+    open_rows = CaseRows(session, [c for c in cases if c.closed_at is None])
+    for case in cases:
         applicant = session.get(Applicant, case.applicant_id)
-        overdue = is_overdue(session, case, today)
+        overdue = is_overdue(session, case, today, open_rows)
         if overdue_only and not overdue:
             continue
         rows.append(
