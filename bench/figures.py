@@ -65,20 +65,13 @@ def use_database(url: str | None) -> None:
     """Point this process's case database at `url` (None: the home's own SQLite file)."""
     import os
 
-    from casework.crypto import _ciphers
-    from casework.playbook import _load_all
-    from casework.settings import get_settings
-    from models import db
+    from models.db import forget_cached_state
 
     if url is None:
         os.environ.pop("CASEWORK_DATABASE_URL", None)
     else:
         os.environ["CASEWORK_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    db.engine_for.cache_clear()
-    db._migrated.clear()
-    _load_all.cache_clear()
-    _ciphers.cache_clear()
+    forget_cached_state()
 
 
 @contextmanager

@@ -121,3 +121,18 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def forget_cached_state() -> None:
+    """Forget cached settings, engines, migrations, playbooks, templates and keys, so the next
+    use reads the environment again (the tests and the benchmark switch homes and databases)."""
+    from casework.crypto import _ciphers
+    from casework.playbook import _load_all
+    from casework.templating import _environment
+
+    get_settings.cache_clear()
+    engine_for.cache_clear()
+    _migrated.clear()
+    _load_all.cache_clear()
+    _environment.cache_clear()
+    _ciphers.cache_clear()

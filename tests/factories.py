@@ -35,18 +35,9 @@ def document_text(path: str | Path) -> str:
 
 def reset_database() -> None:
     """Forget cached settings, engines and migrations so the next use reads the environment."""
-    from casework.crypto import _ciphers
-    from casework.playbook import _load_all
-    from casework.settings import get_settings
-    from casework.templating import _environment
-    from models import db
+    from models.db import forget_cached_state
 
-    get_settings.cache_clear()
-    db.engine_for.cache_clear()
-    db._migrated.clear()
-    _load_all.cache_clear()
-    _environment.cache_clear()
-    _ciphers.cache_clear()
+    forget_cached_state()
 
 
 def shen_intake(cremation_date: date, *, email: str | None = "shen.family@example.com") -> Any:
