@@ -288,14 +288,14 @@ def throughput(stack: Stack, *, cases: int, workers: int, serial: int) -> list[F
         deadline = time.monotonic() + 60 * 30
         while any(s < 2 for s in stage.values()) and time.monotonic() < deadline:
             for number in numbers:
-                if stage[number] < 2 and _awaits(number) is not None:
-                    agency = _awaits(number)
+                agency = awaited_agency(number) if stage[number] < 2 else None
+                if agency is not None:
                     forwarded = agency == FRONT_DESK
                     if forwarded:
                         answered_at[number] = time.time()
                     answers.record_answer(
                         case_number=number,
-                        agency=agency or "",
+                        agency=agency,
                         outcome="forwarded" if forwarded else "received",
                         forward_to=ARCHIVE_ROOM if forwarded else None,
                         as_of=now(),
@@ -324,7 +324,8 @@ def throughput(stack: Stack, *, cases: int, workers: int, serial: int) -> list[F
     ]  # fmt: skip
 
 
-def _awaits(case_number: str) -> str | None:
+def awaited_agency(case_number: str) -> str | None:
+    """The agency whose answer the case waits for (its request sent), if any."""
     with session_scope() as session:
         view = lookups.case_view(session=session, case_number=case_number)
     for material in view.materials:

@@ -43,6 +43,11 @@ def _bindir() -> Path:
     return Path(found[-1]).parent
 
 
+def _as_server_user() -> list[str]:
+    """The command prefix that runs PostgreSQL's binaries: as `postgres` when we are root."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
 @dataclass
 class PostgresServer:
     """A cluster in `folder` on 127.0.0.1:`port`. As root the server runs as the `postgres`
@@ -61,12 +66,10 @@ class PostgresServer:
         throwaway = folder is None
         folder = folder or Path(tempfile.mkdtemp(prefix="casework-pg-"))
         folder.mkdir(parents=True, exist_ok=True)
-        as_user: list[str] = []
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
             os.chown(folder, owner.pw_uid, owner.pw_gid)
-            as_user = ["runuser", "-u", "postgres", "--"]
-        server = cls(folder, port, as_user, bindir, throwaway)
+        server = cls(folder, port, _as_server_user(), bindir, throwaway)
         data = folder / "data"
         if not (data / "PG_VERSION").exists():
             server._run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "casework")
@@ -125,10 +128,7 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - the shippe
     args = parser.parse_args(argv)
     try:
         if args.action == "stop":
-            server = PostgresServer(args.dir, args.port, [], _bindir())
-            if os.geteuid() == 0:
-                server.as_user = ["runuser", "-u", "postgres", "--"]
-            server.stop()
+            PostgresServer(args.dir, args.port, _as_server_user(), _bindir()).stop()
             print(f"PostgreSQL in {args.dir} stopped")
             return 0
         server = PostgresServer.start(args.port, args.dir.resolve())

@@ -40,6 +40,7 @@ from prefect.client.schemas.responses import SetStateStatus
 from prefect.exceptions import ObjectNotFound
 from sqlmodel import col, select
 
+from bench.orchestration import awaited_agency
 from casework.clock import now
 from casework.crash_points import FAULTS_DIR_ENV
 from casework.errors import UserError
@@ -411,12 +412,7 @@ class Lab:
 
     def awaited(self, case_number: str) -> str | None:
         """The agency whose answer the case waits for (its request sent), if any."""
-        with session_scope() as session:
-            view = lookups.case_view(session=session, case_number=case_number)
-        for material in view.materials:
-            if material.open_request is not None:
-                return material.agency_slug
-        return None
+        return awaited_agency(case_number)
 
     def answer(self, case_number: str, *, via_form: bool = False) -> bool:
         """Give the awaited agency's answer (front desk: forwarded; archive room: received)
