@@ -92,14 +92,19 @@ STUCK_AFTER = timedelta(minutes=10)
 # A worker starts a run's process within seconds of claiming it (Pending, "Submitting") and
 # records its pid; a run Pending this long with no pid lost its worker before it started.
 STUCK_PENDING_AFTER = timedelta(minutes=1)
+# A worker proposes Pending before it starts the process and records the new pid after, so a
+# resumed run briefly carries the pid of the process that suspended it: a run is "gone" only
+# when no process has run it for this long since its last state change.
+GONE_AFTER = timedelta(seconds=30)
 _DEAD = ("CRASHED", "FAILED", "CANCELLED", "COMPLETED")
 
 
 def run_health(flow_run_id: str, *, as_of: datetime, workers_here: bool = True) -> str:
     """For an open case's run: "waiting" (suspended), "ok" (moving), "missing", "dead"
     (crashed, failed, cancelled, or finished while the case is open), "gone" (Pending or
-    Running, its process no longer there) or "stuck" (see health_of). `workers_here`: the workers run on this machine, so a run's
-    process can be looked for (the embedded stack; not when workers run elsewhere)."""
+    Running, no process running it) or "stuck" (see health_of). `workers_here`: the workers
+    run on this machine, so a run's process can be looked for (the embedded stack; not when
+    workers run elsewhere)."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
@@ -108,12 +113,28 @@ def run_health(flow_run_id: str, *, as_of: datetime, workers_here: bool = True) 
             run = client.read_flow_run(UUID(flow_run_id))
         except ObjectNotFound:
             return "missing"
-    process = None
-    if workers_here and run.infrastructure_pid:
-        process = _process_runs(run.infrastructure_pid, flow_run_id)
-    return health_of(
-        run.state, as_of=as_of, process=process, pid_known=bool(run.infrastructure_pid)
-    )
+        process = None
+        if workers_here:
+            process = (
+                _process_runs(run.infrastructure_pid, flow_run_id)
+                if run.infrastructure_pid
+                else None
+            )
+            if process is not True:  # the recorded pid may be stale or not yet recorded
+                process = _any_process_runs(flow_run_id)
+        health = health_of(
+            run.state, as_of=as_of, process=process, pid_known=bool(run.infrastructure_pid)
+        )
+        if health in ("gone", "stuck"):
+            # The run may have suspended or finished between the read and the process search
+            # (its process then exits): judge only a state that held still throughout.
+            try:
+                again = client.read_flow_run(UUID(flow_run_id))
+            except ObjectNotFound:
+                return "missing"
+            if again.state is None or run.state is None or again.state.id != run.state.id:
+                return "ok"
+    return health
 
 
 def _process_runs(pid: str, flow_run_id: str) -> bool | None:
@@ -127,12 +148,25 @@ def _process_runs(pid: str, flow_run_id: str) -> bool | None:
     return f"PREFECT__FLOW_RUN_ID={flow_run_id}".encode() in environ.split(b"\0")
 
 
+def _any_process_runs(flow_run_id: str) -> bool | None:
+    """Whether any process on this machine is executing this flow run (None: cannot tell)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    for entry in proc.iterdir():
+        if entry.name.isdigit() and _process_runs(entry.name, flow_run_id):
+            return True
+    return False
+
+
 def health_of(
     state: State | None, *, as_of: datetime, process: bool | None = None, pid_known: bool = True
 ) -> str:
-    """run_health's judgement (a pure function, tested branch by branch): a run whose process
-    is known to be gone is "gone" at once; one Pending past STUCK_PENDING_AFTER with no process
-    started, or Running with no change past STUCK_AFTER, is stuck."""
+    """run_health's judgement (a pure function, tested branch by branch). `process`: whether a
+    process on this machine runs it (None: cannot tell). A run Running with no process past
+    GONE_AFTER, or Pending with none past STUCK_PENDING_AFTER, is "gone"; one Pending past
+    STUCK_PENDING_AFTER with no pid recorded, or Pending or Running with no change past
+    STUCK_AFTER, is "stuck"."""
     from prefect.client.schemas.objects import StateType
 
     if state is None:
@@ -143,10 +177,11 @@ def health_of(
         return "waiting"
     if state.type not in (StateType.RUNNING, StateType.PENDING):
         return "ok"
-    if process is False:
-        return "gone"  # Prefect still says Pending/Running: nobody reported the death
     age = as_of - state.timestamp if state.timestamp is not None else timedelta(0)
-    if state.type == StateType.PENDING and not pid_known and age > STUCK_PENDING_AFTER:
+    pending = state.type == StateType.PENDING
+    if process is False:  # Prefect still says Pending/Running: nobody reported the death
+        return "gone" if age > (STUCK_PENDING_AFTER if pending else GONE_AFTER) else "ok"
+    if pending and not pid_known and age > STUCK_PENDING_AFTER:
         return "stuck"
     return "stuck" if age > STUCK_AFTER else "ok"
 

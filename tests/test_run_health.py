@@ -17,7 +17,7 @@ from prefect.states import (
     Suspended,
 )
 
-from gateways.prefect_api import STUCK_AFTER, STUCK_PENDING_AFTER, health_of
+from gateways.prefect_api import GONE_AFTER, STUCK_AFTER, STUCK_PENDING_AFTER, health_of
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -48,9 +48,17 @@ def _at(state, age: timedelta):  # type: ignore[no-untyped-def]
         (_at(Pending(), STUCK_PENDING_AFTER + SECOND), True, True, "ok"),
         (_at(Pending(), STUCK_PENDING_AFTER + SECOND), None, True, "ok"),  # elsewhere: unknown
         (_at(Pending(), STUCK_AFTER + SECOND), True, True, "stuck"),
-        # The process is gone: re-driven at once, whatever the state says.
-        (_at(Pending(), SECOND), False, True, "gone"),
-        (_at(Running(), SECOND), False, True, "gone"),
+        # No process runs it: gone, once a new process has had time to start and be recorded
+        # (a resumed run carries its old pid until the worker records the new one).
+        (_at(Pending(), SECOND), False, True, "ok"),
+        (_at(Pending(), STUCK_PENDING_AFTER - SECOND), False, True, "ok"),
+        (_at(Pending(), STUCK_PENDING_AFTER + SECOND), False, True, "gone"),
+        (_at(Pending(), STUCK_PENDING_AFTER + SECOND), False, False, "gone"),
+        (_at(Running(), SECOND), False, True, "ok"),
+        (_at(Running(), GONE_AFTER - SECOND), False, True, "ok"),
+        (_at(Running(), GONE_AFTER + SECOND), False, True, "gone"),
+        (_at(Running(), GONE_AFTER + SECOND), False, False, "gone"),  # pid never recorded
+        (_at(Running(), STUCK_AFTER + SECOND), False, True, "gone"),
         (_at(Running(), STUCK_PENDING_AFTER + SECOND), None, False, "ok"),  # the longer bound
         (_at(Running(), STUCK_AFTER - SECOND), True, True, "ok"),
         (_at(Running(), STUCK_AFTER + SECOND), True, True, "stuck"),
@@ -64,7 +72,9 @@ def test_each_state_is_judged_by_its_own_bound(
 
 
 def test_pending_is_given_less_time_than_running() -> None:
-    assert STUCK_PENDING_AFTER < STUCK_AFTER
+    assert GONE_AFTER < STUCK_PENDING_AFTER < STUCK_AFTER
+    # The reconciler runs every minute: a dead run's re-drive must fit in two minutes.
+    assert STUCK_PENDING_AFTER + timedelta(minutes=1) <= timedelta(minutes=2)
 
 
 def test_a_process_is_recognised_by_the_run_it_executes(tmp_path: object) -> None:
@@ -73,7 +83,7 @@ def test_a_process_is_recognised_by_the_run_it_executes(tmp_path: object) -> Non
     import sys
     import time
 
-    from gateways.prefect_api import _process_runs
+    from gateways.prefect_api import _any_process_runs, _process_runs
 
     child = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(30)"],
@@ -86,7 +96,11 @@ def test_a_process_is_recognised_by_the_run_it_executes(tmp_path: object) -> Non
             time.sleep(0.05)
         assert _process_runs(str(child.pid), "run-1") is True
         assert _process_runs(str(child.pid), "run-2") is False  # a pid reused by another run
+        # Found without its pid (a resumed run's recorded pid is the old process's).
+        assert _any_process_runs("run-1") is True
+        assert _any_process_runs("run-2") is False
     finally:
         child.kill()
         child.wait()
     assert _process_runs(str(child.pid), "run-1") is False  # gone
+    assert _any_process_runs("run-1") is False
