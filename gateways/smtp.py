@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -25,8 +26,15 @@ class Delivery:
     permanent: bool = False
 
 
+# Called with each result as soon as it is known, so the relay can mark an email sent before
+# the next is sent: a relay killed mid-batch then leaves at most one sent email unmarked.
+OnResult = Callable[[Delivery], None]
+
+
 class Mailer(Protocol):
-    async def deliver(self, emails: list[OutgoingEmail]) -> list[Delivery]: ...
+    async def deliver(
+        self, emails: list[OutgoingEmail], on_result: OnResult | None = None
+    ) -> list[Delivery]: ...
 
 
 def build_message(email: OutgoingEmail, *, sender: str) -> EmailMessage:
@@ -68,18 +76,25 @@ class SmtpMailer:
             timeout=s.smtp_timeout_seconds,
         )
 
-    async def deliver(self, emails: list[OutgoingEmail]) -> list[Delivery]:
+    async def deliver(
+        self, emails: list[OutgoingEmail], on_result: OnResult | None = None
+    ) -> list[Delivery]:
         if not emails:
             return []
         results: list[Delivery] = []
+        report = on_result or (lambda _result: None)
         client = self._client()
         try:
             await client.connect()
         except (aiosmtplib.SMTPException, OSError) as exc:
-            return [Delivery(e.id, False, f"connect: {exc}") for e in emails]
+            results = [Delivery(e.id, False, f"connect: {exc}") for e in emails]
+            for result in results:
+                report(result)
+            return results
         try:
             for email in emails:
                 results.append(await self._send_one(client, email))
+                report(results[-1])
         finally:
             try:
                 await client.quit()
@@ -102,6 +117,8 @@ class SmtpMailer:
         return Delivery(email.id, True)
 
 
-def deliver_now(mailer: Mailer, emails: list[OutgoingEmail]) -> list[Delivery]:
+def deliver_now(
+    mailer: Mailer, emails: list[OutgoingEmail], on_result: OnResult | None = None
+) -> list[Delivery]:
     """Run the async mailer from synchronous task code."""
-    return asyncio.run(mailer.deliver(emails))
+    return asyncio.run(mailer.deliver(emails, on_result))

@@ -111,16 +111,48 @@ def migrate() -> None:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session whose work is committed together at the end, or rolled back on any error."""
+def session_scope(*, durable: bool = True) -> Iterator[Session]:
+    """A session whose work is committed together at the end, or rolled back on any error.
+
+    `durable=False` is for records that can be rebuilt if lost (the outbox's sent marks: a mark
+    lost re-sends its email once, flagged, as after a relay killed before marking): its commits
+    survive a killed process but not a power cut (SQLite's synchronous=NORMAL under WAL,
+    PostgreSQL's synchronous_commit=off), and cost no disk flush each.
+    """
     migrate()
-    with Session(get_engine(), expire_on_commit=False) as session:
+    if durable:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            yield from _committed(session)
+        return
+    engine = get_engine()
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        if sqlite:  # not allowed inside a transaction, so before the session begins one
+            raw.execute("PRAGMA synchronous=NORMAL")
+        else:
+            connection.exec_driver_sql("SET synchronous_commit TO OFF")
+            connection.commit()
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            with Session(bind=connection, expire_on_commit=False) as session:
+                yield from _committed(session)
+        finally:  # the pool hands this connection out again
+            if sqlite:
+                raw.execute("PRAGMA synchronous=FULL")
+            else:
+                connection.rollback()
+                connection.exec_driver_sql("RESET synchronous_commit")
+                connection.commit()
+
+
+def _committed(session: Session) -> Iterator[Session]:
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def forget_cached_state() -> None:

@@ -42,9 +42,13 @@ def relay_pending(case_number: str | None = None, as_of: datetime | None = None)
             case_number=case_number,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
-    results = deliver_now(SmtpMailer(settings), emails)
-    for result in results:
-        with session_scope() as session:
+    if not emails:
+        return []
+    # Each result is marked before the next email goes, in its own commit (not flushed to disk:
+    # a mark lost to a power cut only re-sends that email, flagged).
+    with session_scope(durable=False) as session:
+
+        def mark(result: Delivery) -> None:
             if result.delivered:
                 outbox.mark_email_sent(session=session, outbox_id=result.outbox_id, as_of=now())
             else:
@@ -55,7 +59,9 @@ def relay_pending(case_number: str | None = None, as_of: datetime | None = None)
                     permanent=result.permanent,
                     as_of=moment,
                 )
-    return results
+            session.commit()
+
+        return deliver_now(SmtpMailer(settings), emails, mark)
 
 
 @task(cache_policy=NO_CACHE)

@@ -60,7 +60,8 @@ class RecordingHandler:
 
     `script` lists answers for the next DATA commands (e.g. three "451 …" then the default
     "250 OK"); only messages answered 250 are kept. `kill_on_accept` is a process id to SIGKILL
-    once the next message is kept, before the 250 goes back: the sender dies between send and mark.
+    once the next message is kept, before the 250 goes back: the sender dies between send and mark
+    (after `kill_after` more messages have been answered 250, if set).
     """
 
     def __init__(self) -> None:
@@ -68,6 +69,7 @@ class RecordingHandler:
         self.script: list[str] = []
         self.data_commands = 0
         self.kill_on_accept: int | None = None
+        self.kill_after = 0
         self.sessions: list[Any] = []
         self.over_tls: list[bool] = []
 
@@ -81,7 +83,9 @@ class RecordingHandler:
             self.messages.append(message)
             self.sessions.append(session)
             self.over_tls.append(server.transport.get_extra_info("ssl_object") is not None)
-            if self.kill_on_accept is not None:
+            if self.kill_on_accept is not None and self.kill_after:
+                self.kill_after -= 1
+            elif self.kill_on_accept is not None:
                 os.kill(self.kill_on_accept, signal.SIGKILL)
                 self.kill_on_accept = None
         return answer

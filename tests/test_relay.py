@@ -127,3 +127,28 @@ def test_a_relay_killed_between_send_and_mark_resends_once_flagged(
     assert first["X-Casework-Resend"] is None and second["X-Casework-Resend"] == "yes"
     row = _row()
     assert (row.status, row.resent, row.attempts) == ("sent", True, 2)
+
+
+def test_a_relay_killed_mid_batch_leaves_only_the_email_in_flight_unmarked(
+    fresh_db: object, smtp_handler: RecordingHandler
+) -> None:
+    for deceased in ("王建国", "李明", "赵强"):
+        queue_notice(DAY, deceased)
+    relay = _relay_process()
+    smtp_handler.kill_on_accept = relay.pid
+    smtp_handler.kill_after = 2  # the third message is kept, its 250 never reaches the relay
+    relay.communicate(timeout=60)
+    assert relay.returncode == -signal.SIGKILL
+    assert len(smtp_handler.messages) == 3
+    with session_scope() as session:
+        statuses = [
+            r.status for r in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+    assert statuses == ["sent", "sent", "sending"]  # each marked before the next was sent
+
+    tomorrow = (office_date(now()) + timedelta(days=1)).isoformat()  # past the lease
+    after_lease = _relay_process("--as-of", tomorrow)
+    assert after_lease.communicate(timeout=60)[1] == "" and after_lease.returncode == 0
+    resent = [m for m in smtp_handler.messages if m["X-Casework-Resend"] == "yes"]
+    assert len(smtp_handler.messages) == 4 and len(resent) == 1  # one duplicate, flagged
+    assert resent[0]["Message-ID"] == smtp_handler.messages[2]["Message-ID"]
