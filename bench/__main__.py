@@ -36,7 +36,7 @@ os.environ["CASEWORK_WEB_PORT"] = str(_free_port())
 for _key in [k for k in os.environ if k.startswith("PREFECT_") and "DATABASE" not in k]:
     del os.environ[_key]
 
-SECTIONS = ("startup", "output", "volume", "city", "orchestration")
+SECTIONS = ("startup", "output", "volume", "city", "orchestration", "capacity")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     section("startup", lambda: startup.measure(first_case, trials=2 if smoke else 5))
     stack = None
     try:
-        if chosen & {"output", "orchestration"}:
+        if chosen & {"output", "orchestration", "capacity"}:
             from stack.processes import Stack
 
             use_database(None)
@@ -115,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
             results.append(
                 Figure("throughput", "worker RSS idle", idle_rss, "MiB", "before any case")
             )
+        if stack is not None:
+            from bench import suspended
+
+            section("capacity", lambda: suspended.reconciler_at_scale(
+                stack, 50 if smoke else 10_000, trials=1 if smoke else 3))  # fmt: skip
     finally:
         if stack is not None:
             stack.down()

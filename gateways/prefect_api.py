@@ -19,7 +19,7 @@ from models import lifecycle
 from models.db import session_scope
 
 if TYPE_CHECKING:
-    from prefect.client.schemas.objects import State
+    from prefect.client.schemas.objects import FlowRun, State
 
     from gateways.resume_form import CaseInput
 
@@ -36,7 +36,6 @@ def deployment_name(playbook: str) -> str:
 
 def start_case_flow(case_number: str, playbook: str) -> str:
     """Create the case's flow run (at most one per case) and record its id on the case."""
-    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
     flow_run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
@@ -71,7 +70,6 @@ def cancel_flow_run(flow_run_id: str) -> None:
 
 def redrive_case_flow(case_number: str, playbook: str, attempt: int) -> str:
     """A new flow run for a case whose run died: it re-reads the case database from the top."""
-    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
     flow_run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
@@ -99,27 +97,44 @@ GONE_AFTER = timedelta(seconds=30)
 _DEAD = ("CRASHED", "FAILED", "CANCELLED", "COMPLETED")
 
 
-def run_health(flow_run_id: str, *, as_of: datetime, workers_here: bool = True) -> str:
+def read_runs(flow_run_ids: list[str], *, chunk: int = 200) -> dict[str, FlowRun]:
+    """Many runs in a few requests (the reconciler reads every open case's run each minute);
+    a run Prefect does not have is left out."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    runs: dict[str, FlowRun] = {}
+    with get_client(sync_client=True) as client:
+        for start in range(0, len(flow_run_ids), chunk):
+            ids = [UUID(i) for i in flow_run_ids[start : start + chunk]]
+            found = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=len(ids)
+            )
+            runs.update((str(run.id), run) for run in found)
+    return runs
+
+
+def run_health(
+    flow_run_id: str, *, as_of: datetime, workers_here: bool = True, run: FlowRun | None = None
+) -> str:
     """For an open case's run: "waiting" (suspended), "ok" (moving), "missing", "dead"
     (crashed, failed, cancelled, or finished while the case is open), "gone" (Pending or
     Running, no process running it) or "stuck" (see health_of). `workers_here`: the workers
     run on this machine, so a run's process can be looked for (the embedded stack; not when
-    workers run elsewhere)."""
+    workers run elsewhere). `run`: the run as read a moment ago (read_runs), if it was."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
     with get_client(sync_client=True) as client:
-        try:
-            run = client.read_flow_run(UUID(flow_run_id))
-        except ObjectNotFound:
-            return "missing"
+        if run is None:
+            try:
+                run = client.read_flow_run(UUID(flow_run_id))
+            except ObjectNotFound:
+                return "missing"
         process = None
         if workers_here:
-            process = (
-                _process_runs(run.infrastructure_pid, flow_run_id)
-                if run.infrastructure_pid
-                else None
-            )
+            pid = run.infrastructure_pid
+            process = _process_runs(pid, flow_run_id) if pid else None
             if process is not True:  # the recorded pid may be stale or not yet recorded
                 process = _any_process_runs(flow_run_id)
         health = health_of(
@@ -290,17 +305,20 @@ def _restore_missing_schema(flow_run_id: str) -> bool:
     return True
 
 
-def stale_wake_input(flow_run_id: str) -> tuple[str, CaseInput] | None:
-    """The input already stored under the key a suspended run waits on: (pause key, input)."""
+def stale_wake_input(
+    flow_run_id: str, *, state: State | None = None
+) -> tuple[str, CaseInput] | None:
+    """The input already stored under the key a suspended run waits on: (pause key, input).
+    `state`: the run's state as read a moment ago, if it was."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
-    with get_client(sync_client=True) as client:
-        try:
-            run = client.read_flow_run(UUID(flow_run_id))
-        except ObjectNotFound:
-            return None
-    state = run.state
+    if state is None:
+        with get_client(sync_client=True) as client:
+            try:
+                state = client.read_flow_run(UUID(flow_run_id)).state
+            except ObjectNotFound:
+                return None
     if state is None or not state.is_paused() or not state.state_details.pause_key:
         return None
     key = state.state_details.pause_key

@@ -53,6 +53,15 @@ def get_case(session: Session, case_number: str, *, lock: bool = False) -> Case:
     return case
 
 
+def get_cases(session: Session, case_numbers: list[str]) -> list[Case]:
+    """The cases with these numbers (those that exist), in a few queries."""
+    cases: list[Case] = []
+    for start in range(0, len(case_numbers), 500):
+        chunk = case_numbers[start : start + 500]
+        cases += session.exec(select(Case).where(col(Case.number).in_(chunk)))
+    return cases
+
+
 def get_agency(session: Session, slug: str) -> Agency:
     agency = session.exec(select(Agency).where(Agency.slug == slug)).first()
     if agency is None:
@@ -164,6 +173,7 @@ class CaseRows:
         ids = [c.id for c in cases]
         self.materials: dict[int, list[CaseMaterial]] = {i or 0: [] for i in ids}
         self.pauses: dict[int, list[ClockPause]] = {i or 0: [] for i in ids}
+        self.contacts: dict[int, list[Contact]] = {i or 0: [] for i in ids}  # in id order
         self._requests: dict[tuple[int, str], OpenRequest] = {}
         for chunk in _chunks(ids):
             for material in session.exec(
@@ -180,6 +190,7 @@ class CaseRows:
             follow_ups: dict[int, list[Contact]] = defaultdict(list)
             contacts = session.exec(select(Contact).where(col(Contact.case_id).in_(chunk)))
             for contact in sorted(contacts, key=lambda c: c.id or 0):
+                self.contacts[contact.case_id].append(contact)
                 if contact.kind == ContactKind.REQUEST and contact.answered_at is None:
                     latest[(contact.case_id, contact.material_slug or "")] = contact  # newest
                 if contact.in_reply_to is not None:  # a request's follow-ups are in its case
@@ -202,7 +213,28 @@ def _chunks(ids: list[int | None], size: int = 500) -> list[list[int | None]]:
 def case_view(*, session: Session, case_number: str) -> CaseView:
     """The snapshot the planner decides on."""
     case = get_case(session, case_number)
-    contacts = list(session.exec(select(Contact).where(Contact.case_id == case.id)))
+    return case_views(session=session, cases=[case])[case.number]
+
+
+def case_views(*, session: Session, cases: list[Case]) -> dict[str, CaseView]:
+    """case_view for many cases in a few queries (the sweep plans every open case), by number."""
+    rows = CaseRows(session, cases)
+    completed: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks([c.id for c in cases]):
+        for case_id, detail in session.exec(
+            select(CaseEvent.case_id, CaseEvent.detail)
+            .where(
+                col(CaseEvent.case_id).in_(chunk),
+                CaseEvent.kind == EventKind.SERVICE_COMPLETED,
+            )
+            .order_by(col(CaseEvent.id))
+        ):
+            completed[case_id].append(detail)
+    return {case.number: _case_view(case, rows, completed[case.id or 0]) for case in cases}
+
+
+def _case_view(case: Case, rows: CaseRows, completed_services: list[str]) -> CaseView:
+    contacts = rows.contacts[case.id or 0]
     escalations = [c for c in contacts if c.kind == ContactKind.ESCALATION]
     escalation_reasons = sorted({c.outcome or "" for c in escalations})
     escalated_materials = {
@@ -215,18 +247,11 @@ def case_view(*, session: Session, case_number: str) -> CaseView:
             obtained_by=m.obtained_by,
             status=str(m.status),
             agency_slug=m.agency_slug,
-            open_request=open_request_of(session, case, m),
+            open_request=rows.open_request(case, m),
             escalated=m.slug in escalated_materials,
         )
-        for m in materials_of(session, case)
+        for m in rows.materials[case.id or 0]
     ]
-    completed_services = list(
-        session.exec(
-            select(CaseEvent.detail).where(
-                CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.SERVICE_COMPLETED
-            )
-        )
-    )
     follow_ups = {(c.in_reply_to, c.kind) for c in contacts if c.in_reply_to is not None}
     appointments = [
         AppointmentView(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -25,7 +26,7 @@ from gateways.imap import poll_mailbox
 from gateways.prefect_api import (
     cancel_flow_run,
     discard_wake_input,
-    is_paused,
+    read_runs,
     redrive_case_flow,
     run_health,
     stale_wake_input,
@@ -39,6 +40,9 @@ from models import lifecycle, lookups, office_rules, views
 from models.db import session_scope
 from tasks.record import record_reply
 from tasks.send import escalate_case, relay_pending
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun, State
 
 
 class SweepReport(BaseModel):
@@ -78,56 +82,87 @@ def _record_left_answer(
     task_logger().warning("Case %s: %s form answer recorded (%s)", case_number, whose, outcome)
 
 
-def _clear_stale_input(case_number: str, flow_run_id: str, as_of: datetime) -> None:
+def _clear_stale_input(
+    case_number: str, flow_run_id: str, state: State | None, as_of: datetime
+) -> bool:
     """A suspended run whose key already holds an input (it came back from Cancelled and
     suspended again under the same key) can never be resumed: record a form answer found
-    there (once, by its generation), then clear the key so the run can be woken."""
-    stale = stale_wake_input(flow_run_id)
+    there (once, by its generation), then clear the key so the run can be woken. True if an
+    input was found."""
+    stale = stale_wake_input(flow_run_id, state=state)
     if stale is None:
-        return
+        return False
     key, answer = stale
     generation = generation_of(key)
     if generation is not None:
         _record_left_answer(case_number, generation, answer, as_of, "a stale")
     discard_wake_input(flow_run_id, key)
+    return True
 
 
-def reconcile(as_of: datetime, report: SweepReport | None = None) -> SweepReport:
+# A run suspends over a stale input only in the minutes after it came back from Cancelled;
+# older suspensions are not read for one every minute (at 10,000 open cases that is 10,000
+# reads a round). One missed while the stack was down is found when the case's next step
+# falls due and its wake-up is refused.
+STALE_INPUT_LOOKBACK = timedelta(days=1)
+
+
+def reconcile(
+    as_of: datetime, report: SweepReport | None = None, *, plan_as_of: datetime | None = None
+) -> SweepReport:
     """Re-drive every open case whose flow run crashed, failed, was cancelled, vanished or
     stopped moving; a case that keeps crashing is escalated to a manager instead. Start runs
-    for cases opened while the stack was down, and wake suspended runs with work due. `as_of`
-    is the real present: it is compared with the times Prefect recorded."""
+    for cases opened while the stack was down, and wake suspended runs with work due at
+    `plan_as_of` (default `as_of`). `as_of` is the real present: it is compared with the times
+    Prefect recorded. Every open case's run is read in a few requests and every waiting
+    case's plan in a few queries."""
     report = report or SweepReport(as_of=as_of)
+    plan_at = plan_as_of or as_of
     with session_scope() as session:
         open_cases = views.open_cases(session=session)
+    runs = read_runs([c.flow_run_id for c in open_cases if c.flow_run_id])
+    waiting = [
+        c.case_number
+        for c in open_cases
+        if c.flow_run_id in runs and (state := runs[c.flow_run_id].state) and state.is_paused()
+    ]
+    with session_scope() as session:
+        plans = {
+            number: plan_next_step(view, get_playbook(view.playbook), plan_at)
+            for number, view in lookups.case_views(
+                session=session, cases=lookups.get_cases(session, waiting)
+            ).items()
+        }
     for case in open_cases:
         try:
-            _reconcile_case(case, as_of, report)
+            run = runs.get(case.flow_run_id or "")
+            _reconcile_case(case, run, plans.get(case.case_number), as_of, plan_as_of, report)
         except Exception as exc:  # one case's trouble must not stop the others' round
             task_logger().error("Case %s not reconciled: %s", case.case_number, type(exc).__name__)
     return report
 
 
-def _reconcile_case(case: views.OpenCase, as_of: datetime, report: SweepReport) -> None:
-    """Start, wake or re-drive one open case's run, whichever its state calls for."""
+def _reconcile_case(
+    case: views.OpenCase,
+    run: FlowRun | None,
+    step: Step | None,
+    as_of: datetime,
+    plan_as_of: datetime | None,
+    report: SweepReport,
+) -> None:
+    """Start, wake or re-drive one open case's run, whichever its state calls for. `run` and
+    `step`: its run as read this round and, if it waits, its plan (None: read them again)."""
     if case.flow_run_id is None:  # opened while the stack was down
         start_case_flow(case.case_number, case.playbook)
         report.started.append(case.case_number)
         return
     health = run_health(
-        case.flow_run_id, as_of=as_of, workers_here=get_settings().workers_on_this_machine
+        case.flow_run_id, as_of=as_of, workers_here=get_settings().workers_on_this_machine, run=run
     )
     if health == "ok":
         return
     if health == "waiting":
-        # An answer recorded while the run was still moving found nobody to wake, and the
-        # run then suspended under the old key: wake it now rather than at the next sweep.
-        _clear_stale_input(case.case_number, case.flow_run_id, as_of)
-        with session_scope() as session:
-            view = lookups.case_view(session=session, case_number=case.case_number)
-        step = plan_next_step(view, get_playbook(case.playbook), as_of)
-        if step.action is not Action.WAIT and wake_case_flow(case.flow_run_id):
-            report.woken.append(case.case_number)
+        _wake_if_due(case, run, step, as_of, plan_as_of, report)
         return
     with session_scope() as session:
         recent = lifecycle.redrives_since(
@@ -160,6 +195,41 @@ def _reconcile_case(case: views.OpenCase, as_of: datetime, report: SweepReport) 
     report.redriven.append(case.case_number)
 
 
+def _wake_if_due(
+    case: views.OpenCase,
+    run: FlowRun | None,
+    step: Step | None,
+    as_of: datetime,
+    plan_as_of: datetime | None,
+    report: SweepReport,
+) -> None:
+    """Wake a suspended case run that has work due: an answer recorded while the run was still
+    moving found nobody to wake, and the run then suspended under the old key; or a reminder
+    fell due. A stale input under its key is dealt with first (see _clear_stale_input)."""
+    assert case.flow_run_id is not None
+    state = run.state if run is not None else None
+    recent = (
+        state is None or state.timestamp is None or state.timestamp > as_of - STALE_INPUT_LOOKBACK
+    )
+    if recent and _clear_stale_input(case.case_number, case.flow_run_id, state, as_of):
+        step = None  # an answer may have been recorded: plan again
+    if step is None:
+        with session_scope() as session:
+            view = lookups.case_view(session=session, case_number=case.case_number)
+        step = plan_next_step(view, get_playbook(case.playbook), plan_as_of or as_of)
+    if step.action is Action.WAIT:
+        return
+    woken = wake_case_flow(case.flow_run_id, as_of=plan_as_of)
+    if (
+        not woken
+        and not recent
+        and _clear_stale_input(case.case_number, case.flow_run_id, None, as_of)
+    ):
+        woken = wake_case_flow(case.flow_run_id, as_of=plan_as_of)  # the refusal was the input
+    if woken:
+        report.woken.append(case.case_number)
+
+
 def reconcile_and_relay(as_of: datetime) -> SweepReport:
     """The every-minute round: re-drive dead case runs, then send what the outbox has due (so
     mail held back by a mail-server outage goes out within a minute of its end)."""
@@ -172,23 +242,9 @@ def sweep(as_of: datetime) -> SweepReport:
     """Wake every suspended case run with work due at `as_of`; start runs for cases without one;
     relay the outbox; fetch replies from the office mailbox when one is configured."""
     report = SweepReport(as_of=as_of)
-    with session_scope() as session:
-        open_cases = views.open_cases(session=session)
-    for case in open_cases:
-        if case.flow_run_id is None:
-            start_case_flow(case.case_number, case.playbook)
-            report.started.append(case.case_number)
-            continue
-        with session_scope() as session:
-            view = lookups.case_view(session=session, case_number=case.case_number)
-        step = plan_next_step(view, get_playbook(case.playbook), as_of)
-        if step.action is Action.WAIT or not is_paused(case.flow_run_id):
-            continue
-        if wake_case_flow(case.flow_run_id, as_of=as_of):
-            report.woken.append(case.case_number)
-    # Processes live in real time: a sweep run for a later day (--as-of) must not take a run
-    # that is working right now for one stuck since yesterday.
-    reconcile(now(), report)
+    # Processes live in real time: a sweep run for a later day (--as-of) plans at that day but
+    # must not take a run working right now for one stuck since yesterday.
+    reconcile(now(), report, plan_as_of=as_of)
     with session_scope() as session:  # 差评 past its date without a follow-up call: to the board
         report.rectifications_overdue = office_rules.flag_overdue_rectifications(
             session=session, as_of=as_of

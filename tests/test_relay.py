@@ -10,7 +10,7 @@ from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from casework.clock import now, office_date, start_of_office_day
 from models import lookups, outbox
@@ -142,7 +142,7 @@ def test_a_relay_killed_mid_batch_leaves_only_the_email_in_flight_unmarked(
     assert len(smtp_handler.messages) == 3
     with session_scope() as session:
         statuses = [
-            r.status for r in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))
+            r.status for r in session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
         ]
     assert statuses == ["sent", "sent", "sending"]  # each marked before the next was sent
 

@@ -1,0 +1,95 @@
+"""Capacity in Prefect: open cases each with a suspended flow run on the real stack, and the
+reconciler's real every-minute round over them (the sweep runs the same round)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime, timedelta
+
+from bench.figures import Figure, median, private_database, rss_mib, timed
+from bench.volume import PLAYBOOK, seed_open_cases
+from casework.clock import now
+from casework.planning import wait_key_for
+from gateways.prefect_api import deployment_name
+from models import lifecycle
+from models.db import session_scope
+from stack.processes import Stack
+from tasks.chase import STALE_INPUT_LOOKBACK, reconcile
+
+# Cases wait on agencies for weeks: their runs suspended at any moment of the past month.
+WAITING_FOR = timedelta(days=30)
+
+
+async def _create_suspended_runs(case_numbers: list[str], as_of: datetime) -> dict[str, str]:
+    """A suspended run of the case flow's deployment for each case, as a case run is while it
+    waits for an agency (created in that state: nothing runs); the run ids by case number."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import State
+    from prefect.states import Suspended
+
+    rng = random.Random(11)
+    limit = asyncio.Semaphore(4)
+    async with get_client() as client:
+        deployment = await client.read_deployment_by_name(deployment_name(PLAYBOOK))
+
+        async def create(number: str) -> tuple[str, str]:
+            state: State[None] = Suspended(timeout_seconds=None, pause_key=wait_key_for(1))
+            state.timestamp = as_of - WAITING_FOR * rng.random()
+            async with limit:
+                run = await client.create_flow_run_from_deployment(
+                    deployment.id,
+                    state=state,
+                    name=f"case-{number}",
+                    tags=[PLAYBOOK, "bench"],
+                    idempotency_key=f"bench-suspended-{number}",
+                )
+            return number, str(run.id)
+
+        return dict(await asyncio.gather(*(create(n) for n in case_numbers)))
+
+
+def reconciler_at_scale(stack: Stack, count: int, *, trials: int) -> list[Figure]:
+    """`count` open cases with suspended runs: the reconciler's round, worker and server RSS."""
+    as_of = now()
+    worker, server = stack.pid("worker"), stack.pid("prefect-server")
+    worker_idle = rss_mib(worker) if worker else None
+    server_before = rss_mib(server) if server else None
+    with private_database("bench-suspended.db"):
+        numbers = seed_open_cases(count, as_of)
+        runs: dict[str, str] = {}
+        seed_s = timed(lambda: runs.update(asyncio.run(_create_suspended_runs(numbers, as_of))))
+        with session_scope() as session:
+            for number, run_id in runs.items():
+                lifecycle.set_flow_run(
+                    session=session, case_number=number, flow_run_id=run_id, as_of=as_of
+                )
+        reports = []
+        round_s = median([timed(lambda: reports.append(reconcile(now()))) for _ in range(trials)])
+        moved = sum(len(r.woken) + len(r.redriven) + len(r.started) for r in reports)
+    if moved:
+        raise RuntimeError(f"the reconciler moved {moved} case(s) that had nothing due")
+    worker_after = rss_mib(worker) if worker else None
+    server_after = rss_mib(server) if server else None
+    recent = STALE_INPUT_LOOKBACK / WAITING_FOR
+    figures = [
+        Figure("capacity", f"seed {count:,} suspended case runs in Prefect", count / seed_s,
+               "runs/s", "the API's create, 4 at a time"),
+        Figure("capacity", f"reconciler round, {count:,} open cases with suspended runs",
+               round_s, "s", f"median of {trials}; runs read 200 a request, plans in bulk, "
+               f"stored input read for the {recent:.0%} suspended in the last day", "≤ 10 s",
+               round_s <= 10),
+    ]  # fmt: skip
+    if worker_idle and worker_after:
+        growth = worker_after / worker_idle - 1
+        figures.append(
+            Figure("capacity", f"worker RSS with {count:,} suspended runs", worker_after, "MiB",
+                   f"{growth:+.0%} on idle ({worker_idle:.0f} MiB)", "within 10%",
+                   abs(growth) <= 0.10)
+        )  # fmt: skip
+    if server_before and server_after:
+        figures.append(
+            Figure("capacity", f"Prefect server RSS with {count:,} suspended runs", server_after,
+                   "MiB", f"{server_before:.0f} MiB before they were created")
+        )  # fmt: skip
+    return figures
