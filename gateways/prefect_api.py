@@ -122,34 +122,39 @@ def run_health(
     Running, no process running it) or "stuck" (see health_of). `workers_here`: the workers
     run on this machine, so a run's process can be looked for (the embedded stack; not when
     workers run elsewhere). `run`: the run as read a moment ago (read_runs), if it was."""
+    if run is None:
+        run = _read_run(flow_run_id)
+        if run is None:
+            return "missing"
+    state = run.state
+    process = None
+    # Only a run Prefect thinks is moving is looked for on this machine (a scan of /proc).
+    if workers_here and state is not None and state.type.value in ("RUNNING", "PENDING"):
+        pid = run.infrastructure_pid
+        process = _process_runs(pid, flow_run_id) if pid else None
+        if process is not True:  # the recorded pid may be stale or not yet recorded
+            process = _any_process_runs(flow_run_id)
+    health = health_of(state, as_of=as_of, process=process, pid_known=bool(run.infrastructure_pid))
+    if health in ("gone", "stuck"):
+        # The run may have suspended or finished between the read and the process search
+        # (its process then exits): judge only a state that held still throughout.
+        again = _read_run(flow_run_id)
+        if again is None:
+            return "missing"
+        if again.state is None or state is None or again.state.id != state.id:
+            return "ok"
+    return health
+
+
+def _read_run(flow_run_id: str) -> FlowRun | None:
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
     with get_client(sync_client=True) as client:
-        if run is None:
-            try:
-                run = client.read_flow_run(UUID(flow_run_id))
-            except ObjectNotFound:
-                return "missing"
-        process = None
-        if workers_here:
-            pid = run.infrastructure_pid
-            process = _process_runs(pid, flow_run_id) if pid else None
-            if process is not True:  # the recorded pid may be stale or not yet recorded
-                process = _any_process_runs(flow_run_id)
-        health = health_of(
-            run.state, as_of=as_of, process=process, pid_known=bool(run.infrastructure_pid)
-        )
-        if health in ("gone", "stuck"):
-            # The run may have suspended or finished between the read and the process search
-            # (its process then exits): judge only a state that held still throughout.
-            try:
-                again = client.read_flow_run(UUID(flow_run_id))
-            except ObjectNotFound:
-                return "missing"
-            if again.state is None or run.state is None or again.state.id != run.state.id:
-                return "ok"
-    return health
+        try:
+            return client.read_flow_run(UUID(flow_run_id))
+        except ObjectNotFound:
+            return None
 
 
 def _process_runs(pid: str, flow_run_id: str) -> bool | None:
