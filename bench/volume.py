@@ -11,11 +11,10 @@ from sqlalchemy import insert, text
 
 from bench.figures import Figure, median, timed
 from casework.clock import office_date
-from casework.planning import plan_next_step
-from casework.playbook import all_playbooks, get_playbook
+from casework.playbook import all_playbooks
 from casework.templating import RenderedMessage
 from casework.validation import id_check_digit
-from models import intake, lookups, outgoing, reports, views
+from models import intake, outgoing, reports, views
 from models.db import get_engine, session_scope
 from models.tables import (
     Applicant,
@@ -30,6 +29,7 @@ from models.tables import (
     EventKind,
     MaterialStatus,
 )
+from tasks.chase import plan_cases
 
 PLAYBOOK = "recover-cremation-certificate"
 LETTER = RenderedMessage(subject="协查函", text="协查函正文", html=None, printable="<p>协查函</p>")
@@ -72,16 +72,12 @@ def seed_open_cases(count: int, as_of: datetime) -> list[str]:
 
 
 def sweep_planning(as_of: datetime) -> int:
-    """The case-database half of the sweep: every open case's plan at `as_of` (what is due)."""
-    due = 0
+    """The case-database half of the sweep: every open case's plan at `as_of` (what is due),
+    as the reconciler's round plans its waiting cases."""
     with session_scope() as session:
         open_cases = views.open_cases(session=session)
-    for case in open_cases:
-        with session_scope() as session:
-            view = lookups.case_view(session=session, case_number=case.case_number)
-        step = plan_next_step(view, get_playbook(case.playbook), as_of)
-        due += step.action.value != "wait"
-    return due
+    plans = plan_cases([c.case_number for c in open_cases], as_of)
+    return sum(step.action.value != "wait" for step in plans.values())
 
 
 def capacity(count: int, as_of: datetime, *, trials: int) -> list[Figure]:

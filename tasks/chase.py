@@ -126,13 +126,7 @@ def reconcile(
         for c in open_cases
         if c.flow_run_id in runs and (state := runs[c.flow_run_id].state) and state.is_paused()
     ]
-    with session_scope() as session:
-        plans = {
-            number: plan_next_step(view, get_playbook(view.playbook), plan_at)
-            for number, view in lookups.case_views(
-                session=session, cases=lookups.get_cases(session, waiting)
-            ).items()
-        }
+    plans = plan_cases(waiting, plan_at)
     for case in open_cases:
         try:
             run = runs.get(case.flow_run_id or "")
@@ -140,6 +134,18 @@ def reconcile(
         except Exception as exc:  # one case's trouble must not stop the others' round
             task_logger().error("Case %s not reconciled: %s", case.case_number, type(exc).__name__)
     return report
+
+
+def plan_cases(case_numbers: list[str], as_of: datetime) -> dict[str, Step]:
+    """Each case's next step at `as_of`, its rows read in a few queries for all of them."""
+    with session_scope() as session:
+        views_by_number = lookups.case_views(
+            session=session, cases=lookups.get_cases(session, case_numbers)
+        )
+    return {
+        number: plan_next_step(view, get_playbook(view.playbook), as_of)
+        for number, view in views_by_number.items()
+    }
 
 
 def _reconcile_case(
