@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bench.figures import Figure
     from stack.postgres import PostgresServer
 
 
@@ -36,7 +37,7 @@ os.environ["CASEWORK_WEB_PORT"] = str(_free_port())
 for _key in [k for k in os.environ if k.startswith("PREFECT_") and "DATABASE" not in k]:
     del os.environ[_key]
 
-SECTIONS = ("startup", "output", "volume", "city", "orchestration", "capacity")
+SECTIONS = ("startup", "output", "volume", "city", "orchestration", "capacity", "scale-out")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,14 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         "city",
         lambda: volume.city(cases, per_case, as_of, label="SQLite", trials=1 if smoke else 3),
     )
-    if "city" in chosen and args.postgres != "no":
+    if chosen & {"city", "scale-out"} and args.postgres != "no":
         server = _postgres(required=args.postgres == "yes")
         if server is not None:
             try:
                 use_database(server.new_database())
                 section("city", lambda: volume.city(cases, per_case, as_of, label="PostgreSQL",
                                                     trials=1 if smoke else 3))  # fmt: skip
+                section("scale-out", lambda: _throughput_on_postgres(server, smoke))
             finally:
+                use_database(None)
                 server.stop()
     print(figs.table(results))
     print(f"\n{time.monotonic() - started:.0f} s; {platform.processor() or platform.machine()}, "
@@ -154,6 +157,38 @@ def _orchestration_idle(stack: object) -> float | None:
 
     time.sleep(5)
     return idle_worker_rss(stack)  # type: ignore[arg-type]
+
+
+def _throughput_on_postgres(server: PostgresServer, smoke: bool) -> list[Figure]:
+    """A district's set-up on one machine: Prefect's server and the case database on PostgreSQL,
+    cases closed per minute with one worker and with two."""
+    from bench import orchestration
+    from bench.figures import Figure, use_database
+    from casework.settings import get_settings
+    from stack.processes import Stack
+
+    os.environ["CASEWORK_PREFECT_DATABASE_URL"] = server.new_database()
+    use_database(server.new_database())
+    stack = Stack(get_settings())
+    try:
+        stack.up()
+        figures: list[Figure] = []
+        for workers in (1, 2):
+            figures += orchestration.throughput(
+                stack, cases=2 if smoke else 12, workers=workers, serial=9000 + 100 * workers,
+                label="PostgreSQL",
+            )  # fmt: skip
+    finally:
+        stack.down()
+        os.environ.pop("CASEWORK_PREFECT_DATABASE_URL")
+        use_database(None)
+    one, two = (f.value for f in figures if f.what.endswith("closed per minute"))
+    ratio = two / one if one and two else None
+    return [
+        *figures,
+        Figure("scale-out", "PostgreSQL: 2 workers ÷ 1 worker, cases closed per minute", ratio,
+               "×", "same machine, 2 cores", "≥ 1.6×", ratio is not None and ratio >= 1.6),
+    ]  # fmt: skip
 
 
 def _postgres(*, required: bool) -> PostgresServer | None:

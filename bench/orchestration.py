@@ -273,7 +273,9 @@ def _requests_received(mailbox: Path, address: str) -> dict[str, float]:
     return found
 
 
-def throughput(stack: Stack, *, cases: int, workers: int, serial: int) -> list[Figure]:
+def throughput(
+    stack: Stack, *, cases: int, workers: int, serial: int, label: str = ""
+) -> list[Figure]:
     """`cases` cases opened at once and each answered as soon as it waits (forwarded, then
     received), with `workers` workers on the pool: cases closed per minute, and each answer
     "forwarded" → the archive room's request at the SMTP server (median, p95)."""
@@ -313,13 +315,14 @@ def throughput(stack: Stack, *, cases: int, workers: int, serial: int) -> list[F
         address = lookups.get_agency(session, ARCHIVE_ROOM).email or ""
     arrived = _requests_received(get_settings().mailbox_dir, address)
     waits = [arrived[n] - answered_at[n] for n in numbers if n in arrived and n in answered_at]
+    where = f"{label}: " if label else ""
     label = f"{workers} worker{'s' if workers > 1 else ''}"
     return [
-        Figure("throughput", f"{cases} cases at once, {label}: closed per minute",
+        Figure("throughput", f"{where}{cases} cases at once, {label}: closed per minute",
                len(closed_at) / minutes, "cases/min", "open → forwarded → received → closed"),
-        Figure("latency", f"answer → next request at the SMTP server ({label}, {cases} at once)",
+        Figure("latency", f"{where}answer → next request at the SMTP server ({label}, {cases} at once)",
                median(waits), "s", f"median of {len(waits)}; p95 {p95(waits):.1f} s", ""),
-        Figure("throughput", f"worker RSS while {cases} cases run ({label})", max(rss), "MiB",
+        Figure("throughput", f"{where}worker RSS while {cases} cases run ({label})", max(rss), "MiB",
                "largest worker process"),
     ]  # fmt: skip
 
