@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
-from prefect.flow_runs import suspend_flow_run
 from prefect.runtime import flow_run
 
 from casework.clock import now
 from casework.crash_points import crash_point
 from casework.planning import Action
-from gateways.resume_form import CaseInput, FormOutcome
+from gateways.resume_form import FormOutcome, wait_for_answer
 from gateways.run_logs import install_log_masking
 from tasks.publish import publish_case_view
 from tasks.record import link_flow_run, next_step, record_reply, record_wake
@@ -52,12 +51,7 @@ def hard_case(case_number: str) -> str:
             case Action.WAIT:
                 publish_case_view(case_number, run_id, as_of)
                 crash_point("before-suspend", case_number)
-                answer = suspend_flow_run(
-                    wait_for_input=CaseInput.with_initial_data(
-                        description=describe_wait(case_number)
-                    ),
-                    key=step.wait_key,
-                )
+                answer = wait_for_answer(description=describe_wait(case_number), key=step.wait_key)
                 crash_point("after-resume", case_number)
                 as_of = max(now(), answer.as_of) if answer.as_of else now()
                 if answer.outcome is FormOutcome.RECHECK:

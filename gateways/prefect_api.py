@@ -313,22 +313,38 @@ def _restore_missing_schema(flow_run_id: str) -> bool:
 def stale_wake_input(
     flow_run_id: str, *, state: State | None = None
 ) -> tuple[str, CaseInput] | None:
-    """The input already stored under the key a suspended run waits on: (pause key, input).
-    `state`: the run's state as read a moment ago, if it was."""
+    """The input stored under the key a suspended run waits on, when the run suspended after
+    it was stored, so that no resume will ever read it: (pause key, input). One stored after
+    the run suspended is a wake-up or an answer on its way (Prefect stores the input, then
+    resumes the run), never stale. `state`: the run's state as read a moment ago, if it was
+    (only to skip runs not paused then)."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
+    from prefect.input.run_input import keyset_from_base_key
 
-    if state is None:
-        with get_client(sync_client=True) as client:
-            try:
-                state = client.read_flow_run(UUID(flow_run_id)).state
-            except ObjectNotFound:
-                return None
-    if state is None or not state.is_paused() or not state.state_details.pause_key:
+    from gateways.resume_form import CaseInput
+
+    if state is not None and not (state.is_paused() and state.state_details.pause_key):
         return None
-    key = state.state_details.pause_key
-    answer = unread_form_answer(flow_run_id, key)
-    return (key, answer) if answer is not None else None
+    with get_client(sync_client=True) as client:
+        try:
+            state = client.read_flow_run(UUID(flow_run_id)).state
+        except ObjectNotFound:
+            return None
+        if state is None or not state.is_paused() or not state.state_details.pause_key:
+            return None
+        key = state.state_details.pause_key
+        response_key = keyset_from_base_key(f"suspended-{key}")["response"]
+        found = client.filter_flow_run_input(UUID(flow_run_id), response_key, 1, set())
+    stored = next((i for i in found if i.key == response_key), None)
+    if stored is None or stored.created is None or state.timestamp is None:
+        return None
+    if state.timestamp <= stored.created:
+        return None  # stored after the run suspended: on its way to wake it
+    try:
+        return key, CaseInput.model_validate_json(stored.value)
+    except ValueError:
+        return None  # not a form answer this version can read: left alone
 
 
 def discard_wake_input(flow_run_id: str, wait_key: str) -> None:

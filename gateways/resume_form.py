@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from prefect import get_run_logger
 from prefect.input import RunInput
 from pydantic import Field, field_validator
 
@@ -62,3 +63,27 @@ class CaseInput(RunInput):
             forward_to=self.forward_to or None,
             via=self.via,
         )
+
+
+def wait_for_answer(*, description: str, key: str) -> CaseInput:
+    """Suspend the case run under `key` until an answer or a wake-up comes, and return it.
+
+    Prefect refuses a second suspend under a key already used and hands back the input stored
+    under it; when none is stored (the run was resumed without one, or a wake-up was cleared
+    as stale meanwhile) it fails building an empty form. Nothing was answered then: the run
+    rechecks the case database instead of failing and being re-driven.
+    """
+    from prefect.flow_runs import suspend_flow_run
+    from pydantic import ValidationError
+
+    try:
+        answer = suspend_flow_run(
+            wait_for_input=CaseInput.with_initial_data(description=description), key=key
+        )
+    except ValidationError as exc:
+        if any(error.get("input") != {} for error in exc.errors()):
+            raise  # an answer was stored that this form cannot read: not to be passed over
+        get_run_logger().warning("Resumed without an answer: the case is read again")
+        return CaseInput(outcome=FormOutcome.RECHECK)
+    assert isinstance(answer, CaseInput)
+    return answer

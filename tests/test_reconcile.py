@@ -7,8 +7,9 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -128,8 +129,15 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
         return number, run
 
     def leave_input(run: str, value: str) -> None:
+        """An input under the key, and the run suspended again after it (as a run back from
+        Cancelled does): an input stored after the suspension would be a wake-up on its way."""
         with get_client(sync_client=True) as client:
             client.create_flow_run_input(UUID(run), "suspended-case-wait-0-response", value)
+            time.sleep(0.05)  # the suspension strictly after the input
+            suspended = client.read_flow_run(UUID(run)).state
+            assert suspended is not None
+            again = suspended.model_copy(update={"id": uuid4(), "timestamp": datetime.now(UTC)})
+            client.set_flow_run_state(UUID(run), again, force=True)
 
     def answered_by_phone(number: str) -> None:
         with session_scope() as session:
@@ -171,3 +179,14 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     detail, _ = reading.show_case(case_number=number, as_of=now())
     assert [c.outcome for c in detail.contacts if c.kind == "reply"] == ["received"]
     closed_soon(number, "the reconciler never woke the run", lambda: reconcile(now()))
+
+    # An input stored after the run suspended is a wake-up on its way (Prefect stores it, then
+    # resumes the run): never taken for stale, so never cleared from under the resume.
+    from gateways.prefect_api import stale_wake_input
+
+    number, run = opened_and_waiting("104")
+    with get_client(sync_client=True) as client:
+        client.create_flow_run_input(
+            UUID(run), "suspended-case-wait-0-response", '{"outcome": "recheck"}'
+        )
+    assert stale_wake_input(run) is None

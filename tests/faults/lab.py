@@ -117,6 +117,8 @@ class Tally:
     handed_over: int = 0
     allowed_duplicates: int = 0  # kills between the server's 250 and the sent mark
     redrive_seconds: list[float] = field(default_factory=list)
+    # Re-drives with no kill of the case's run since its last one: the run died on its own.
+    unprovoked: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -143,7 +145,8 @@ class Tally:
             "handed_to_manager": self.handed_over,
             "redrive_median_s": round(statistics.median(times), 1) if times else None,
             "redrive_max_s": round(max(times), 1) if times else None,
-            "redrives": len(times),
+            "redrives": len(times) + self.unprovoked,
+            "unprovoked_redrives": self.unprovoked,
             "passed": self.passed,
         }
 
@@ -621,7 +624,7 @@ class Lab:
             and k.at >= since
             and (k.flow_run_id is None or self.case_of_run(k.flow_run_id) in (*cases, None))
         )
-        tally.redrive_seconds = self._redrive_times(cases, since)
+        tally.redrive_seconds, tally.unprovoked = self._redrive_times(cases, since)
         return tally
 
     def replies_from(self, case_number: str, agency: str) -> int:
@@ -650,12 +653,16 @@ class Lab:
                     lost += 1
         return lost
 
-    def _redrive_times(self, cases: list[str], since: float) -> list[float]:
-        """Seconds from each crash of a case's run to its re-drive (the audit trail's time)."""
-        times = []
+    def _redrive_times(self, cases: list[str], since: float) -> tuple[list[float], int]:
+        """Seconds from each kill of a case's run to its re-drive (the audit trail's time): a
+        re-drive answers the first kill since the case's previous re-drive. Also how many
+        re-drives answered no kill (the run died on its own)."""
+        times, unprovoked = [], 0
         deaths_of: dict[str | None, list[float]] = {}
         for kill in [*self.kills, *self.mail.kills]:
-            if kill.at < since or kill.what == "worker":  # the worker's runs live on
+            # The worker's runs are counted one by one ("worker's run"); a killed `casework
+            # reply` is no run.
+            if kill.at < since or kill.what == "worker" or kill.what.startswith("casework reply"):
                 continue
             case_number = kill.case_number
             if case_number is None and kill.flow_run_id is not None:
@@ -675,11 +682,15 @@ class Lab:
                 )
                 # A server restart may crash any run in flight.
                 deaths = sorted(deaths_of.get(case_number, []) + server_deaths)
+                previous = since
                 for redriven in redrives:
-                    before = [d for d in deaths if d <= redriven]
-                    if before:
-                        times.append(redriven - before[-1])
-        return times
+                    cause = [d for d in deaths if previous < d <= redriven]
+                    if cause:
+                        times.append(redriven - cause[0])
+                    else:
+                        unprovoked += 1
+                    previous = redriven
+        return times, unprovoked
 
 
 def _replies(session: Any, case_number: str, *, distinct: bool = True) -> Any:

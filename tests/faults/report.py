@@ -9,21 +9,23 @@ from tests.faults.lab import Tally
 
 HEADER = (
     "| scenario | trials | lost | stalled | duplicates (flagged) | undelivered | refused 550 "
-    "| to a manager | re-drives | re-drive median / max |"
+    "| to a manager | re-drives | of them without a kill | re-drive median / max |"
 )
 
 
 def table(tallies: list[Tally]) -> str:
-    lines = [HEADER, "|" + "---|" * 10]
+    lines = [HEADER, "|" + "---|" * 11]
     for tally in tallies:
         row = tally.row()
         redrive = (
-            f"{row['redrive_median_s']} s / {row['redrive_max_s']} s" if row["redrives"] else "—"
+            f"{row['redrive_median_s']} s / {row['redrive_max_s']} s"
+            if tally.redrive_seconds
+            else "—"
         )
         lines.append(
             f"| {tally.scenario} | {tally.trials} | {tally.lost} | {tally.stalled} "
             f"| {row['duplicates']} | {tally.undelivered} | {tally.refused} "
-            f"| {tally.handed_over} | {row['redrives']} | {redrive} |"
+            f"| {tally.handed_over} | {row['redrives']} | {tally.unprovoked} | {redrive} |"
         )
     return "\n".join(lines)
 
