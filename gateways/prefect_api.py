@@ -20,6 +20,7 @@ from models.db import session_scope
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun, State
+    from prefect.input.run_input import Keyset
 
     from gateways.resume_form import CaseInput
 
@@ -206,38 +207,35 @@ def health_of(
     return "stuck" if age > STUCK_AFTER else "ok"
 
 
+def _wait_keyset(wait_key: str) -> Keyset:
+    """Where Prefect keeps a suspended run's form: "suspended-<pause key>-schema|response"."""
+    from prefect.input.run_input import keyset_from_base_key
+
+    return keyset_from_base_key(f"suspended-{wait_key}")
+
+
+def _form_answer(raw: str) -> CaseInput | None:
+    """A stored input as a form answer; None if this version cannot read it (left alone)."""
+    from gateways.resume_form import CaseInput
+
+    try:
+        return CaseInput.model_validate_json(raw)
+    except ValueError:
+        return None
+
+
 def unread_form_answer(flow_run_id: str, wait_key: str) -> CaseInput | None:
     """The Resume-form answer given to a run that died before reading it, if any."""
     from prefect.client.orchestration import get_client
-    from prefect.input.run_input import keyset_from_base_key
 
-    from gateways.resume_form import CaseInput
-
-    # Prefect keeps a suspended run's input under "<state name>-<pause key>-response".
-    key = keyset_from_base_key(f"suspended-{wait_key}")["response"]
     with get_client(sync_client=True) as client:
         try:
-            raw = client.read_flow_run_input(UUID(flow_run_id), key)
+            raw = client.read_flow_run_input(UUID(flow_run_id), _wait_keyset(wait_key)["response"])
         except httpx.HTTPStatusError as exc:
             if exc.response.status_code == 404:  # no answer was given: nothing to carry
                 return None
             raise
-    try:
-        return CaseInput.model_validate_json(raw)
-    except ValueError:
-        return None  # not a form answer this version can read: the reconciler carries on
-
-
-def is_paused(flow_run_id: str) -> bool:
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            run = client.read_flow_run(UUID(flow_run_id))
-        except ObjectNotFound:
-            return False
-    return bool(run.state and run.state.is_paused())
+    return _form_answer(raw)
 
 
 def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
@@ -290,7 +288,6 @@ def _restore_missing_schema(flow_run_id: str) -> bool:
     not found", as the long fault run found. Save the schema it would have saved; True if
     one was missing."""
     from prefect.client.orchestration import get_client
-    from prefect.input.run_input import keyset_from_base_key
 
     from gateways.resume_form import CaseInput
 
@@ -299,7 +296,7 @@ def _restore_missing_schema(flow_run_id: str) -> bool:
         state = run.state
         if state is None or not state.is_paused() or not state.state_details.run_input_keyset:
             return False
-        keyset = keyset_from_base_key(f"suspended-{state.state_details.pause_key}")
+        keyset = _wait_keyset(str(state.state_details.pause_key))
         try:
             client.read_flow_run_input(UUID(flow_run_id), keyset["schema"])
             return False
@@ -320,9 +317,6 @@ def stale_wake_input(
     (only to skip runs not paused then)."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
-    from prefect.input.run_input import keyset_from_base_key
-
-    from gateways.resume_form import CaseInput
 
     if state is not None and not (state.is_paused() and state.state_details.pause_key):
         return None
@@ -334,26 +328,23 @@ def stale_wake_input(
         if state is None or not state.is_paused() or not state.state_details.pause_key:
             return None
         key = state.state_details.pause_key
-        response_key = keyset_from_base_key(f"suspended-{key}")["response"]
+        response_key = _wait_keyset(key)["response"]
         found = client.filter_flow_run_input(UUID(flow_run_id), response_key, 1, set())
     stored = next((i for i in found if i.key == response_key), None)
     if stored is None or stored.created is None or state.timestamp is None:
         return None
     if state.timestamp <= stored.created:
         return None  # stored after the run suspended: on its way to wake it
-    try:
-        return key, CaseInput.model_validate_json(stored.value)
-    except ValueError:
-        return None  # not a form answer this version can read: left alone
+    answer = _form_answer(stored.value)
+    return (key, answer) if answer is not None else None
 
 
 def discard_wake_input(flow_run_id: str, wait_key: str) -> None:
     """Remove the input stored under a suspended run's key (after it has been recorded)."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
-    from prefect.input.run_input import keyset_from_base_key
 
-    key = keyset_from_base_key(f"suspended-{wait_key}")["response"]
+    key = _wait_keyset(wait_key)["response"]
     gone_already = contextlib.suppress(ObjectNotFound, httpx.HTTPStatusError)
     with get_client(sync_client=True) as client, gone_already:
         client.delete_flow_run_input(UUID(flow_run_id), key)

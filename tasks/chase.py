@@ -220,9 +220,7 @@ def _wake_if_due(
     if recent and _clear_stale_input(case.case_number, case.flow_run_id, state, as_of):
         step = None  # an answer may have been recorded: plan again
     if step is None:
-        with session_scope() as session:
-            view = lookups.case_view(session=session, case_number=case.case_number)
-        step = plan_next_step(view, get_playbook(case.playbook), plan_as_of or as_of)
+        step = plan_cases([case.case_number], plan_as_of or as_of)[case.case_number]
     if step.action is Action.WAIT:
         return
     woken = wake_case_flow(case.flow_run_id, as_of=plan_as_of)
