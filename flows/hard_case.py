@@ -11,7 +11,7 @@ from casework.planning import Action
 from gateways.resume_form import FormOutcome, wait_for_answer
 from gateways.run_logs import install_log_masking
 from tasks.publish import publish_case_view
-from tasks.record import link_flow_run, next_step, record_reply, record_wake
+from tasks.record import claim_case, next_step, record_reply, record_wake
 from tasks.render import file_missing_letters
 from tasks.report import describe_wait
 from tasks.steps import carry_out
@@ -39,7 +39,9 @@ def hard_case(case_number: str) -> str:
     logger = get_run_logger()
     as_of = now()
     run_id = str(flow_run.get_id())
-    link_flow_run(case_number, run_id, as_of)
+    if not claim_case(case_number, run_id, as_of):
+        logger.info("Case %s is worked by a newer run: this one stops", case_number)
+        return "superseded"
     file_missing_letters(case_number)
     for _ in range(MAX_STEPS_PER_EXECUTION):
         step = next_step(case_number, as_of)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -89,7 +90,8 @@ def redrive_case_flow(case_number: str, playbook: str, attempt: int) -> str:
 # A run still Running this long after its last state change has lost its process.
 STUCK_AFTER = timedelta(minutes=10)
 # A worker starts a run's process within seconds of claiming it (Pending, "Submitting") and
-# records its pid; a run Pending this long with no pid lost its worker before it started.
+# records its pid; a run Pending this long with no pid lost its worker before it started (when
+# it cannot be told whether that worker still lives: see health_of).
 STUCK_PENDING_AFTER = timedelta(minutes=1)
 # A worker proposes Pending before it starts the process and records the new pid after, so a
 # resumed run briefly carries the pid of the process that suspended it: a run is "gone" only
@@ -128,14 +130,22 @@ def run_health(
         if run is None:
             return "missing"
     state = run.state
-    process = None
+    process = claimer = None
     # Only a run Prefect thinks is moving is looked for on this machine (a scan of /proc).
     if workers_here and state is not None and state.type.value in ("RUNNING", "PENDING"):
         pid = run.infrastructure_pid
         process = _process_runs(pid, flow_run_id) if pid else None
         if process is not True:  # the recorded pid may be stale or not yet recorded
             process = _any_process_runs(flow_run_id)
-    health = health_of(state, as_of=as_of, process=process, pid_known=bool(run.infrastructure_pid))
+        if process is False and state.type.value == "PENDING" and state.timestamp is not None:
+            claimer = _worker_running_since(state.timestamp)
+    health = health_of(
+        state,
+        as_of=as_of,
+        process=process,
+        pid_known=bool(run.infrastructure_pid),
+        claimer=claimer,
+    )
     if health in ("gone", "stuck"):
         # The run may have suspended or finished between the read and the process search
         # (its process then exits): judge only a state that held still throughout.
@@ -145,6 +155,13 @@ def run_health(
         if again.state is None or state is None or again.state.id != state.id:
             return "ok"
     return health
+
+
+def run_has_ended(flow_run_id: str) -> bool:
+    """Whether a run will never work its case again: crashed, failed, cancelled, finished, or
+    unknown to Prefect."""
+    run = _read_run(flow_run_id)
+    return run is None or run.state is None or run.state.type.value in _DEAD
 
 
 def _read_run(flow_run_id: str) -> FlowRun | None:
@@ -180,14 +197,58 @@ def _any_process_runs(flow_run_id: str) -> bool | None:
     return False
 
 
+def _worker_running_since(moment: datetime) -> bool | None:
+    """Whether a Prefect worker of this server on this machine was already running at `moment`
+    and still is: the one that claimed a run Pending since then may be among them, still
+    submitting it to a busy server. None when /proc cannot tell."""
+    from prefect.settings import PREFECT_API_URL
+
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        booted = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        entries = [e for e in Path("/proc").iterdir() if e.name.isdigit()]
+    except (OSError, ValueError, StopIteration):
+        return None
+    ours = f"PREFECT_API_URL={PREFECT_API_URL.value()}".encode()
+    for entry in entries:
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"worker" not in args or b"start" not in args:
+                continue
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            # The field after the command's name (which may hold spaces): start time, 22nd.
+            started = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[19]) / ticks
+        except (OSError, ValueError, IndexError):
+            continue
+        other_server = any(e.startswith(b"PREFECT_API_URL=") for e in environ) and (
+            ours not in environ
+        )
+        if not other_server and booted + started <= moment.timestamp():
+            return True
+    return False
+
+
 def health_of(
-    state: State | None, *, as_of: datetime, process: bool | None = None, pid_known: bool = True
+    state: State | None,
+    *,
+    as_of: datetime,
+    process: bool | None = None,
+    pid_known: bool = True,
+    claimer: bool | None = None,
 ) -> str:
     """run_health's judgement (a pure function, tested branch by branch). `process`: whether a
-    process on this machine runs it (None: cannot tell). A run Running with no process past
-    GONE_AFTER, or Pending with none past STUCK_PENDING_AFTER, is "gone"; one Pending past
-    STUCK_PENDING_AFTER with no pid recorded, or Pending or Running with no change past
-    STUCK_AFTER, is "stuck"."""
+    process on this machine runs it (None: cannot tell). `claimer`, for a run Pending with no
+    process: whether a worker that was running when it went Pending still runs (None: cannot
+    tell). A run Running with no process past GONE_AFTER is "gone"; so is one Pending with no
+    process past GONE_AFTER when no worker from before lives, past STUCK_PENDING_AFTER when that
+    is not known or its process had started, past STUCK_AFTER while such a worker lives (on a
+    busy server claiming and starting a run takes minutes; a worker that fails to start it says
+    Crashed). One Pending past STUCK_PENDING_AFTER with no pid recorded (workers elsewhere), or
+    Pending or Running with no change past STUCK_AFTER, is "stuck"."""
     from prefect.client.schemas.objects import StateType
 
     if state is None:
@@ -201,7 +262,12 @@ def health_of(
     age = as_of - state.timestamp if state.timestamp is not None else timedelta(0)
     pending = state.type == StateType.PENDING
     if process is False:  # Prefect still says Pending/Running: nobody reported the death
-        return "gone" if age > (STUCK_PENDING_AFTER if pending else GONE_AFTER) else "ok"
+        bound = GONE_AFTER
+        if pending and (pid_known or claimer is None):
+            bound = STUCK_PENDING_AFTER
+        elif pending and claimer:
+            bound = STUCK_AFTER
+        return "gone" if age > bound else "ok"
     if pending and not pid_known and age > STUCK_PENDING_AFTER:
         return "stuck"
     return "stuck" if age > STUCK_AFTER else "ok"

@@ -32,6 +32,28 @@ def set_flow_run(*, session: Session, case_number: str, flow_run_id: str, as_of:
         record_event(session, case, EventKind.FLOW_RUN_LINKED, as_of, detail=flow_run_id)
 
 
+def claim_flow_run(
+    *,
+    session: Session,
+    case_number: str,
+    flow_run_id: str,
+    replaces: str | None,
+    as_of: datetime,
+) -> bool:
+    """Make this run the case's, if the case is still linked to `replaces` (a run seen to have
+    ended) or already to this run; False when another run was linked meanwhile (a re-drive or
+    another run's claim won: this one must not work the case beside it)."""
+    case = get_case(session, case_number, lock=True)
+    if case.flow_run_id == flow_run_id:
+        return True
+    if case.flow_run_id != replaces:
+        return False
+    case.flow_run_id = flow_run_id
+    session.add(case)
+    record_event(session, case, EventKind.FLOW_RUN_LINKED, as_of, detail=flow_run_id)
+    return True
+
+
 def mark_urgent(*, session: Session, case_number: str, urgent: bool, as_of: datetime) -> None:
     case = get_case(session, case_number, lock=True)
     if case.urgent == urgent:
@@ -115,11 +137,18 @@ def withdraw_case(
 
 
 def record_redrive(
-    *, session: Session, case_number: str, flow_run_id: str, why: str, as_of: datetime
-) -> None:
-    """The case's run had died: a new one works the case from the database (audited once:
-    two reconcilers that saw the same death get the same run, idempotently, and the second
-    finds it recorded)."""
+    *,
+    session: Session,
+    case_number: str,
+    flow_run_id: str,
+    replaces: str | None,
+    why: str,
+    as_of: datetime,
+) -> bool:
+    """The case's run `replaces` had died: a new one works the case from the database. Audited
+    once: two reconcilers that saw the same death get the same run, idempotently, and the
+    second finds it recorded. False when the case had moved on to another run meanwhile (a
+    reconciler that read the death before another round re-drove it made a run too many)."""
     case = get_case(session, case_number, lock=True)
     recorded = session.exec(
         select(CaseEvent).where(
@@ -129,10 +158,13 @@ def record_redrive(
         )
     ).first()
     if recorded is not None:
-        return
+        return True
+    if case.flow_run_id not in (replaces, flow_run_id):  # the new run may have claimed it first
+        return False
     case.flow_run_id = flow_run_id
     session.add(case)
     record_event(session, case, EventKind.RUN_REDRIVEN, as_of, detail=f"{why} → {flow_run_id}")
+    return True
 
 
 def redrives_since(*, session: Session, case_number: str, since: datetime) -> int:

@@ -171,6 +171,9 @@ def _reconcile_case(
         _wake_if_due(case, run, step, as_of, plan_as_of, report)
         return
     with session_scope() as session:
+        linked = lookups.flow_run_of(session=session, case_number=case.case_number)
+        if linked != case.flow_run_id:
+            return  # re-driven by another round since this one read it: judged next round
         recent = lifecycle.redrives_since(
             session=session, case_number=case.case_number, since=as_of - timedelta(days=1)
         )
@@ -190,13 +193,17 @@ def _reconcile_case(
     _carry_unread_answer(case.case_number, case.flow_run_id, view.wait_generation, as_of)
     flow_run_id = redrive_case_flow(case.case_number, case.playbook, recent + 1)
     with session_scope() as session:
-        lifecycle.record_redrive(
+        recorded = lifecycle.record_redrive(
             session=session,
             case_number=case.case_number,
             flow_run_id=flow_run_id,
+            replaces=case.flow_run_id,
             why=health,
             as_of=as_of,
         )
+    if not recorded:  # another round re-drove it first: one run works a case, never two
+        cancel_flow_run(flow_run_id)
+        return
     task_logger().warning("Case %s re-driven: its run was %s", case.case_number, health)
     report.redriven.append(case.case_number)
 

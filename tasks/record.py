@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from casework.planning import Step, plan_next_step
 from casework.playbook import get_playbook
 from casework.replies import Reply
+from gateways.prefect_api import run_has_ended
 from gateways.run_logs import task_logger
 from models import incoming, lifecycle, lookups
 from models.db import session_scope
@@ -55,12 +56,25 @@ def record_wake(case_number: str, generation: int) -> None:
 
 
 @task(cache_policy=NO_CACHE)
-def link_flow_run(case_number: str, flow_run_id: str, as_of: datetime) -> None:
-    """Remember which Prefect flow run is working this case."""
-    with session_scope() as session:
-        lifecycle.set_flow_run(
-            session=session, case_number=case_number, flow_run_id=flow_run_id, as_of=as_of
-        )
+def claim_case(case_number: str, flow_run_id: str, as_of: datetime) -> bool:
+    """Make this run the one working the case; False if another live run works it."""
+    for _ in range(3):  # another run may claim it between the read and the claim
+        with session_scope() as session:
+            linked = lookups.flow_run_of(session=session, case_number=case_number)
+        # A run the reconciler gave up on may start late (a worker slow to submit it); its
+        # successor, or a run that claimed the case before it, works the case alone.
+        if linked not in (None, flow_run_id) and not run_has_ended(linked):
+            return False
+        with session_scope() as session:
+            if lifecycle.claim_flow_run(
+                session=session,
+                case_number=case_number,
+                flow_run_id=flow_run_id,
+                replaces=linked,
+                as_of=as_of,
+            ):
+                return True
+    return False
 
 
 @task(cache_policy=NO_CACHE, task_run_name="complete-service-{service}")

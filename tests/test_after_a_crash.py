@@ -166,17 +166,62 @@ def test_one_death_seen_by_two_reconcilers_is_one_redrive(
 
     number, _ = case_with_a_request(DAY)
     since = DAY - timedelta(days=1)
+    with session_scope() as session:
+        first = lookups.get_case(session, number).flow_run_id
+
+    def redrive(new: str, replaces: str | None) -> bool:
+        with session_scope() as session:
+            return lifecycle.record_redrive(
+                session=session,
+                case_number=number,
+                flow_run_id=new,
+                replaces=replaces,
+                why="dead",
+                as_of=DAY,
+            )
+
     # The sweep and the every-minute round both saw the run die; Prefect's idempotency key
     # gave both the same new run. Counted twice, three deaths would look like five.
-    for _ in range(2):
-        with session_scope() as session:
-            lifecycle.record_redrive(
-                session=session, case_number=number, flow_run_id="run-2", why="dead", as_of=DAY
-            )
+    assert redrive("run-2", first) is True
+    assert redrive("run-2", first) is True
+    # A round that read the first death before run-2 was recorded made a run too many (its
+    # count, and so its idempotency key, was one behind): refused, the case stays with run-2.
+    assert redrive("run-2b", first) is False
     with session_scope() as session:
-        lifecycle.record_redrive(
-            session=session, case_number=number, flow_run_id="run-3", why="dead", as_of=DAY
-        )
+        assert lookups.get_case(session, number).flow_run_id == "run-2"
+    assert redrive("run-3", "run-2") is True  # run-2 died in turn
     with session_scope() as session:
         assert lifecycle.redrives_since(session=session, case_number=number, since=since) == 2
         assert lookups.get_case(session, number).flow_run_id == "run-3"
+
+
+def test_a_run_claims_its_case_only_from_the_run_it_saw_end(
+    fresh_db: Path, smtp_server: list
+) -> None:
+    from models import lifecycle
+
+    number, _ = case_with_a_request(DAY)
+    with session_scope() as session:
+        first = lookups.get_case(session, number).flow_run_id
+
+    def claim(run: str, replaces: str | None) -> bool:
+        with session_scope() as session:
+            return lifecycle.claim_flow_run(
+                session=session, case_number=number, flow_run_id=run, replaces=replaces, as_of=DAY
+            )
+
+    assert claim("run-late", "some-other-run") is False  # the case is linked elsewhere
+    assert claim("run-new", first) is True  # it saw the case's run end: now it works the case
+    assert claim("run-new", "whatever") is True  # its own already (a resumed execution)
+    assert claim("run-late", first) is False  # it saw the old run end, but run-new came first
+    # A re-drive whose run claimed the case before the reconciler recorded it is still recorded.
+    with session_scope() as session:
+        assert lifecycle.record_redrive(
+            session=session,
+            case_number=number,
+            flow_run_id="run-new",
+            replaces=first,
+            why="dead",
+            as_of=DAY,
+        )
+        assert lookups.get_case(session, number).flow_run_id == "run-new"

@@ -190,3 +190,39 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
             UUID(run), "suspended-case-wait-0-response", '{"outcome": "recheck"}'
         )
     assert stale_wake_input(run) is None
+
+
+def test_a_second_run_of_a_case_stops_before_working_it(stack: Stack) -> None:
+    """A run that starts while the case's own run lives (a worker slow to submit a run the
+    reconciler already replaced, or a re-drive made by a round that read an old death) claims
+    nothing and does nothing: one run works a case, never two."""
+    from gateways.prefect_api import redrive_case_flow
+
+    number = intake.open_case(
+        form=intake.IntakeForm(
+            playbook="recover-cremation-certificate",
+            name="沈桂兰",
+            id_number=synthetic_id_number(now().date().replace(year=1950), serial="105"),
+            phone="13800001234",
+            fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
+        ),
+        as_of=now(),
+    ).case_number
+    own = runs.flow_run_of(number)
+    assert own is not None
+    _suspended_under(own, "case-wait-0")
+    extra = redrive_case_flow(number, "recover-cremation-certificate", attempt=99)
+    deadline = time.monotonic() + 120
+    while _state(extra) not in ("Completed", "Failed", "Crashed"):
+        assert time.monotonic() < deadline, f"the extra run never finished ({_state(extra)})"
+        time.sleep(1)
+    assert _state(extra) == "Completed"
+    assert runs.flow_run_of(number) == own  # the case stays with its own run
+    assert _state(own) == "Suspended"
+    detail, _ = reading.show_case(case_number=number, as_of=now())
+    assert [c.kind for c in detail.contacts].count("request") == 1  # nothing sent twice
+    with session_scope() as session:
+        linked = session.exec(
+            select(CaseEvent).where(CaseEvent.kind == EventKind.FLOW_RUN_LINKED)
+        ).all()
+    assert not [e for e in linked if extra in e.detail]

@@ -71,6 +71,68 @@ def test_each_state_is_judged_by_its_own_bound(
     assert health_of(state, as_of=NOW, process=process, pid_known=pid_known) == expected  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("age", "claimer", "expected"),
+    [
+        # No worker from before it went Pending lives: its claimer died with it unstarted.
+        (GONE_AFTER - SECOND, False, "ok"),
+        (GONE_AFTER + SECOND, False, "gone"),
+        # Its claimer may live, submitting it to a busy server (it says Crashed if it fails).
+        (STUCK_PENDING_AFTER + SECOND, True, "ok"),
+        (STUCK_AFTER - SECOND, True, "ok"),
+        (STUCK_AFTER + SECOND, True, "gone"),
+        # Not known: the one-minute bound.
+        (STUCK_PENDING_AFTER - SECOND, None, "ok"),
+        (STUCK_PENDING_AFTER + SECOND, None, "gone"),
+    ],
+)
+def test_a_pending_run_without_a_process_waits_as_long_as_its_worker_may_live(
+    age: timedelta, claimer: bool | None, expected: str
+) -> None:
+    state = _at(Pending(name="Submitting"), age)
+    assert health_of(state, as_of=NOW, process=False, pid_known=False, claimer=claimer) == expected
+    # Once its process had started (pid recorded) and is gone, its worker is no excuse.
+    started = _at(Pending(), age)
+    assert health_of(started, as_of=NOW, process=False, pid_known=True, claimer=claimer) == (
+        "gone" if age > STUCK_PENDING_AFTER else "ok"
+    )
+
+
+def test_a_worker_is_found_by_its_start_time_and_its_server() -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from gateways.prefect_api import _worker_running_since
+
+    # A server of this test's own: a test session's stack (and its worker) may be running.
+    ours_url = "http://127.0.0.1:9/ours/api"
+    script = "import time; time.sleep(30)"
+    worker = [sys.executable, "-c", script, "prefect", "worker", "start"]
+    ours = {**os.environ, "PREFECT_API_URL": ours_url}
+    other = {**os.environ, "PREFECT_API_URL": "http://elsewhere:4200/api"}
+    children = []
+    with temporary_settings({PREFECT_API_URL: ours_url}):
+        before = datetime.now(UTC) - timedelta(seconds=5)  # the clock ticks in 1/100 s
+        assert _worker_running_since(datetime.now(UTC) + timedelta(hours=1)) is False
+        try:
+            children.append(subprocess.Popen(worker, env=other))
+            time.sleep(1.5)  # exec'd: its own command line and environment show
+            assert _worker_running_since(datetime.now(UTC)) is False  # another server's
+            children.append(subprocess.Popen(worker, env=ours))
+            time.sleep(1.5)
+            assert _worker_running_since(before) is False  # started after it went Pending
+            assert _worker_running_since(datetime.now(UTC)) is True
+        finally:
+            for child in children:
+                child.kill()
+                child.wait()
+        assert _worker_running_since(datetime.now(UTC)) is False  # it died: nobody to submit
+
+
 def test_pending_is_given_less_time_than_running() -> None:
     assert GONE_AFTER < STUCK_PENDING_AFTER < STUCK_AFTER
     # The reconciler runs every minute: a dead run's re-drive must fit in two minutes.
