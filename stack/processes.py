@@ -60,14 +60,14 @@ class Stack:
             return None
         return pid if _alive(pid) else None
 
-    def _spawn(self, name: str, args: list[str]) -> int:
+    def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> int:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.logs_dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
         process = subprocess.Popen(
             args,
             cwd=PROJECT_DIR,
-            env=self._env(),
+            env={**self._env(), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -178,6 +178,10 @@ class Stack:
                     "--type",
                     "process",
                 ],
+                # On SQLite a busy Prefect server answers 503 for a minute at a time; the worker
+                # (and the case runs it starts) retries for about two minutes, not thirty
+                # seconds, before it gives a run up as Crashed and the reconciler re-drives it.
+                extra_env={"PREFECT_CLIENT_MAX_RETRIES": "7"},
             )
 
     def down(self, *, timeout: float = 20) -> None:
