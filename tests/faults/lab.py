@@ -119,6 +119,8 @@ class Tally:
     redrive_seconds: list[float] = field(default_factory=list)
     # Re-drives with no kill of the case's run since its last one: the run died on its own.
     unprovoked: int = 0
+    # Each re-drive: the case, when, the reconciler's reason, the kill it answers (if any).
+    redrive_log: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -624,7 +626,9 @@ class Lab:
             and k.at >= since
             and (k.flow_run_id is None or self.case_of_run(k.flow_run_id) in (*cases, None))
         )
-        tally.redrive_seconds, tally.unprovoked = self._redrive_times(cases, since)
+        tally.redrive_log = self._redrive_log(cases, since)
+        tally.redrive_seconds = [r["seconds"] for r in tally.redrive_log if r["kill"]]
+        tally.unprovoked = sum(1 for r in tally.redrive_log if not r["kill"])
         return tally
 
     def replies_from(self, case_number: str, agency: str) -> int:
@@ -653,12 +657,11 @@ class Lab:
                     lost += 1
         return lost
 
-    def _redrive_times(self, cases: list[str], since: float) -> tuple[list[float], int]:
-        """Seconds from each kill of a case's run to its re-drive (the audit trail's time): a
-        re-drive answers the first kill since the case's previous re-drive. Also how many
-        re-drives answered no kill (the run died on its own)."""
-        times, unprovoked = [], 0
-        deaths_of: dict[str | None, list[float]] = {}
+    def _redrive_log(self, cases: list[str], since: float) -> list[dict[str, Any]]:
+        """Each re-drive of these cases (the audit trail's time and reason) with the kill it
+        answers: the first kill of the case's run since the case's previous re-drive, and the
+        seconds from it; none when no kill came between (the run died on its own)."""
+        deaths_of: dict[str | None, list[Kill]] = {}
         for kill in [*self.kills, *self.mail.kills]:
             # The worker's runs are counted one by one ("worker's run"); a killed `casework
             # reply` is no run.
@@ -667,30 +670,36 @@ class Lab:
             case_number = kill.case_number
             if case_number is None and kill.flow_run_id is not None:
                 case_number = self.case_of_run(kill.flow_run_id)
-            deaths_of.setdefault(case_number, []).append(kill.at)
-        server_deaths = [k.at for k in self.kills if k.what == "prefect server" and k.at >= since]
+            deaths_of.setdefault(case_number, []).append(kill)
+        # A server restart may crash any run in flight.
+        server_deaths = [k for k in self.kills if k.what == "prefect server" and k.at >= since]
+        log: list[dict[str, Any]] = []
         with session_scope() as session:
             for case_number in cases:
                 case = session.exec(select(Case).where(Case.number == case_number)).one()
-                redrives = sorted(
-                    _as_epoch(e.occurred_at)
-                    for e in session.exec(
-                        select(CaseEvent).where(
-                            CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.RUN_REDRIVEN
-                        )
+                events = session.exec(
+                    select(CaseEvent).where(
+                        CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.RUN_REDRIVEN
                     )
-                )
-                # A server restart may crash any run in flight.
-                deaths = sorted(deaths_of.get(case_number, []) + server_deaths)
+                ).all()
+                redrives = sorted((_as_epoch(e.occurred_at), e.detail) for e in events)
+                deaths = sorted(deaths_of.get(case_number, []) + server_deaths, key=lambda k: k.at)
                 previous = since
-                for redriven in redrives:
-                    cause = [d for d in deaths if previous < d <= redriven]
-                    if cause:
-                        times.append(redriven - cause[0])
-                    else:
-                        unprovoked += 1
+                for redriven, detail in redrives:
+                    cause = [d for d in deaths if previous < d.at <= redriven]
+                    log.append(
+                        {
+                            "case": case_number,
+                            "at": datetime.fromtimestamp(redriven, UTC).isoformat(),
+                            "why": detail,
+                            "kill": f"{cause[0].what} {cause[0].flow_run_id or ''}".strip()
+                            if cause
+                            else None,
+                            "seconds": round(redriven - cause[0].at, 1) if cause else None,
+                        }
+                    )
                     previous = redriven
-        return times, unprovoked
+        return log
 
 
 def _replies(session: Any, case_number: str, *, distinct: bool = True) -> Any:
