@@ -16,6 +16,10 @@ from usecases import answers, office
 # How long the stack gets to put things right after the last fault: two reconciler rounds
 # for a re-drive, the short lease for a claim a killed relay left, and the mail retries.
 SETTLE_SECONDS = 300
+# How long a case run gets to reach an armed kill point. Not a target: the embedded Prefect
+# server's SQLite makes a writer wait up to 60 s for a lock, and under 100 kills a run's start
+# can meet two such waits (seen: a resumed run began 128 s after its resume).
+STEP_SECONDS = 300
 
 
 def _wait_for(condition: object, timeout: float, what: str) -> None:
@@ -98,7 +102,9 @@ def targeted_kills(lab: Lab, *, rounds: int = 1) -> list[Tally]:
         for _ in range(rounds):  # one at a time: the kill hits the next message sent
             lab.mail.kill_at.append(moment)
             cases.append(lab.open_case())
-            _wait_for(lambda: not lab.mail.kill_at, 120, f"no mail reached the {moment} kill")
+            _wait_for(
+                lambda: not lab.mail.kill_at, STEP_SECONDS, f"no mail reached the {moment} kill"
+            )
         groups.append((scenario, cases, since))
 
     since = time.time()
@@ -109,7 +115,7 @@ def targeted_kills(lab: Lab, *, rounds: int = 1) -> list[Tally]:
     resuming = [lab.open_case() for _ in range(rounds)]
     committing = [lab.open_case() for _ in range(rounds)]
     for case_number, fired in suspending:
-        _wait_for(fired.exists, 120, "the case run never reached its suspend")
+        _wait_for(fired.exists, STEP_SECONDS, "the case run never reached its suspend")
         lab.crashed_at_point(fired, case_number)
     groups.append(("kill while suspending", [c for c, _ in suspending], since))
 
@@ -118,7 +124,7 @@ def targeted_kills(lab: Lab, *, rounds: int = 1) -> list[Tally]:
     for case_number in resuming:
         fired = lab.arm("after-resume", case_number)
         _wait_for(lambda c=case_number: lab.answer(c, via_form=True), 60, "no form answer")
-        _wait_for(fired.exists, 120, "the resumed run never read its input")
+        _wait_for(fired.exists, STEP_SECONDS, "the resumed run never read its input")
         lab.crashed_at_point(fired, case_number)
     groups.append(("kill after resuming, before the form answer is recorded", resuming, since))
     since = time.time()
