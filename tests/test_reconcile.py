@@ -100,6 +100,24 @@ def _suspended_under(flow_run_id: str, key: str, timeout: float = 120) -> None:
         time.sleep(0.5)
 
 
+def _opened_and_waiting(serial: str) -> tuple[str, str]:
+    """A case of Ms. Shen's opened, its run suspended waiting on the front desk: (number, run)."""
+    number = intake.open_case(
+        form=intake.IntakeForm(
+            playbook="recover-cremation-certificate",
+            name="沈桂兰",
+            id_number=synthetic_id_number(now().date().replace(year=1950), serial=serial),
+            phone="13800001234",
+            fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
+        ),
+        as_of=now(),
+    ).case_number
+    run = runs.flow_run_of(number)
+    assert run is not None
+    _suspended_under(run, "case-wait-0")
+    return number, run
+
+
 def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     stack: Stack,
 ) -> None:
@@ -111,22 +129,6 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     from gateways.prefect_api import wake_case_flow
     from models import incoming
     from tasks.chase import reconcile
-
-    def opened_and_waiting(serial: str) -> tuple[str, str]:
-        number = intake.open_case(
-            form=intake.IntakeForm(
-                playbook="recover-cremation-certificate",
-                name="沈桂兰",
-                id_number=synthetic_id_number(now().date().replace(year=1950), serial=serial),
-                phone="13800001234",
-                fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
-            ),
-            as_of=now(),
-        ).case_number
-        run = runs.flow_run_of(number)
-        assert run is not None
-        _suspended_under(run, "case-wait-0")
-        return number, run
 
     def leave_input(run: str, value: str) -> None:
         """An input under the key, and the run suspended again after it (as a run back from
@@ -156,7 +158,7 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
             time.sleep(1)
 
     # A stale wake-up: the answer comes by phone, and waking the run still works.
-    number, run = opened_and_waiting("101")
+    number, run = _opened_and_waiting("101")
     leave_input(run, '{"outcome": "recheck"}')
     answered_by_phone(number)
     assert wake_case_flow(run) is True
@@ -164,7 +166,7 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
 
     # Killed between proposing Suspended and saving its form's schema: every resume was
     # rejected ("Run input schema not found"). The wake saves the schema and resumes.
-    number, run = opened_and_waiting("103")
+    number, run = _opened_and_waiting("103")
     with get_client(sync_client=True) as client:
         client.delete_flow_run_input(UUID(run), "suspended-case-wait-0-schema")
     answered_by_phone(number)
@@ -172,7 +174,7 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     closed_soon(number, "the run woken without its schema never closed")
 
     # A stale form answer: not thrown away by a wake, recorded by the reconciler.
-    number, run = opened_and_waiting("102")
+    number, run = _opened_and_waiting("102")
     leave_input(run, '{"outcome": "received", "agency": "crematorium-front-desk"}')
     assert wake_case_flow(run) is False
     reconcile(now())
@@ -184,7 +186,7 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     # resumes the run): never taken for stale, so never cleared from under the resume.
     from gateways.prefect_api import stale_wake_input
 
-    number, run = opened_and_waiting("104")
+    number, run = _opened_and_waiting("104")
     with get_client(sync_client=True) as client:
         client.create_flow_run_input(
             UUID(run), "suspended-case-wait-0-response", '{"outcome": "recheck"}'
@@ -198,19 +200,7 @@ def test_a_second_run_of_a_case_stops_before_working_it(stack: Stack) -> None:
     nothing and does nothing: one run works a case, never two."""
     from gateways.prefect_api import redrive_case_flow
 
-    number = intake.open_case(
-        form=intake.IntakeForm(
-            playbook="recover-cremation-certificate",
-            name="沈桂兰",
-            id_number=synthetic_id_number(now().date().replace(year=1950), serial="105"),
-            phone="13800001234",
-            fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
-        ),
-        as_of=now(),
-    ).case_number
-    own = runs.flow_run_of(number)
-    assert own is not None
-    _suspended_under(own, "case-wait-0")
+    number, own = _opened_and_waiting("105")
     extra = redrive_case_flow(number, "recover-cremation-certificate", attempt=99)
     deadline = time.monotonic() + 120
     while _state(extra) not in ("Completed", "Failed", "Crashed"):
