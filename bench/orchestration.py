@@ -17,7 +17,6 @@ from datetime import UTC
 from pathlib import Path
 from uuid import UUID
 
-import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun
@@ -157,29 +156,16 @@ def _resume_bare(run_id: str) -> None:
     from prefect.client.schemas.responses import SetStateStatus
 
     from bench.bare_flow import Answer
+    from gateways.prefect_api import restore_missing_schema
 
     with get_client(sync_client=True) as client:
         for attempt in range(2):
             response = client.resume_flow_run(UUID(run_id), run_input={"outcome": "received"})
             if response.status == SetStateStatus.ACCEPT:
                 return
-            state = client.read_flow_run(UUID(run_id)).state
-            keyset = state.state_details.run_input_keyset if state else None
-            if attempt or not keyset or _has_input(run_id, keyset["schema"]):
+            if attempt or not restore_missing_schema(run_id, Answer):
                 break
-            Answer.save(keyset, flow_run_id=UUID(run_id))  # type: ignore[arg-type]
     raise RuntimeError(f"the bare run {run_id} refused its resume: {response.details}")
-
-
-def _has_input(run_id: str, key: str) -> bool:
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_flow_run_input(UUID(run_id), key)
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code == 404:
-                return False
-            raise
-    return True
 
 
 def plain_case(serial: int) -> list[float]:

@@ -21,7 +21,7 @@ from models.db import session_scope
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun, State
-    from prefect.input.run_input import Keyset
+    from prefect.input.run_input import Keyset, RunInput
 
     from gateways.resume_form import CaseInput
 
@@ -339,7 +339,7 @@ def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
             if (
                 response.status == SetStateStatus.REJECT
                 and not attempt
-                and _restore_missing_schema(flow_run_id)
+                and restore_missing_schema(flow_run_id)
             ):
                 continue
             break
@@ -348,11 +348,11 @@ def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
     return response.status == SetStateStatus.ACCEPT
 
 
-def _restore_missing_schema(flow_run_id: str) -> bool:
+def restore_missing_schema(flow_run_id: str, form: type[RunInput] | None = None) -> bool:
     """A run killed (or left by a busy server) between proposing Suspended and saving its
     form's schema can never be resumed: Prefect rejects every resume with "Run input schema
-    not found", as the long fault run found. Save the schema it would have saved; True if
-    one was missing."""
+    not found", as the long fault run found. Save the schema of `form` (a case's form unless
+    told) as it would have; True if one was missing."""
     from prefect.client.orchestration import get_client
 
     from gateways.resume_form import CaseInput
@@ -369,7 +369,7 @@ def _restore_missing_schema(flow_run_id: str) -> bool:
         except httpx.HTTPStatusError as exc:
             if exc.response.status_code != 404:
                 raise
-    CaseInput.save(keyset, flow_run_id=UUID(flow_run_id))
+    (form or CaseInput).save(keyset, flow_run_id=UUID(flow_run_id))
     return True
 
 
