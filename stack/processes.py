@@ -145,9 +145,7 @@ class Stack:
                 [
                     sys.executable,
                     "-m",
-                    "prefect",
-                    "server",
-                    "start",
+                    "stack.prefect_server",
                     "--host",
                     s.prefect_host,
                     "--port",

@@ -1,0 +1,61 @@
+"""Prefect's server for the embedded stack, with its SQLite lock waits bounded to a few seconds.
+
+Prefect gives every SQLite connection of its server a 60 s ``busy_timeout`` (hard-coded in
+``prefect/server/database/configurations.py``). On the embedded stack the server now and then
+stands still for that whole minute: the long fault run saw the scheduler, the worker and every
+case run wait 58–61 s twelve times in 38 minutes, each stop ending in "database is locked" from
+several of the server's services at once (the lock's holder was not found; it behaves as a
+wait the timeout alone ends). With a short wait the waiting request fails in seconds instead;
+every Prefect client of the stack retries the server's 500 for it
+(``PREFECT_CLIENT_RETRY_EXTRA_CODES``), so nothing is lost and nothing waits a minute.
+
+Run as ``python -m stack.prefect_server --host … --port …`` (the arguments of ``prefect server
+start``). On PostgreSQL nothing changes.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from prefect.server.database.configurations import AioSqliteConfiguration
+
+# Long enough for any single write of the server to finish; far below Prefect's minute.
+SQLITE_LOCK_WAIT_MS = 5000
+
+
+class BoundedWaitSqliteConfiguration(AioSqliteConfiguration):
+    """Prefect's SQLite configuration, its connections waiting at most SQLITE_LOCK_WAIT_MS."""
+
+    def setup_sqlite(self, conn: Any, record: Any) -> None:
+        super().setup_sqlite(conn, record)
+        cursor = conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_LOCK_WAIT_MS};")
+        cursor.close()
+
+
+def use_bounded_sqlite_waits() -> bool:
+    """Make this process's Prefect server use bounded SQLite waits; False when not on SQLite."""
+    from prefect.server.database.dependencies import MODELS_DEPENDENCIES
+    from prefect.server.utilities.database import get_dialect
+    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
+
+    url = PREFECT_API_DATABASE_CONNECTION_URL.value()
+    if get_dialect(url).name != "sqlite":
+        return False
+    # Prefect's own seam for its database configuration (as `temporary_database_config`).
+    MODELS_DEPENDENCIES["database_config"] = BoundedWaitSqliteConfiguration(connection_url=url)
+    return True
+
+
+def main(argv: list[str]) -> None:
+    from prefect.cli import app
+
+    use_bounded_sqlite_waits()
+    # Prefect's entry point reads sys.argv, as `prefect server start …` would give it.
+    sys.argv = ["prefect", "server", "start", *argv]
+    app()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
