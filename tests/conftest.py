@@ -123,8 +123,9 @@ def stack() -> Iterator[object]:
 
     reset_database()
     running = Stack(get_settings())
-    running.up()
     try:
+        # Inside the try: a service that would not start must not leave the others running.
+        running.up()
         yield running
     finally:
         running.down()
