@@ -143,7 +143,7 @@ def run_health(
         state,
         as_of=as_of,
         process=process,
-        pid_known=bool(run.infrastructure_pid),
+        pid_known=pid_of_this_attempt(run),
         claimer=claimer,
     )
     if health in ("gone", "stuck"):
@@ -155,6 +155,16 @@ def run_health(
         if again.state is None or state is None or again.state.id != state.id:
             return "ok"
     return health
+
+
+def pid_of_this_attempt(run: FlowRun) -> bool:
+    """Whether the run's recorded pid is of the process its worker started for this attempt. A
+    resumed run keeps the pid of the process that suspended it (long gone) until its worker has
+    started the new one; Prefect marks such a run as resuming until it is Running again."""
+    if not run.infrastructure_pid:
+        return False
+    pending = run.state is not None and run.state.type.value == "PENDING"
+    return not (pending and run.empirical_policy.resuming)
 
 
 def run_has_ended(flow_run_id: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 from prefect.states import (
@@ -17,7 +18,13 @@ from prefect.states import (
     Suspended,
 )
 
-from gateways.prefect_api import GONE_AFTER, STUCK_AFTER, STUCK_PENDING_AFTER, health_of
+from gateways.prefect_api import (
+    GONE_AFTER,
+    STUCK_AFTER,
+    STUCK_PENDING_AFTER,
+    health_of,
+    pid_of_this_attempt,
+)
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -96,6 +103,33 @@ def test_a_pending_run_without_a_process_waits_as_long_as_its_worker_may_live(
     assert health_of(started, as_of=NOW, process=False, pid_known=True, claimer=claimer) == (
         "gone" if age > STUCK_PENDING_AFTER else "ok"
     )
+
+
+@pytest.mark.parametrize(
+    ("state", "pid", "resuming", "expected"),
+    [
+        (Pending(), None, False, False),  # not started yet
+        (Pending(), None, True, False),
+        (Pending(), "host:4242", False, True),  # its process started and recorded its pid
+        # Resumed, not yet started again: the pid is of the process that suspended it.
+        (Pending(), "host:4242", True, False),
+        (Running(), "host:4242", False, True),
+        (Running(), "host:4242", True, True),  # Prefect clears the mark as it runs
+        (Scheduled(), "host:4242", True, True),
+    ],
+)
+def test_a_resumed_runs_old_pid_is_not_taken_for_its_new_process(
+    state: object, pid: str | None, resuming: bool, expected: bool
+) -> None:
+    from prefect.client.schemas.objects import FlowRun, FlowRunPolicy
+
+    run = FlowRun(
+        flow_id=uuid4(),
+        state=state,
+        infrastructure_pid=pid,
+        empirical_policy=FlowRunPolicy(resuming=resuming),
+    )
+    assert pid_of_this_attempt(run) is expected
 
 
 def test_a_worker_is_found_by_its_start_time_and_its_server() -> None:

@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -256,7 +257,9 @@ def peer_pid(port: int) -> int | None:
 
 def flow_run_processes() -> dict[int, str]:
     """Every live process executing a flow run of this lab's stack: pid → flow run id (another
-    stack on the machine, e.g. a test session's, is left alone)."""
+    stack on the machine, e.g. a test session's, is left alone). Not the subprocess in which
+    Prefect's worker runs a crashed run's hooks: it carries the run's id, but the run is dead
+    already and its case re-driven or about to be (a kill of it is no kill of the case)."""
     home = f"CASEWORK_HOME={get_settings().home}".encode()
     found = {}
     for proc in Path("/proc").iterdir():
@@ -265,14 +268,24 @@ def flow_run_processes() -> dict[int, str]:
         try:
             environ = (proc / "environ").read_bytes().split(b"\0")
             stat = (proc / "stat").read_text()
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
         if stat.rsplit(")", 1)[1].split()[0] == "Z" or home not in environ:
+            continue
+        if _is_hook_runner(argv):
             continue
         for entry in environ:
             if entry.startswith(b"PREFECT__FLOW_RUN_ID="):
                 found[int(proc.name)] = entry.split(b"=", 1)[1].decode()
     return found
+
+
+def _is_hook_runner(argv: list[bytes]) -> bool:
+    """Prefect's `…/_workspace_runtime_bootstrap.py hook <kind> …` (a flow run's is `… engine`)."""
+    return any(
+        a.endswith(b"_workspace_runtime_bootstrap.py") and b == b"hook" for a, b in pairwise(argv)
+    )
 
 
 def pending_runs() -> set[str]:

@@ -16,9 +16,9 @@ from usecases import answers, office
 # How long the stack gets to put things right after the last fault: two reconciler rounds
 # for a re-drive, the short lease for a claim a killed relay left, and the mail retries.
 SETTLE_SECONDS = 300
-# How long a case run gets to reach an armed kill point. Not a target: the embedded Prefect
-# server's SQLite makes a writer wait up to 60 s for a lock, and under 100 kills a run's start
-# can meet two such waits (seen: a resumed run began 128 s after its resume).
+# How long a case run gets to reach an armed kill point. Not a target: under 100 kills a run's
+# start can be slow (seen: a resumed run began 128 s after its resume, behind two of the 60 s
+# SQLite lock waits Prefect's server had before stack/prefect_server.py bounded them).
 STEP_SECONDS = 300
 
 
