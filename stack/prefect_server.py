@@ -34,18 +34,16 @@ class BoundedWaitSqliteConfiguration(AioSqliteConfiguration):
         cursor.close()
 
 
-def use_bounded_sqlite_waits() -> bool:
-    """Make this process's Prefect server use bounded SQLite waits; False when not on SQLite."""
+def use_bounded_sqlite_waits() -> None:
+    """Make this process's Prefect server use bounded SQLite waits (on SQLite only)."""
     from prefect.server.database.dependencies import MODELS_DEPENDENCIES
     from prefect.server.utilities.database import get_dialect
     from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
 
     url = PREFECT_API_DATABASE_CONNECTION_URL.value()
-    if get_dialect(url).name != "sqlite":
-        return False
-    # Prefect's own seam for its database configuration (as `temporary_database_config`).
-    MODELS_DEPENDENCIES["database_config"] = BoundedWaitSqliteConfiguration(connection_url=url)
-    return True
+    if get_dialect(url).name == "sqlite":
+        # Prefect's own seam for its database configuration (as `temporary_database_config`).
+        MODELS_DEPENDENCIES["database_config"] = BoundedWaitSqliteConfiguration(connection_url=url)
 
 
 def main(argv: list[str]) -> None:
