@@ -268,10 +268,10 @@ def flow_run_processes() -> dict[int, str]:
         try:
             environ = (proc / "environ").read_bytes().split(b"\0")
             stat = (proc / "stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[0] == "Z" or home not in environ:
+                continue
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
-            continue
-        if stat.rsplit(")", 1)[1].split()[0] == "Z" or home not in environ:
             continue
         if _is_hook_runner(argv):
             continue
