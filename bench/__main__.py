@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import sys
 import tempfile
 import time
@@ -18,15 +17,11 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stack.ports import free_port as _free_port
+
 if TYPE_CHECKING:
     from bench.figures import Figure
     from stack.postgres import PostgresServer
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # Before anything reads settings or imports Prefect: a private home, private ports.

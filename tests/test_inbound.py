@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from datetime import date
 from email.message import EmailMessage
@@ -20,6 +19,7 @@ from gateways.maildir import read_mailbox
 from models.db import session_scope
 from models.views import case_detail
 from stack.mailserver import MaildirHandler
+from stack.ports import free_port
 from tests.factories import case_with_a_request
 
 pytestmark = pytest.mark.flow
@@ -30,9 +30,7 @@ OFFICE = "xxt-window@street-office.example"
 @pytest.fixture
 def listener(fresh_db: Path, smtp_server: list) -> Iterator[tuple[int, Path]]:
     """The stack's SMTP server (Maildir + reply filing) on a free port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     unmatched = fresh_db.parent / "unmatched"
     controller = Controller(
         MaildirHandler(fresh_db.parent / "mailbox", unmatched), hostname="127.0.0.1", port=port
