@@ -133,6 +133,7 @@ class Tally:
             and self.duplicates <= self.allowed_duplicates
             and self.duplicates == self.flagged
             and all(s <= 120 for s in self.redrive_seconds)
+            and not self.problems  # each one, counted above or not, fails the row
         )
 
     def row(self) -> dict[str, Any]:
@@ -325,6 +326,7 @@ class Lab:
         self.faults_dir.mkdir(parents=True, exist_ok=True)
         self.mail = MisbehavingMail(self.settings.smtp_host, self.settings.smtp_port)
         self.rng = random.Random(seed)
+        self.tallies: list[Tally] = []  # what the scenarios counted, for the report
         self.serial = 0
         self.kills: list[Kill] = []
         self.kills_by_case: Counter[str] = Counter()
@@ -594,6 +596,15 @@ class Lab:
             if all(r.status not in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows):
                 return
             time.sleep(3)
+
+    def sends_failed(self, cases: list[str], *, timeout: float) -> bool:
+        """Wait until an email of each of these cases has failed to go; False if one never did."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if len({r.case_id for r in self._outbox(cases) if r.last_error}) == len(cases):
+                return True
+            time.sleep(1)
+        return False
 
     def _outbox(self, cases: list[str]) -> list[OutboxMessage]:
         with session_scope() as session:

@@ -31,7 +31,7 @@ def table(tallies: list[Tally]) -> str:
 
 
 def problems(tallies: list[Tally]) -> str:
-    """What went wrong, case by case (also noted for scenarios that passed)."""
+    """What went wrong, case by case."""
     return "\n".join(f"{t.scenario}: {p}" for t in tallies for p in t.problems)
 
 
@@ -39,3 +39,10 @@ def write_json(tallies: list[Tally], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = [dict(t.row(), problems=t.problems, redrive_log=t.redrive_log) for t in tallies]
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+
+
+def check(kept: list[Tally], *tallies: Tally) -> None:
+    """Keep the tallies for the report; fail on any scenario that did not pass."""
+    kept.extend(tallies)
+    failed = [t for t in tallies if not t.passed]
+    assert not failed, table(failed) + "\n" + problems(failed)

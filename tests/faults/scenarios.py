@@ -16,6 +16,8 @@ from usecases import answers, office
 # How long the stack gets to put things right after the last fault: two reconciler rounds
 # for a re-drive, the short lease for a claim a killed relay left, and the mail retries.
 SETTLE_SECONDS = 300
+# The longest the mail server stays away waiting for the cases' first sends to fail.
+OUTAGE_SECONDS = 120
 # How long a case run gets to reach an armed kill point. Not a target: under 100 kills a run's
 # start can be slow (seen: a resumed run began 128 s after its resume, behind two of the 60 s
 # SQLite lock waits Prefect's server had before stack/prefect_server.py bounded them).
@@ -153,14 +155,19 @@ def mail_server_faults(lab: Lab, *, cases: int = 1) -> list[Tally]:
     since = time.time()
     lab.mail.stop()
     opened = [lab.open_case() for _ in range(cases)]
-    time.sleep(40)  # the notices and first requests fail to connect meanwhile
+    # Away until every case's notice or first request has failed to connect (a fixed outage
+    # either ends before a slow run's first send, proving nothing, or waits for no reason).
+    felt = lab.sends_failed(opened, timeout=OUTAGE_SECONDS)
     lab.mail.start()
-    groups.append(("mail server refusing connections for 40 s", opened, since))
+    groups.append(("mail server refusing connections until each case's first email failed",
+                   opened, since))  # fmt: skip
     since = time.time()
     lab.mail.script = ["421 4.3.2 Service not available"] * 2 + ["451 4.3.0 Try again later"] * 3
     opened = [lab.open_case() for _ in range(cases)]
     groups.append(("mail server answering 421/451 for a stretch", opened, since))
     tallies = _finish_all(lab, groups, trials=cases)
+    if not felt:
+        tallies[0].problems.append(f"no email failed in {OUTAGE_SECONDS} s without a server")
 
     since = time.time()
     lab.mail.refuse = {ARCHIVE_EMAIL}
