@@ -372,6 +372,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "⚠ Prefect 服务日志中有 {count} 条错误，最近一条：{last}（{log}）",
         "⚠ {count} error(s) in the Prefect server log, the latest: {last} ({log})",
     ),
+    "prefect_database_locked": (
+        "Prefect 的 SQLite 数据库近来忙了 {count} 次（每次等了5秒，放弃这一次写入）；"
+        "经常出现时请改用 PostgreSQL（见 README）",
+        "Prefect's SQLite database was busy {count} time(s) lately (each write gave up after"
+        " 5 s); if it happens often, move to PostgreSQL (see the README)",
+    ),
     "status_home": ("数据目录        {home}", "Data folder     {home}"),
     # reports
     "no_data": ("{month} 没有任何案件数据。", "No case data for {month}."),

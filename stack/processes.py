@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,6 +32,36 @@ class ServiceStatus:
     name: str
     pid: int | None
     running: bool
+
+
+@dataclass
+class LoggedError:
+    """An ERROR record of a service log: its first line, and whether the database was locked
+    (Prefect's SQLite answered "database is locked" after its wait: the request was refused and
+    its client retries; a stack that logs many wants PostgreSQL)."""
+
+    line: str
+    locked: bool
+
+
+# A record of Prefect's log starts "HH:MM:SS.mmm | LEVEL"; the lines after it (a traceback)
+# belong to it.
+_RECORD = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \| ")
+
+
+def logged_errors(text: str) -> list[LoggedError]:
+    """The ERROR records of a Prefect log's text."""
+    found: list[LoggedError] = []
+    current: list[str] | None = None
+    for line in [*text.splitlines(), "00:00:00.000 | END"]:
+        if _RECORD.match(line):
+            if current is not None:
+                body = "\n".join(current)
+                found.append(LoggedError(current[0].strip(), "database is locked" in body))
+            current = [line] if " ERROR " in line else None
+        elif current is not None:
+            current.append(line)
+    return found
 
 
 class Stack:
@@ -197,6 +228,13 @@ class Stack:
     def service_errors(self, *, tail_bytes: int = 256_000, since: int | None = None) -> list[str]:
         """ERROR lines near the end of the Prefect server's log (its scheduler and other
         background services fail there and nowhere else); `since`: from that byte offset."""
+        return [e.line for e in self.logged_errors(tail_bytes=tail_bytes, since=since)]
+
+    def logged_errors(
+        self, *, tail_bytes: int = 256_000, since: int | None = None
+    ) -> list[LoggedError]:
+        """The ERROR records near the end of the Prefect server's log, each with its traceback
+        read for whether Prefect's SQLite file was locked."""
         path = self.logs_dir / "prefect-server.log"
         if not path.exists():
             return []
@@ -204,7 +242,7 @@ class Stack:
             start = path.stat().st_size - tail_bytes if since is None else since
             log.seek(max(0, start))
             text = log.read().decode("utf-8", errors="replace")
-        return [line.strip() for line in text.splitlines() if " ERROR " in line]
+        return logged_errors(text)
 
     def status(self) -> list[ServiceStatus]:
         result = []
