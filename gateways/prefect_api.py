@@ -20,7 +20,9 @@ from models import lifecycle
 from models.db import session_scope
 
 if TYPE_CHECKING:
+    from prefect.client.orchestration import SyncPrefectClient
     from prefect.client.schemas.objects import FlowRun, State
+    from prefect.client.schemas.responses import SetStateStatus
     from prefect.input.run_input import Keyset, RunInput
 
     from gateways.resume_form import CaseInput
@@ -314,48 +316,85 @@ def unread_form_answer(flow_run_id: str, wait_key: str) -> CaseInput | None:
     return _form_answer(raw)
 
 
-def wake_case_flow(flow_run_id: str, *, as_of: datetime | None = None) -> bool:
+def wake_case_flow(
+    flow_run_id: str, *, as_of: datetime | None = None, wait_for_pause: float = 0
+) -> bool:
     """Resume a suspended case run so it re-reads the case database; False if it was not paused
-    (or was resumed a moment before by someone else)."""
+    (or was resumed a moment before by someone else).
+
+    `wait_for_pause`: a run still Running may have read the case database just before the
+    change that wakes it, and be about to suspend (a second, seen in the bench when an answer
+    follows the request at once). Resumed the moment it suspends, it reads the change; refused
+    instead, it would sleep until the reconciler's next round, up to a minute later."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.responses import SetStateStatus
-    from prefect.exceptions import ObjectNotFound
-
-    from gateways.resume_form import FormOutcome
 
     run_input: dict[str, object] = {"outcome": "recheck"}
     if as_of is not None:
         run_input["as_of"] = as_of.isoformat()
     with get_client(sync_client=True) as client:
-        for attempt in range(2):
-            try:
-                response = client.resume_flow_run(UUID(flow_run_id), run_input=run_input)
-            except ObjectNotFound:
-                return False
-            except httpx.HTTPStatusError as exc:
-                if exc.response.status_code != 409:
-                    raise
-                # The response key holds an input already. Mostly another resume stored it a
-                # moment earlier, and the run is awake. But a run that came back from Cancelled
-                # to Running has its pause keys reset by Prefect and suspends again under the
-                # same key with that old input in place: no resume would ever be accepted. A
-                # stale wake-up carries nothing; clear it and resume (a stale form answer is
-                # left for the reconciler, which records it first).
-                stale = stale_wake_input(flow_run_id)
-                if attempt or stale is None or stale[1].outcome is not FormOutcome.RECHECK:
-                    return False
-                discard_wake_input(flow_run_id, stale[0])
-                continue
-            if (
-                response.status == SetStateStatus.REJECT
-                and not attempt
-                and restore_missing_schema(flow_run_id)
-            ):
-                continue
-            break
+        status = _resume(client, flow_run_id, run_input)
+        if (
+            status is not SetStateStatus.ACCEPT
+            and wait_for_pause > 0
+            and _suspends_within(client, flow_run_id, wait_for_pause)
+        ):
+            status = _resume(client, flow_run_id, run_input)
     # A run no longer paused gets ABORT, which Prefect's resume_flow_run() passes over in
     # silence: the status is the only sign that this wake did nothing.
-    return response.status == SetStateStatus.ACCEPT
+    return status is SetStateStatus.ACCEPT
+
+
+def _resume(
+    client: SyncPrefectClient, flow_run_id: str, run_input: dict[str, object]
+) -> SetStateStatus | None:
+    """One resume of the run with this input; None when there was nothing to resume."""
+    from prefect.client.schemas.responses import SetStateStatus
+    from prefect.exceptions import ObjectNotFound
+
+    from gateways.resume_form import FormOutcome
+
+    for attempt in range(2):
+        try:
+            response = client.resume_flow_run(UUID(flow_run_id), run_input=run_input)
+        except ObjectNotFound:
+            return None
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 409:
+                raise
+            # The response key holds an input already. Mostly another resume stored it a
+            # moment earlier, and the run is awake. But a run that came back from Cancelled
+            # to Running has its pause keys reset by Prefect and suspends again under the
+            # same key with that old input in place: no resume would ever be accepted. A
+            # stale wake-up carries nothing; clear it and resume (a stale form answer is
+            # left for the reconciler, which records it first).
+            stale = stale_wake_input(flow_run_id)
+            if attempt or stale is None or stale[1].outcome is not FormOutcome.RECHECK:
+                return None
+            discard_wake_input(flow_run_id, stale[0])
+            continue
+        if (
+            response.status is SetStateStatus.REJECT
+            and not attempt
+            and restore_missing_schema(flow_run_id)
+        ):
+            continue
+        return response.status
+    return None
+
+
+def _suspends_within(client: SyncPrefectClient, flow_run_id: str, seconds: float) -> bool:
+    """Whether the run, if Running, is Paused within `seconds` (polled every 0.2 s)."""
+    from prefect.client.schemas.objects import StateType
+
+    deadline = time.monotonic() + seconds
+    while True:
+        state = client.read_flow_run(UUID(flow_run_id)).state
+        if state is None or state.type is not StateType.RUNNING:
+            return state is not None and state.is_paused()
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
 
 
 def restore_missing_schema(flow_run_id: str, form: type[RunInput] | None = None) -> bool:

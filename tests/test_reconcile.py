@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -192,6 +193,45 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
             UUID(run), "suspended-case-wait-0-response", '{"outcome": "recheck"}'
         )
     assert stale_wake_input(run) is None
+
+
+def test_an_answer_saved_as_the_run_is_about_to_suspend_wakes_it_once_it_has(
+    stack: Stack,
+) -> None:
+    """A run reads the case, then takes about a second to suspend. An answer saved in that
+    second was refused its wake-up (the run was not paused yet) and the case slept until the
+    reconciler's next round, up to a minute: the bench saw 28 s and 55 s from an answer to the
+    next request. The clerk's save now waits for the suspension, then wakes the run."""
+    from prefect.states import Running
+
+    from usecases import answers
+
+    number, run = _opened_and_waiting("104")
+    with get_client(sync_client=True) as client:
+        paused = client.read_flow_run(UUID(run)).state
+        assert paused is not None and paused.is_paused()
+        client.set_flow_run_state(UUID(run), Running(), force=True)  # still working
+
+    def suspends_in_two_seconds() -> None:
+        time.sleep(2)
+        again = paused.model_copy(update={"id": uuid4(), "timestamp": datetime.now(UTC)})
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(UUID(run), again, force=True)
+
+    suspension = threading.Thread(target=suspends_in_two_seconds)
+    suspension.start()
+    saved_at = time.monotonic()
+    recorded = answers.record_answer(
+        case_number=number, agency="crematorium-front-desk", outcome="received", as_of=now()
+    )
+    waited = time.monotonic() - saved_at
+    suspension.join()
+    assert recorded.run is not None and recorded.run.woken, recorded.run
+    assert 1.5 < waited < runs.WAIT_FOR_SUSPENSION_SECONDS, waited
+    deadline = time.monotonic() + 60
+    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
+        assert time.monotonic() < deadline, "the woken run never closed the case"
+        time.sleep(1)
 
 
 def test_a_second_run_of_a_case_stops_before_working_it(stack: Stack) -> None:

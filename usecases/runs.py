@@ -45,13 +45,20 @@ def start_case_run(case_number: str, playbook: str) -> RunNudge:
     return RunNudge(flow_run_id=flow_run_id, flow_run_url=run_url(flow_run_id), started=True)
 
 
+# A run still working when a change is saved may have read the case just before it and be
+# about to suspend (about a second): the change's author waits for that, at most this long.
+WAIT_FOR_SUSPENSION_SECONDS = 8
+
+
 def wake_case_run(case_number: str, *, as_of: datetime | None = None) -> RunNudge:
     """Tell the case's suspended flow run to re-read the case database."""
     flow_run_id = flow_run_of(case_number)
     if flow_run_id is None or not prefect_api.api_healthy(get_settings()):
         return RunNudge(flow_run_id=flow_run_id, stack_down=True)
     try:
-        woken = prefect_api.wake_case_flow(flow_run_id, as_of=as_of)
+        woken = prefect_api.wake_case_flow(
+            flow_run_id, as_of=as_of, wait_for_pause=WAIT_FOR_SUSPENSION_SECONDS
+        )
     except httpx.HTTPError:
         return RunNudge(flow_run_id=flow_run_id, busy=True)
     return RunNudge(flow_run_id=flow_run_id, flow_run_url=run_url(flow_run_id), woken=woken)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from casework.clock import now, office_date
 from casework.errors import UserError
@@ -349,7 +350,10 @@ def _case_action(request: Request, case_number: str, csrf: str, act: Any) -> Res
 @app.post("/cases/{case_number}/visit")
 async def take_in(request: Request, case_number: str) -> Response:
     data = await request.form()
-    return _case_action(
+    # In a worker thread, as FastAPI runs the plain `def` routes: waking the case's run may
+    # wait seconds for it to suspend, and the event loop serves every other clerk meanwhile.
+    return await run_in_threadpool(
+        _case_action,
         request,
         case_number,
         str(data.get("csrf", "")),
