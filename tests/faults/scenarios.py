@@ -101,9 +101,9 @@ def targeted_kills(lab: Lab, *, rounds: int = 1) -> list[Tally]:
     ):
         since = time.time()
         cases = []
-        for _ in range(rounds):  # one at a time: the kill hits the next message sent
-            lab.mail.kill_at.append(moment)
-            cases.append(lab.open_case())
+        for _ in range(rounds):  # one at a time: the kill hits the case's next message
+            cases.append(lab.open_case())  # its run sends the notice seconds later
+            lab.mail.kill_at.append((moment, cases[-1]))
             _wait_for(
                 lambda: not lab.mail.kill_at, STEP_SECONDS, f"no mail reached the {moment} kill"
             )
