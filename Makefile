@@ -47,7 +47,7 @@ test-packages:
 # Every tier on SQLite (the embedded default), then the case-database tier on PostgreSQL.
 # Three test processes (pytest-xdist), each with its own stack, home and ports; one module per
 # process at a time, longest first (tests/conftest.py). A flow test mostly waits for Prefect, so
-# three share two cores: 20 minutes serial, 11 this way (2026-11-25). `pytest -n0` runs serially.
+# three share two cores: 20 minutes serial, 10 this way (2026-11-25). `pytest -n0` runs serially.
 PARALLEL := -n 3 --dist loadfile --no-loadscope-reorder
 
 test: lint test-packages
