@@ -38,7 +38,12 @@ def status(as_json: JsonOption = False) -> None:
     stack = Stack(settings)
     services = stack.status()
     healthy = stack.api_healthy()
+    # Prefect's SQLite gives a write up after 5 s of lock (stack/prefect_server.py) and its
+    # clients retry; a busy stack logs some every hour. Counted apart, not as a warning staff
+    # would soon learn to ignore.
     logged = stack.logged_errors()
+    errors = [e.line for e in logged if not e.locked]
+    locked = sum(e.locked for e in logged)
     if as_json:
         sweep_json = runs.sweep_health(as_of=now()).model_dump(mode="json") if healthy else None
         emit_json(
@@ -46,8 +51,8 @@ def status(as_json: JsonOption = False) -> None:
                 "services": {s.name: {"running": s.running, "pid": s.pid} for s in services},
                 "prefect_api": healthy,
                 "sweep": sweep_json,
-                "service_errors": [e.line for e in logged if not e.locked][-5:],
-                "prefect_database_locked": sum(e.locked for e in logged),
+                "service_errors": errors[-5:],
+                "prefect_database_locked": locked,
                 "ui": settings.prefect_ui_url,
                 "home": str(settings.home),
             }
@@ -69,10 +74,6 @@ def status(as_json: JsonOption = False) -> None:
         )
         for problem in sweep.problems:
             say(problem)
-    # Prefect's SQLite gives a write up after 5 s of lock (stack/prefect_server.py) and its
-    # clients retry; a busy stack logs some every hour. Shown as a count, not as a warning
-    # staff would soon learn to ignore.
-    errors = [e.line for e in logged if not e.locked]
     if errors:
         say(
             "service_errors",
@@ -80,6 +81,6 @@ def status(as_json: JsonOption = False) -> None:
             last=errors[-1][:200],
             log=settings.logs_dir / "prefect-server.log",
         )
-    if locked := sum(e.locked for e in logged):
+    if locked:
         say("prefect_database_locked", count=locked)
     say("status_home", home=settings.home)
