@@ -9,6 +9,14 @@ wait the timeout alone ends). With a short wait the waiting request fails in sec
 every Prefect client of the stack retries the server's 500 for it
 (``PREFECT_CLIENT_RETRY_EXTRA_CODES``), so nothing is lost and nothing waits a minute.
 
+Every transaction the server opens itself also takes SQLite's write lock when it begins
+(``BEGIN IMMEDIATE``), as Prefect already does for a run's state change. Prefect begins the
+others deferred: such a transaction reads, and if another connection writes before its own
+first write, SQLite refuses that write at once ("database is locked" in milliseconds: a stale
+snapshot cannot be upgraded, so no wait can help). A manager resuming a run in Prefect's UI met
+exactly that whenever a run or service wrote in between, and the UI does not retry ("Failed to
+resume flow run"). Taken up front, the lock is waited for, as any other.
+
 Run as ``python -m stack.prefect_server --host … --port …`` (the arguments of ``prefect server
 start``). On PostgreSQL nothing changes.
 """
@@ -16,6 +24,8 @@ start``). On PostgreSQL nothing changes.
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from prefect.server.database.configurations import AioSqliteConfiguration
@@ -25,13 +35,23 @@ SQLITE_LOCK_WAIT_MS = 5000
 
 
 class BoundedWaitSqliteConfiguration(AioSqliteConfiguration):
-    """Prefect's SQLite configuration, its connections waiting at most SQLITE_LOCK_WAIT_MS."""
+    """Prefect's SQLite configuration, its connections waiting at most SQLITE_LOCK_WAIT_MS, its
+    transactions taking the write lock when they begin."""
 
     def setup_sqlite(self, conn: Any, record: Any) -> None:
         super().setup_sqlite(conn, record)
         cursor = conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_LOCK_WAIT_MS};")
         cursor.close()
+
+    @asynccontextmanager
+    async def begin_transaction(
+        self, session: Any, with_for_update: bool = False
+    ) -> AsyncGenerator[Any, None]:
+        # Prefect opens a transaction to write (its reads mostly go without one), so each may as
+        # well queue for the lock at BEGIN rather than be refused halfway.
+        async with super().begin_transaction(session, with_for_update=True) as transaction:
+            yield transaction
 
 
 def use_bounded_sqlite_waits() -> None:

@@ -1,7 +1,9 @@
-"""Prefect's server on the embedded stack waits seconds, not a minute, for a locked SQLite file."""
+"""Prefect's server on the embedded stack waits seconds, not a minute, for a locked SQLite file,
+and its transactions take the write lock when they begin, so none is refused halfway."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.server.database.configurations import AioSqliteConfiguration
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
 from stack.prefect_server import SQLITE_LOCK_WAIT_MS, BoundedWaitSqliteConfiguration
@@ -25,6 +28,56 @@ def test_each_connection_of_the_server_waits_at_most_the_bound(tmp_path: Path) -
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
     conn.close()
+
+
+def _read_then_write_with_a_write_between(config: AioSqliteConfiguration, database: Path) -> str:
+    """A server transaction reads; another connection tries to write; the transaction writes.
+    What became of the other connection's write ("written" or SQLite's error)."""
+    import sqlalchemy as sa
+
+    setup = sqlite3.connect(database)
+    setup.execute("CREATE TABLE runs (id INTEGER)")
+    setup.close()
+
+    async def scenario() -> str:
+        engine = await config.engine()
+        try:
+            session = await config.session(engine)
+            async with session, config.begin_transaction(session):
+                await session.execute(sa.text("SELECT count(*) FROM runs"))
+                other = sqlite3.connect(database, timeout=0.2, isolation_level=None)
+                try:
+                    other.execute("INSERT INTO runs VALUES (2)")
+                    between = "written"
+                except sqlite3.OperationalError as exc:
+                    between = str(exc)
+                finally:
+                    other.close()
+                await session.execute(sa.text("INSERT INTO runs VALUES (1)"))
+        finally:
+            await engine.dispose()
+        return between
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.unit
+def test_prefects_own_transaction_is_refused_at_once_after_a_write_between(tmp_path: Path) -> None:
+    # What a manager met in the UI: Prefect's deferred transaction cannot write any more.
+    config = AioSqliteConfiguration(connection_url=f"sqlite+aiosqlite:///{tmp_path}/p.db")
+    started = time.monotonic()
+    with pytest.raises(Exception, match="database is locked"):
+        _read_then_write_with_a_write_between(config, tmp_path / "p.db")
+    assert time.monotonic() - started < 5  # refused, not waited for: no wait would help
+
+
+@pytest.mark.unit
+def test_the_stacks_transaction_holds_the_write_lock_from_its_start(tmp_path: Path) -> None:
+    config = BoundedWaitSqliteConfiguration(connection_url=f"sqlite+aiosqlite:///{tmp_path}/p.db")
+    # The other writer waits (here 0.2 s, then gives up); the transaction's own write goes in.
+    assert _read_then_write_with_a_write_between(config, tmp_path / "p.db") == "database is locked"
+    written = sqlite3.connect(tmp_path / "p.db").execute("SELECT id FROM runs").fetchall()
+    assert written == [(1,)]
 
 
 @pytest.mark.integration
