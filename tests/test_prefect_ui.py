@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
 from prefect.client.schemas.objects import FlowRun
@@ -19,13 +20,14 @@ from cli.stories import Driver
 from gateways.prefect_api import wait_until_settled
 from models.db import session_scope
 from models.views import case_detail
+from stack.processes import Stack
 from tasks.publish import artifact_key
 from tests.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: Any) -> None:
+def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: Stack, browser: Any) -> None:
     number = Driver(echo=False).open(
         "recover-cremation-certificate",
         name="钱玉兰",
@@ -64,7 +66,7 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: 
     page.locator(".p-select-option", has_text="email").first.click()
     page.screenshot(path=str(SCREENSHOTS / "resume-form.png"))
     submitted = now()
-    dialog.get_by_role("button", name="Submit").click()
+    assert _submit_resume(page, stack) == "Flow run resumed"
     assert wait_until_settled(run_id, after=submitted) == "Suspended"
 
     with session_scope() as session:
@@ -98,6 +100,24 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: object, browser: 
             "resume-form.png",
         )
     )
+
+
+def _submit_resume(page: Any, stack: Stack) -> str:
+    """Submit the Resume dialog once, as a manager would, and return what the UI answered in
+    its toast (the UI does not retry a refused resume: "Failed to resume flow run"), with the
+    server's errors if it was anything but the resume."""
+    log_offset = stack.server_log_size()
+    page.get_by_role("dialog").get_by_role("button", name="Submit").click()
+    toast = page.locator(".p-toast__card").first
+    try:
+        toast.wait_for(timeout=60_000)
+    except PlaywrightTimeout:
+        page.screenshot(path=str(SCREENSHOTS / "resume-no-toast.png"))
+        return "no toast within 60 s (see resume-no-toast.png)"
+    said = " ".join(toast.inner_text().split())  # its text, then its close button's
+    if said.startswith("Flow run resumed"):
+        return "Flow run resumed"
+    return f"{said}; server errors: {[e.line for e in stack.logged_errors(since=log_offset)]}"
 
 
 def test_screenshots_are_where_humans_look() -> None:
