@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.schedules import SCHEDULE_TYPES, IntervalSchedule
@@ -64,14 +65,18 @@ def test_the_scheduler_plans_every_scheduled_deployment_and_the_worker_runs_the_
         r.expected_start_time and r.expected_start_time.astimezone().utcoffset() is not None
         for r in board
     )
-    # The sweep's real interval is 15 minutes: add a one-minute schedule beside it, so the
-    # scheduler (not this test) creates a run the worker must pick up within the test's time.
+    # The sweep's real interval is 15 minutes: add a one-minute schedule beside it whose first
+    # slot is 20 s away, so the scheduler (not this test) creates a run the worker must pick up
+    # within the test's time. Touching the deployment, as an edit in the UI does, hands it to
+    # the scheduler's 5-second loop for recently updated deployments instead of its 60-second one.
     with get_client(sync_client=True) as client:
         sweep = client.read_deployment_by_name(SCHEDULED[0])
+        soon = now() + timedelta(seconds=20)
         every_minute: list[tuple[SCHEDULE_TYPES, bool]] = [
-            (IntervalSchedule(interval=timedelta(seconds=60), anchor_date=now()), True)
+            (IntervalSchedule(interval=timedelta(seconds=60), anchor_date=soon), True)
         ]
         extra = client.create_deployment_schedules(sweep.id, every_minute)
+        client.update_deployment(sweep.id, DeploymentUpdate(description=sweep.description))
     started = now()
     try:
         _wait_for(
