@@ -162,7 +162,7 @@ def _throughput_on_postgres(server: PostgresServer, smoke: bool) -> list[Figure]
     from casework.settings import get_settings
     from stack.processes import Stack
 
-    os.environ["CASEWORK_PREFECT_DATABASE_URL"] = server.new_database()
+    os.environ["CASEWORK_PREFECT_DATABASE_URL"] = server.new_prefect_database()
     use_database(server.new_database())
     stack = Stack(get_settings())
     try:

@@ -109,12 +109,22 @@ class PostgresServer:
 
         return self.ensure_database(f"case_{uuid.uuid4().hex[:12]}")
 
+    def new_prefect_database(self) -> str:
+        """An empty database for a Prefect server of its own; its URL, in asyncpg's form."""
+        return for_prefect(self.new_database())
+
     def stop(self) -> None:
         pg_ctl = str(self.bindir / "pg_ctl")
         mode = "immediate" if self.throwaway else "fast"
         self._run(pg_ctl, "-D", str(self.folder / "data"), "-m", mode, "stop")
         if self.throwaway:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def for_prefect(url: str) -> str:
+    """A database URL of this server as Prefect's server takes it: Prefect drives PostgreSQL
+    through asyncpg and passes it asyncpg's connect options (psycopg refuses "timeout")."""
+    return url.replace("postgresql+psycopg://", "postgresql+asyncpg://", 1)
 
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - the shipped script
@@ -140,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - the shippe
               file=sys.stderr)  # fmt: skip
         return 1
     case_db = server.ensure_database("casework")
-    prefect_db = server.ensure_database("prefect").replace("+psycopg", "+asyncpg")
+    prefect_db = for_prefect(server.ensure_database("prefect"))
     print(f"export CASEWORK_DATABASE_URL={case_db}")
     print(f"export CASEWORK_PREFECT_DATABASE_URL={prefect_db}")
     return 0
