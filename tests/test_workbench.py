@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from casework.clock import start_of_office_day
+from casework.clock import now, start_of_office_day
 from casework.links import status_token
 from models.db import session_scope
 from models.tables import Contact, ContactKind, ReplyLink
@@ -21,6 +21,7 @@ from tests.factories import case_with_a_request, window_staff
 
 pytestmark = pytest.mark.flow
 DAY = start_of_office_day(date(2026, 11, 16))
+OFFICE_CLOCK: list[datetime] = []  # the workbench's "now" in a test; set by `client`
 
 
 @pytest.fixture
@@ -32,8 +33,14 @@ def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
     web_app.LOGIN_FAILURES._failures.clear()
     web_app.CODE_FAILURES._failures.clear()
     window_staff(DAY)
-    with TestClient(web_app.app, base_url="http://127.0.0.1") as test_client:
-        yield test_client
+    # The office's day is DAY, an hour after opening, whatever the calendar says.
+    OFFICE_CLOCK[:] = [DAY + timedelta(hours=1)]
+    web_app.app.state.clock = lambda: OFFICE_CLOCK[0]
+    try:
+        with TestClient(web_app.app, base_url="http://127.0.0.1") as test_client:
+            yield test_client
+    finally:
+        web_app.app.state.clock = now
 
 
 def _csrf(page: str) -> str:
@@ -175,6 +182,8 @@ def test_an_expired_link_records_nothing(client: Any) -> None:
         link.expires_at = datetime(2026, 11, 17, tzinfo=DAY.tzinfo)
         session.add(link)
         code = link.code
+    assert client.get(f"/r/{code}").status_code == 200  # still open on DAY
+    OFFICE_CLOCK[0] = datetime(2026, 11, 17, 0, 1, tzinfo=DAY.tzinfo)
     assert client.get(f"/r/{code}").status_code == 410
     token = _csrf(client.get("/r").text)
     late = client.post(f"/r/{code}", data={"outcome": "received", "csrf": token})

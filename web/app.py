@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +28,9 @@ from web.sessions import COOKIE, RateLimit, Session
 from web.words import LANG_COOKIE, LANGUAGES, PAGE_MESSAGES, translator
 
 app = FastAPI(title="Casework 工作台", docs_url=None, redoc_url=None, openapi_url=None)
+# The workbench's clock: every page and action reads the time from it, so a test can set the
+# office's day (`app.state.clock = lambda: day`) instead of living on the real calendar.
+app.state.clock = now
 LOGIN_FAILURES = RateLimit(limit=5, window=15 * 60)
 CODE_FAILURES = RateLimit(limit=10, window=15 * 60)
 WINDOW_OUTCOMES = ("forwarded", "received", "no-record", "needs-info", "refused")
@@ -38,6 +42,12 @@ class NotSignedIn(Exception):
 
 class CsrfFailed(Exception):
     """A form without this session's token: refused with 403, nothing recorded."""
+
+
+def _now(request: Request) -> datetime:
+    """The current instant by the workbench's clock."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
 
 
 def _session(request: Request) -> Session | None:
@@ -79,7 +89,7 @@ def _page(
             colon=": " if lang == "en" else "：",
             percent=lambda share: "—" if share is None else f"{share * 100:.0f}%",
             here=request.url.path,
-            today=office_date(now()),
+            today=office_date(_now(request)),
             **context,
         )
     )
@@ -218,7 +228,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 @app.get("/", response_class=HTMLResponse)
 def my_cases(request: Request) -> Response:
     session, viewer = _viewer(request)
-    moment = now()
+    moment = _now(request)
     every = workbench.my_cases(viewer=viewer, as_of=moment)
     kind = request.query_params.get("type", "")
     status = request.query_params.get("status", "")
@@ -253,7 +263,7 @@ def case_page(
 ) -> Response:
     session, viewer = _viewer(request)
     try:
-        detail = workbench.case_page(viewer=viewer, case_number=case_number, as_of=now())
+        detail = workbench.case_page(viewer=viewer, case_number=case_number, as_of=_now(request))
     except UserError as exc:
         return _no_case(request, exc, session)
     awaited = workbench.awaited_agencies(viewer=viewer, case_number=case_number)
@@ -296,12 +306,12 @@ def record_answer(
             forward_to=forward_to or None,
             note=note or None,
             via=via,
-            as_of=now(),
+            as_of=_now(request),
         )
     except UserError as exc:
         if exc.code == "unknown_case":
             return _no_case(request, exc, session)
-        detail = workbench.case_page(viewer=viewer, case_number=case_number, as_of=now())
+        detail = workbench.case_page(viewer=viewer, case_number=case_number, as_of=_now(request))
         awaited = workbench.awaited_agencies(viewer=viewer, case_number=case_number)
         return _page(
             request,
@@ -365,7 +375,7 @@ async def take_in(request: Request, case_number: str) -> Response:
                 reason=str(data.get("reason", "material-missing")),
                 channel=str(data.get("channel", "window")),
                 note=str(data.get("note", "")) or None,
-                as_of=now(),
+                as_of=_now(request),
             )
             and _t(request)("收到材料／来访")
         ),
@@ -377,7 +387,7 @@ def add_note(
     request: Request, case_number: str, csrf: str = Form(""), text: str = Form("")
 ) -> Response:
     def note(viewer: AccountView) -> str:
-        workbench.add_note(viewer=viewer, case_number=case_number, text=text, as_of=now())
+        workbench.add_note(viewer=viewer, case_number=case_number, text=text, as_of=_now(request))
         return _t(request)("备注已记录")
 
     return _case_action(request, case_number, csrf, note)
@@ -401,7 +411,7 @@ def book_appointment(
             at=at,
             escort=escort,
             pickup=pickup == "on",
-            as_of=now(),
+            as_of=_now(request),
         )
         at_words = f"{booked.at:%Y-%m-%d %H:%M}"
         return _t(request)("已预约：{agency} {at}", agency=booked.agency_name, at=at_words)
@@ -442,7 +452,7 @@ def record_posting(
         lambda viewer: _t(request)(
             "信函已寄出：{tracking}",
             tracking=workbench.record_posting(
-                viewer=viewer, case_number=case_number, tracking=tracking, as_of=now()
+                viewer=viewer, case_number=case_number, tracking=tracking, as_of=_now(request)
             ),
         ),
     )
@@ -453,7 +463,9 @@ def withdraw(
     request: Request, case_number: str, csrf: str = Form(""), reason: str = Form("")
 ) -> Response:
     def stop(viewer: AccountView) -> str:
-        workbench.withdraw(viewer=viewer, case_number=case_number, reason=reason, as_of=now())
+        workbench.withdraw(
+            viewer=viewer, case_number=case_number, reason=reason, as_of=_now(request)
+        )
         return _t(request)("案件已终止办理")
 
     return _case_action(request, case_number, csrf, stop)
@@ -465,7 +477,7 @@ def reveal(
 ) -> Response:
     def show(viewer: AccountView) -> Response:
         revealed = workbench.reveal(
-            viewer=viewer, case_number=case_number, reason=reason, as_of=now()
+            viewer=viewer, case_number=case_number, reason=reason, as_of=_now(request)
         )
         return _page(request, "revealed.html.j2", case_number=case_number, revealed=revealed)
 
@@ -482,7 +494,7 @@ def extend(
 ) -> Response:
     def approve(viewer: AccountView) -> str:
         done = workbench.extend(
-            viewer=viewer, case_number=case_number, days=days, reason=reason, as_of=now()
+            viewer=viewer, case_number=case_number, days=days, reason=reason, as_of=_now(request)
         )
         return _t(request)(
             "已延期{days}个工作日，应办结日改为{due}", days=done.days, due=done.due_on
@@ -501,7 +513,7 @@ def second_notice(
 ) -> Response:
     def notify(viewer: AccountView) -> str:
         done = workbench.second_notice(
-            viewer=viewer, case_number=case_number, item=item, reason=reason, as_of=now()
+            viewer=viewer, case_number=case_number, item=item, reason=reason, as_of=_now(request)
         )
         return _t(request)("已二次告知：{item}", item=done.item)
 
@@ -524,7 +536,7 @@ def rating(
             level=level,
             comment=comment,
             channel=channel,
-            as_of=now(),
+            as_of=_now(request),
         )
         return _t(request)("已记录评价：{words}", words=label("rating", done.level, _lang(request)))
 
@@ -536,7 +548,7 @@ def follow_up(
     request: Request, case_number: str, csrf: str = Form(""), note: str = Form("")
 ) -> Response:
     def call(viewer: AccountView) -> str:
-        workbench.follow_up(viewer=viewer, case_number=case_number, note=note, as_of=now())
+        workbench.follow_up(viewer=viewer, case_number=case_number, note=note, as_of=_now(request))
         return _t(request)("已记录回访")
 
     return _case_action(request, case_number, csrf, call)
@@ -551,7 +563,7 @@ def receipt_pdf(request: Request, case_number: str) -> Response:
 def board(request: Request) -> Response:
     session, viewer = _viewer(request)
     try:
-        figures = workbench.board(viewer=viewer, as_of=now())
+        figures = workbench.board(viewer=viewer, as_of=_now(request))
     except UserError as exc:
         return _page(
             request,
@@ -575,7 +587,7 @@ def _printed(request: Request, case_number: str, print_it: Any, name: str) -> Re
     """A letter printed now for the window (the notice, the receipt), shown in the browser."""
     _, viewer = _viewer(request)
     try:
-        pdf = print_it(viewer=viewer, case_number=case_number, as_of=now())
+        pdf = print_it(viewer=viewer, case_number=case_number, as_of=_now(request))
     except UserError as exc:
         return _no_case(request, exc)
     return Response(
@@ -678,7 +690,7 @@ async def intake_submit(request: Request, slug: str) -> Response:
             brought=[str(v) for v in data.getlist("brought")],
             intake_key=values.get("intake_key") or None,
         )
-        opened = workbench.open_case(viewer=viewer, form=form, as_of=now())
+        opened = workbench.open_case(viewer=viewer, form=form, as_of=_now(request))
     except UserError as exc:
         field = FIELD_OF_ERROR.get(exc.code) or (
             f"field_{exc.params['key']}" if "key" in exc.params else None
@@ -726,7 +738,7 @@ def reply_page(request: Request, code: str) -> Response:
     if CODE_FAILURES.blocked(ip):
         return _link_error(request, UserError("link_too_many", minutes=15), 429)
     try:
-        page = reply_links.open_reply_page(code=code, as_of=now())
+        page = reply_links.open_reply_page(code=code, as_of=_now(request))
     except UserError as exc:
         if exc.code == "link_unknown":
             CODE_FAILURES.failed(ip)
@@ -749,7 +761,7 @@ def reply_answer(
         recorded = reply_links.answer_on_reply_page(
             code=code,
             outcome=outcome,
-            as_of=now(),
+            as_of=_now(request),
             forward_to=forward_to or None,
             forward_name=forward_name or None,
             needs_what=needs_what or None,
@@ -757,7 +769,7 @@ def reply_answer(
     except UserError as exc:
         if exc.code.startswith("link_"):
             return _link_error(request, exc, 410)
-        page = reply_links.open_reply_page(code=code, as_of=now())
+        page = reply_links.open_reply_page(code=code, as_of=_now(request))
         form = {"outcome": outcome, "forward_name": forward_name, "needs_what": needs_what}
         return _page(
             request, "reply.html.j2", status=400, page=page, form=form, error=_words(exc, request)
@@ -780,7 +792,7 @@ def citizen_rates(
     _check_csrf(request, csrf)
     try:
         workbench.citizen_rates(
-            case_number=case_number, token=token, level=level, comment=comment, as_of=now()
+            case_number=case_number, token=token, level=level, comment=comment, as_of=_now(request)
         )
     except UserError as exc:
         if exc.code == "status_link_unknown":
@@ -791,7 +803,7 @@ def citizen_rates(
                 title=_t(request)("查询链接无效"),
                 text=_words(exc, request),
             )
-        status = workbench.citizen_status(case_number=case_number, token=token, as_of=now())
+        status = workbench.citizen_status(case_number=case_number, token=token, as_of=_now(request))
         return _page(
             request,
             "status.html.j2",
@@ -806,7 +818,7 @@ def citizen_rates(
 @app.get("/s/{case_number}/{token}", response_class=HTMLResponse)
 def status_page(request: Request, case_number: str, token: str) -> Response:
     try:
-        status = workbench.citizen_status(case_number=case_number, token=token, as_of=now())
+        status = workbench.citizen_status(case_number=case_number, token=token, as_of=_now(request))
     except UserError as exc:
         return _page(
             request,
