@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 
 from casework.crypto import secret_file
 from casework.settings import PROJECT_DIR, Settings
@@ -28,6 +29,8 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "true",
         "CASEWORK_HOME": str(settings.home),
         "CASEWORK_PROJECT_DIR": str(PROJECT_DIR),
+        # The interpreter the worker starts case runs with (prefect.yaml's `command`).
+        "CASEWORK_PYTHON": sys.executable,
         "CASEWORK_SMTP_HOST": settings.smtp_host,
         "CASEWORK_SMTP_PORT": str(settings.smtp_port),
         "CASEWORK_PREFECT_PORT": str(settings.prefect_port),
