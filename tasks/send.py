@@ -88,8 +88,8 @@ def notify_applicant(case_number: str, as_of: datetime) -> None:
         contact = outgoing.record_notice(
             session=session, case_number=case_number, message=message, as_of=as_of
         )
-    file_letter(case_number, contact, message, as_of, template, **extra)
     relay_outbox.fn(case_number)
+    file_letter(case_number, contact, message, as_of, template, **extra)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="send-request-{step.material}-{step.agency}")
@@ -114,8 +114,8 @@ def send_request(case_number: str, step: Step, as_of: datetime) -> None:
             message=message,
             as_of=as_of,
         )
-    file_letter(case_number, contact, message, as_of, playbook.templates.request, **extra)
     relay_outbox.fn(case_number)
+    file_letter(case_number, contact, message, as_of, playbook.templates.request, **extra)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="send-reminder-{step.agency}-{step.reminder_number}")
@@ -145,8 +145,8 @@ def send_reminder(case_number: str, step: Step, as_of: datetime) -> None:
             message=message,
             as_of=as_of,
         )
-    file_letter(case_number, contact, message, as_of, playbook.templates.reminder, **extra)
     relay_outbox.fn(case_number)
+    file_letter(case_number, contact, message, as_of, playbook.templates.reminder, **extra)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="escalate-{step.reason}")
@@ -201,8 +201,8 @@ def close_case(case_number: str, as_of: datetime) -> None:
         contact = lifecycle.close_case(
             session=session, case_number=case_number, message=message, as_of=as_of
         )
-    file_letter(case_number, contact, message, as_of, template)
     relay_outbox.fn(case_number)
+    file_letter(case_number, contact, message, as_of, template)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="confirm-appointment-{step.agency}")
@@ -223,8 +223,8 @@ def confirm_appointment(case_number: str, step: Step, as_of: datetime) -> None:
             message=message,
             as_of=as_of,
         )
-    file_letter(case_number, contact, message, as_of, playbook.templates.appointment, **extra)
     relay_outbox.fn(case_number)
+    file_letter(case_number, contact, message, as_of, playbook.templates.appointment, **extra)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="remind-staff-{step.agency}")
