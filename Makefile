@@ -44,15 +44,15 @@ printing:
 test-packages:
 	$(call apt_ensure,$(TEST_PACKAGES))
 
-# Every tier on SQLite (the embedded default), then the case-database tier on PostgreSQL.
-# Three test processes (pytest-xdist), each with its own stack, home and ports; one module per
-# process at a time, longest first (tests/conftest.py). A flow test mostly waits for Prefect, so
-# three share two cores: 20 minutes serial, 10 this way (2026-11-25). `pytest -n0` runs serially.
+# Every tier, the flow tier on both case databases (SQLite, the embedded default, and a private
+# PostgreSQL server; tests/conftest.py). Three test processes (pytest-xdist), each with its own
+# stack, home and ports; one module per process at a time, longest first (tests/conftest.py).
+# An integration test mostly waits for Prefect, so three share two cores. `pytest -n0` runs
+# serially.
 PARALLEL := -n 3 --dist loadfile --no-loadscope-reorder
 
 test: lint test-packages
 	.venv/bin/python -m pytest $(PARALLEL)
-	CASEWORK_TEST_DATABASE=postgresql .venv/bin/python -m pytest -m flow $(PARALLEL)
 
 unit: install test-packages
 	.venv/bin/python -m pytest -m "unit or flow"

@@ -34,14 +34,33 @@ SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium")
 
 
+# The flow tier runs on each case database an office may use: SQLite (the embedded default) and
+# PostgreSQL (a district's). CASEWORK_TEST_DATABASES narrows it, e.g. to "sqlite".
+TEST_DATABASES = os.environ.get("CASEWORK_TEST_DATABASES", "sqlite,postgresql").split(",")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "fresh_db" in metafunc.fixturenames and metafunc.definition.get_closest_marker("flow"):
+        metafunc.parametrize("case_database", TEST_DATABASES, indirect=True)
+
+
+@pytest.fixture
+def case_database(request: pytest.FixtureRequest) -> str:
+    """Which case database `fresh_db` makes: a flow test runs on each, anything else on SQLite."""
+    return str(getattr(request, "param", "sqlite"))
+
+
 @pytest.fixture
 def fresh_db(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    case_database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Path]:
     """A new, migrated case database (and letters folder) for one test: SQLite, or a new
-    database on a private PostgreSQL server when CASEWORK_TEST_DATABASE=postgresql."""
+    database on a private PostgreSQL server."""
     path = tmp_path / "case.db"
-    if os.environ.get("CASEWORK_TEST_DATABASE") == "postgresql":
+    if case_database == "postgresql":
         monkeypatch.setenv(
             "CASEWORK_DATABASE_URL", request.getfixturevalue("postgres").new_database()
         )
