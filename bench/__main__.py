@@ -70,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         """Run one part; a failure is printed and shown in the table, and the rest still runs."""
         if name in chosen:
             print(f"· {name} …", file=sys.stderr, flush=True)
+            began = time.monotonic()
             try:
                 results.extend(fill())  # type: ignore[operator]
+                print(f"  {name}: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
             except Exception as exc:
                 traceback.print_exc()
                 failed.append(name)
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     (first_case,) = volume.seed_open_cases(1, as_of)
     from bench import startup
 
-    section("startup", lambda: startup.measure(first_case, trials=2 if smoke else 5))
+    section("startup", lambda: startup.measure(first_case, trials=1 if smoke else 5))
     stack = None
     try:
         if chosen & {"output", "orchestration", "capacity"}:
@@ -101,10 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         if "orchestration" in chosen and stack is not None:
             from bench import orchestration
 
-            section(
-                "orchestration", lambda: orchestration.overhead(stack, trials=1 if smoke else 4)
-            )
-            section("orchestration", lambda: orchestration.clerk_latency(trials=2 if smoke else 10))
+            section("orchestration", lambda: orchestration.overhead(
+                stack, trials=1 if smoke else 4, warm_up=not smoke))  # fmt: skip
+            section("orchestration", lambda: orchestration.clerk_latency(trials=1 if smoke else 10))
             for workers in (1, 2):
                 section("orchestration", lambda w=workers: orchestration.throughput(
                     stack, cases=2 if smoke else 12, workers=w, serial=8000 + 100 * w))  # fmt: skip

@@ -201,19 +201,25 @@ def plain_case(serial: int) -> list[float]:
 SEGMENTS = ("open → waiting", "answer (forwarded) → next request, waiting", "answer → closed")
 
 
-def overhead(stack: Stack, *, trials: int) -> list[Figure]:
-    """The three ways side by side, `trials` times each, alternating."""
+def overhead(stack: Stack, *, trials: int, warm_up: bool = True) -> list[Figure]:
+    """The three ways side by side, `trials` times each, alternating; without `warm_up` (the
+    smoke run) the first product case, which says how many task runs the bare flow makes, is
+    also the first trial."""
     stack._prefect("--no-prompt", "deploy", "--all", "--prefect-file", "bench/prefect.yaml")
     serial = 5000
     product_segments, bare_segments, plain_segments = [], [], []
-    _, warm = product_case(serial)  # the first run pays for cold caches everywhere
+    first, warm = product_case(serial)  # the first run pays for cold caches everywhere
     run_id = flow_run_of(warm)
     assert run_id is not None
     per_execution = _task_runs_per_execution(run_id)
-    bare_case(serial, per_execution)
+    if warm_up:
+        bare_case(serial, per_execution)
+    else:
+        product_segments.append(first)
     for n in range(trials):
         bare_segments.append(bare_case(serial + n, per_execution))
-        product_segments.append(product_case(serial + 100 + n)[0])
+        if len(product_segments) < trials:
+            product_segments.append(product_case(serial + 100 + n)[0])
         with private_database("bench-plain.db"):
             plain_segments.append(plain_case(serial + 200 + n))
     reads = 50
