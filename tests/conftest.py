@@ -175,18 +175,18 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-# `make test` runs the suite on three processes (pytest-xdist, one module per process at a
-# time, each process with its own stack). A long module started last keeps the others waiting,
-# so the longest go first; seconds each took with three processes on two cores (2026-11-25).
+# `make test` runs the suite on two processes (pytest-xdist, one module per process at a
+# time, each process with its own stack). A long module started last keeps the other waiting,
+# so the longest go first; about how long each took with two processes (2026-12-05).
 LONGEST_MODULES_FIRST = (
-    "test_bench.py",  # 416 s
-    "test_stories.py",  # 380 s
-    "faults/test_kills.py",  # 290 s
-    "faults/test_outages.py",  # 250 s with a fixed 40 s mail outage
-    "test_scheduler.py",  # 131 s
-    "test_reconcile.py",  # 120 s
-    "test_shen_story.py",  # 70 s
-    "test_managers_view.py",  # 60 s
+    "faults/test_outages.py",  # 240 s
+    "faults/test_kills.py",  # 200 s
+    "test_stories.py",  # 200 s
+    "test_bench.py",  # 150 s
+    "test_reconcile.py",  # 100 s
+    "test_scheduler.py",  # 75 s
+    "test_shen_story.py",  # 60 s
+    "test_managers_view.py",  # 50 s
 )
 
 
