@@ -105,6 +105,10 @@ def claim_due_emails(
                 attempts=row.attempts + 1,
                 resent=row.resent or stale,
             )
+            # The claimed rows are read back from `row` below; evaluating the WHERE against
+            # every object in the session after each UPDATE made a batch's claim quadratic
+            # (3 of 10 s for 500 emails).
+            .execution_options(synchronize_session=False)
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
             case = session.get(Case, row.case_id) if row.case_id else None
@@ -122,12 +126,13 @@ def claim_due_emails(
 
 
 def mark_email_sent(*, session: Session, outbox_id: int, as_of: datetime) -> None:
-    row = session.get(OutboxMessage, outbox_id)
-    assert row is not None
-    row.status = OutboxStatus.SENT
-    row.sent_at = as_of
-    row.last_error = None
-    session.add(row)
+    # One UPDATE, no read: the relay marks each email before it sends the next.
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == outbox_id)
+        .values(status=OutboxStatus.SENT, sent_at=as_of, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_email_failed(
