@@ -32,18 +32,16 @@ class MaildirHandler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
-        message = message_from_bytes(raw, policy=policy.default)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        message["X-Received-Ns"] = str(time.time_ns())
-        self.maildir.add(message.as_bytes())
-        if self.unmatched is not None:
-            self._file_reply(message, list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-    def _file_reply(self, message: Any, recipients: list[str]) -> None:
+        recipients = list(envelope.rcpt_tos)
+        # Trace fields go on top, as a mail server adds its Received: lines, and the message is
+        # kept byte for byte: parsing and re-serialising every one cost the server half its rate.
+        trace = f"X-Envelope-To: {', '.join(recipients)}\r\nX-Received-Ns: {time.time_ns()}\r\n"
+        kept = trace.encode() + raw
+        self.maildir.add(kept)
         office = get_settings().mail_from
-        if any(is_for_office(r, office) for r in recipients):
-            file_reply(message, recipients, self.unmatched)
+        if self.unmatched is not None and any(is_for_office(r, office) for r in recipients):
+            file_reply(message_from_bytes(kept, policy=policy.default), recipients, self.unmatched)
+        return "250 Message accepted for delivery"
 
 
 def main() -> None:
