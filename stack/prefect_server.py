@@ -17,6 +17,13 @@ snapshot cannot be upgraded, so no wait can help). A manager resuming a run in P
 exactly that whenever a run or service wrote in between, and the UI does not retry ("Failed to
 resume flow run"). Taken up front, the lock is waited for, as any other.
 
+On SQLite Prefect also lets at most 100 requests in at once (its ``RequestLimitMiddleware``),
+and counts a websocket as a request for as long as it stays open. Every case run keeps one open
+(its events) and the worker another per run it watches (cancellations): with some fifty runs
+moving at once every slot was a websocket, each HTTP request queued behind them for ever, and
+the whole stack stood still with an idle server (the bench's fifty cases at once, 2026-12-05).
+The limit now counts HTTP requests only, which is what it is there for (SQLite's writers).
+
 Run as ``python -m stack.prefect_server --host … --port …`` (the arguments of ``prefect server
 start``). On PostgreSQL nothing changes.
 """
@@ -54,6 +61,24 @@ class BoundedWaitSqliteConfiguration(AioSqliteConfiguration):
             yield transaction
 
 
+def limit_http_requests_only() -> None:
+    """Make Prefect's SQLite request limit (applied when its app is built) let websockets by."""
+    from prefect.server.api import server
+
+    class HttpRequestLimit(server.RequestLimitMiddleware):
+        """Prefect's limit on concurrent requests, for HTTP requests: a websocket stays open for
+        a run's whole life and must not hold a slot the run's own requests wait for."""
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                await super().__call__(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+
+    # Prefect adds the middleware by this module-level name when it builds its app.
+    server.RequestLimitMiddleware = HttpRequestLimit  # type: ignore[misc]
+
+
 def use_bounded_sqlite_waits() -> None:
     """Make this process's Prefect server use bounded SQLite waits (on SQLite only)."""
     from prefect.server.database.dependencies import MODELS_DEPENDENCIES
@@ -70,6 +95,7 @@ def main(argv: list[str]) -> None:
     from prefect.cli import app
 
     use_bounded_sqlite_waits()
+    limit_http_requests_only()
     # Prefect's entry point reads sys.argv, as `prefect server start …` would give it.
     sys.argv = ["prefect", "server", "start", *argv]
     app()

@@ -115,3 +115,25 @@ def test_a_write_behind_a_held_lock_is_answered_within_seconds(stack: Stack) -> 
     assert SQLITE_LOCK_WAIT_MS / 1000 - 1 < waited < held_for - 5, (waited, refused.value)
     with get_client(sync_client=True) as client:
         assert client.create_flow_from_name("lock-probe")
+
+
+@pytest.mark.integration
+def test_open_websockets_never_hold_back_the_servers_requests(stack: Stack) -> None:
+    # Every case run keeps an events websocket open, and the worker one more per run it watches:
+    # fifty runs at once filled Prefect's 100 request slots with websockets, and every HTTP
+    # request behind them waited for ever (the bench's fifty cases stood still).
+    from contextlib import AsyncExitStack
+
+    from prefect.events.clients import PrefectEventsClient
+
+    async def health_with_sockets_open(count: int) -> float:
+        async with AsyncExitStack() as sockets:
+            for _ in range(count):  # as many as that many case runs hold
+                await sockets.enter_async_context(PrefectEventsClient())
+            started = time.monotonic()
+            async with get_client() as client:
+                answer = await client._client.get("/health", timeout=30)
+            assert answer.status_code == 200, answer.text
+            return time.monotonic() - started
+
+    assert asyncio.run(health_with_sockets_open(110)) < 10
