@@ -30,7 +30,7 @@ from casework.clock import now
 from casework.planning import Action
 from casework.settings import PROJECT_DIR, get_settings
 from models import lookups
-from models.db import session_scope
+from models.db import read_scope, session_scope
 from stack.processes import Stack
 from tasks.record import next_step
 from tasks.steps import carry_out
@@ -374,7 +374,7 @@ def throughput(
 
 def awaited_agency(case_number: str) -> str | None:
     """The agency whose answer the case waits for (its request sent), if any."""
-    with session_scope() as session:
+    with read_scope() as session:
         view = lookups.case_view(session=session, case_number=case_number)
     for material in view.materials:
         if material.open_request is not None:
@@ -385,7 +385,7 @@ def awaited_agency(case_number: str) -> str | None:
 def _wait_closed(numbers: list[str], deadline: float) -> dict[str, float]:
     closed: dict[str, float] = {}
     while len(closed) < len(numbers) and time.monotonic() < deadline:
-        with session_scope() as session:
+        with read_scope() as session:
             for number in numbers:
                 case = lookups.get_case(session, number)
                 if case.closed_at is not None:

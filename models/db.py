@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+READ_ONLY = "casework_read_only"  # an execution option: the session only reads (read_scope)
 
 
 @lru_cache
@@ -48,7 +49,10 @@ def engine_for(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection):  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN")  # a snapshot: no write lock (read_scope)
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
@@ -144,6 +148,22 @@ def session_scope(*, durable: bool = True) -> Iterator[Session]:
                 connection.rollback()
                 connection.exec_driver_sql("RESET synchronous_commit")
                 connection.commit()
+
+
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A session that only reads, and sees one consistent snapshot.
+
+    On SQLite its transaction begins DEFERRED: it neither takes nor waits for the write lock
+    that every other transaction takes at BEGIN, so lists, pages and a run's planning do not
+    queue behind writers (fifty runs and fifty readers at once made a reader wait out the 30 s
+    busy timeout). Nothing is committed; whatever it decides is written by a transaction that
+    checks again (dedupe keys, conditional updates).
+    """
+    migrate()
+    # Closing ends the transaction; what was read stays loaded on the objects.
+    with Session(get_engine().execution_options(**{READ_ONLY: True})) as session:
+        yield session
 
 
 def _committed(session: Session) -> Iterator[Session]:

@@ -13,13 +13,13 @@ from casework.replies import Reply
 from gateways.prefect_api import run_has_ended
 from gateways.run_logs import task_logger
 from models import incoming, lifecycle, lookups
-from models.db import session_scope
+from models.db import read_scope, session_scope
 
 
 @task(cache_policy=NO_CACHE, task_run_name="next-step-{case_number}")
 def next_step(case_number: str, as_of: datetime) -> Step:
     """Decide the case's next step from the case database."""
-    with session_scope() as session:
+    with read_scope() as session:
         view = lookups.case_view(session=session, case_number=case_number)
     return plan_next_step(view, get_playbook(view.playbook), as_of)
 

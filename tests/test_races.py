@@ -113,3 +113,38 @@ def test_a_clerk_and_a_manager_answering_at_once_never_lose_or_overwrite(
         assert material.status == ("collected" if winner == "clerk" else "pending")
         assert len(refusals) == (1 if loser == "manager" else 0)
     assert sum(winners.values()) == ROUNDS
+
+
+def test_a_reader_neither_waits_for_nor_takes_the_write_lock(
+    fresh_db: object, case_database: str, smtp_server: list
+) -> None:
+    import sqlite3
+    import time
+
+    from casework.settings import get_settings
+    from models.db import read_scope
+    from usecases.reading import list_cases
+
+    if case_database != "sqlite":
+        pytest.skip("SQLite's write lock: PostgreSQL readers never take one")
+    number, _ = case_with_a_request(DAY)
+    writer = sqlite3.connect(get_settings().db_url.removeprefix("sqlite:///"), timeout=1)
+    writer.isolation_level = None
+    writer.execute("BEGIN IMMEDIATE")  # a clerk's answer half-way through its transaction
+    writer.execute("UPDATE \"case\" SET status = 'closed'")
+    try:
+        started = time.monotonic()
+        listed = list_cases(as_of=DAY)
+        with read_scope() as session:
+            status = lookups.get_case(session, number).status
+        waited = time.monotonic() - started
+        # …and while the reader's snapshot is open, the writer still commits.
+        with read_scope() as session:
+            lookups.get_case(session, number)
+            writer.execute("COMMIT")
+    finally:
+        if writer.in_transaction:
+            writer.execute("ROLLBACK")
+        writer.close()
+    assert waited < 2 and [c.case_number for c in listed] == [number]
+    assert status != "closed"  # the snapshot of what was committed, not the write in flight

@@ -10,7 +10,7 @@ from casework.clock import office_date
 from casework.settings import get_settings
 from gateways.maildir import read_mailbox
 from models import applicants, views
-from models.db import session_scope
+from models.db import read_scope, session_scope
 from models.views import CaseDetail, ClockRow, RatingRow
 
 __all__ = ["CaseDetail", "ClockRow", "RatingRow"]
@@ -20,20 +20,21 @@ def show_case(
     *, case_number: str, as_of: datetime, full_reason: str | None = None
 ) -> tuple[CaseDetail, dict[str, str | None] | None]:
     """The case with personal data masked; unmasked too when a reason is given (audited)."""
-    revealed: dict[str, str | None] | None = None
-    with session_scope() as session:
-        if full_reason is not None:
-            reason = validation.free_text(full_reason, field="查看理由", max_length=200)
-            assert reason is not None
-            revealed = views.reveal_applicant(
-                session=session, case_number=case_number, reason=reason, as_of=as_of
-            )
+    if full_reason is None:
+        with read_scope() as session:
+            return views.case_detail(session=session, case_number=case_number, as_of=as_of), None
+    reason = validation.free_text(full_reason, field="查看理由", max_length=200)
+    assert reason is not None
+    with session_scope() as session:  # the look at personal data is audited
+        revealed = views.reveal_applicant(
+            session=session, case_number=case_number, reason=reason, as_of=as_of
+        )
         detail = views.case_detail(session=session, case_number=case_number, as_of=as_of)
     return detail, revealed
 
 
 def list_cases(*, as_of: datetime, overdue_only: bool = False) -> list[views.CaseSummary]:
-    with session_scope() as session:
+    with read_scope() as session:
         return views.case_summaries(
             session=session, today=office_date(as_of), overdue_only=overdue_only
         )
@@ -42,12 +43,12 @@ def list_cases(*, as_of: datetime, overdue_only: bool = False) -> list[views.Cas
 def find_cases(*, id_number: str, as_of: datetime) -> list[str]:
     """The case numbers of the person with this resident ID (looked up by its keyed hash)."""
     number = validation.resident_id(id_number, today=office_date(as_of))
-    with session_scope() as session:
+    with read_scope() as session:
         return applicants.cases_of_person(session=session, id_number=number)
 
 
 def inbound_emails() -> list[views.InboundEmailRow]:
-    with session_scope() as session:
+    with read_scope() as session:
         return views.inbound_emails(session=session)
 
 
