@@ -157,12 +157,22 @@ def read_scope() -> Iterator[Session]:
     On SQLite its transaction begins DEFERRED: it neither takes nor waits for the write lock
     that every other transaction takes at BEGIN, so lists, pages and a run's planning do not
     queue behind writers (fifty runs and fifty readers at once made a reader wait out the 30 s
-    busy timeout). Nothing is committed; whatever it decides is written by a transaction that
-    checks again (dedupe keys, conditional updates).
+    busy timeout); WAL gives it one snapshot from its first read. On PostgreSQL it is a
+    REPEATABLE READ, READ ONLY transaction: under the default READ COMMITTED each statement
+    sees what was committed before it, so a case read in several queries could show a
+    material still with the agency that had just forwarded it and that agency's request
+    already answered, and the run sent the agency its request a second time. Nothing is
+    committed; whatever it decides is written by a transaction that checks again (dedupe
+    keys, conditional updates).
     """
     migrate()
+    engine = get_engine()
+    options: dict[str, object] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        # A read-only transaction never fails to serialise, so REPEATABLE READ costs nothing.
+        options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     # Closing ends the transaction; what was read stays loaded on the objects.
-    with Session(get_engine().execution_options(**{READ_ONLY: True})) as session:
+    with Session(engine.execution_options(**options)) as session:
         yield session
 
 

@@ -108,8 +108,13 @@ def record_request(
     agency: str,
     message: RenderedMessage,
     as_of: datetime,
-) -> Contact:
-    """Log a request to an agency and queue its email, once per (material, agency, attempt)."""
+) -> Contact | None:
+    """Log a request to an agency and queue its email, once per (material, agency, attempt).
+
+    The step was planned from an earlier read; under the case's lock it must still hold. An
+    answer recorded in between (the agency forwarded the matter while the run was sending) makes
+    it stale: then nothing is written and None is returned, and the run plans again.
+    """
     case = get_case(session, case_number, lock=True)
     case_material = material_of(session, case, material)
     recipient = get_agency(session, agency)
@@ -118,6 +123,8 @@ def record_request(
         found = session.get(Contact, open_request.contact_id)
         assert found is not None
         return found
+    if case_material.status != MaterialStatus.PENDING or case_material.agency_slug != agency:
+        return None
     key = request_key_for(session, case, material, agency)
     contact, _ = _send_once(
         session,

@@ -114,6 +114,11 @@ def send_request(case_number: str, step: Step, as_of: datetime) -> None:
             message=message,
             as_of=as_of,
         )
+    if contact is None:
+        task_logger().info(
+            "Request to %s not sent: an answer changed the case since it was planned", step.agency
+        )
+        return
     relay_outbox.fn(case_number)
     file_letter(case_number, contact, message, as_of, playbook.templates.request, **extra)
 

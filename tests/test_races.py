@@ -148,3 +148,66 @@ def test_a_reader_neither_waits_for_nor_takes_the_write_lock(
         writer.close()
     assert waited < 2 and [c.case_number for c in listed] == [number]
     assert status != "closed"  # the snapshot of what was committed, not the write in flight
+
+
+FORWARDED = Reply(
+    agency="crematorium-front-desk",
+    outcome=ReplyOutcome.FORWARDED,
+    forward_to="crematorium-archive-room",
+)
+
+
+def _forward(case_number: str) -> None:
+    with session_scope() as session:
+        incoming.record_reply(session=session, case_number=case_number, reply=FORWARDED, as_of=DAY)
+
+
+def test_a_read_sees_one_snapshot_while_an_answer_commits(
+    fresh_db: object, case_database: str, smtp_server: list
+) -> None:
+    # A run plans from several queries; an answer committed between two of them must not show
+    # in the second but not the first (PostgreSQL's READ COMMITTED did: bench, 2026-12-05).
+    from models.db import read_scope
+
+    number, request_id = case_with_a_request(DAY)
+    with read_scope() as session:
+        case = lookups.get_case(session, number)
+        material = session.exec(select(CaseMaterial).where(CaseMaterial.case_id == case.id)).one()
+        _forward(number)  # another clerk, another connection, committed
+        request = session.exec(select(Contact).where(Contact.id == request_id)).one()
+        seen = (material.agency_slug, request.answered_at)
+    assert seen == ("crematorium-front-desk", None)
+    with read_scope() as session:  # the next read sees the answer
+        assert session.exec(select(Contact).where(Contact.id == request_id)).one().answered_at
+
+
+def test_a_request_planned_before_an_answer_is_not_sent_after_it(
+    fresh_db: object, case_database: str, smtp_server: list
+) -> None:
+    # The run planned "ask the front desk" from a read taken before the front desk's answer
+    # (forwarded to the archive room) was committed; the request must not go out again.
+    from casework.planning import Action, Step, plan_next_step
+    from casework.playbook import get_playbook
+    from tasks.send import send_request
+
+    number, request_id = case_with_a_request(DAY)
+    stale = Step(
+        action=Action.REQUEST,
+        generation=0,
+        material="cremation-certificate",
+        agency="crematorium-front-desk",
+    )
+    _forward(number)
+    send_request.fn(number, stale, DAY)
+    with session_scope() as session:
+        case = lookups.get_case(session, number)
+        requests = session.exec(
+            select(Contact).where(Contact.case_id == case.id, Contact.kind == ContactKind.REQUEST)
+        ).all()
+        material = session.exec(select(CaseMaterial).where(CaseMaterial.case_id == case.id)).one()
+        view = lookups.case_view(session=session, case_number=number)
+    assert [r.id for r in requests] == [request_id]
+    assert material.agency_slug == "crematorium-archive-room"
+    assert [m["X-Envelope-To"] for m in smtp_server].count("front-desk@crematorium.example") == 1
+    step = plan_next_step(view, get_playbook(view.playbook), DAY)
+    assert (step.action, step.agency) == (Action.REQUEST, "crematorium-archive-room")
