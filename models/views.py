@@ -309,13 +309,17 @@ def case_summaries(
     """Every case (or those `where` admits), newest first; overdue = open and past the
     promised date or a chase due."""
     rows = []
-    query = select(Case).order_by(col(Case.id).desc())
+    # One query with the applicants (one get per case was 10,000 round trips for a list).
+    query = (
+        select(Case, Applicant)
+        .outerjoin(Applicant, col(Applicant.id) == col(Case.applicant_id))
+        .order_by(col(Case.id).desc())
+    )
     if where is not None:
         query = query.where(where)
-    cases = list(session.exec(query))
-    open_rows = CaseRows(session, [c for c in cases if c.closed_at is None])
-    for case in cases:
-        applicant = session.get(Applicant, case.applicant_id)
+    found = list(session.exec(query))
+    open_rows = CaseRows(session, [c for c, _ in found if c.closed_at is None])
+    for case, applicant in found:
         overdue = is_overdue(session, case, today, open_rows)
         if overdue_only and not overdue:
             continue
