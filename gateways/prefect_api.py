@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +33,35 @@ if TYPE_CHECKING:
 # module for every command, and importing Prefect's client costs more than a read command.
 
 CASE_FLOW = "hard-case"
+
+_shared_client: ContextVar[SyncPrefectClient | None] = ContextVar("shared_client", default=None)
+
+
+@contextlib.contextmanager
+def one_client() -> Iterator[None]:
+    """Every call to Prefect inside shares one client: making one costs about 30 ms (its HTTP
+    transport and TLS context), which a reconciler round over thousands of cases paid for
+    each suspended run it looked into."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        token = _shared_client.set(client)
+        try:
+            yield
+        finally:
+            _shared_client.reset(token)
+
+
+@contextlib.contextmanager
+def _client() -> Iterator[SyncPrefectClient]:
+    shared = _shared_client.get()
+    if shared is not None:
+        yield shared
+        return
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        yield client
 
 
 def deployment_name(playbook: str) -> str:
@@ -61,11 +92,10 @@ def start_case_flow(case_number: str, playbook: str) -> str:
 
 def cancel_flow_run(flow_run_id: str) -> None:
     """Stop a run that will not move again, so a re-driven run never works beside it."""
-    from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
     from prefect.states import Cancelled
 
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         try:
             client.set_flow_run_state(UUID(flow_run_id), Cancelled(), force=True)
         except ObjectNotFound:
@@ -105,11 +135,10 @@ _DEAD = ("CRASHED", "FAILED", "CANCELLED", "COMPLETED")
 def read_runs(flow_run_ids: list[str], *, chunk: int = 200) -> dict[str, FlowRun]:
     """Many runs in a few requests (the reconciler reads every open case's run each minute);
     a run Prefect does not have is left out."""
-    from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     runs: dict[str, FlowRun] = {}
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         for start in range(0, len(flow_run_ids), chunk):
             ids = [UUID(i) for i in flow_run_ids[start : start + chunk]]
             found = client.read_flow_runs(
@@ -177,10 +206,9 @@ def run_has_ended(flow_run_id: str) -> bool:
 
 
 def _read_run(flow_run_id: str) -> FlowRun | None:
-    from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         try:
             return client.read_flow_run(UUID(flow_run_id))
         except ObjectNotFound:
@@ -304,9 +332,8 @@ def _form_answer(raw: str) -> CaseInput | None:
 
 def unread_form_answer(flow_run_id: str, wait_key: str) -> CaseInput | None:
     """The Resume-form answer given to a run that died before reading it, if any."""
-    from prefect.client.orchestration import get_client
 
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         try:
             raw = client.read_flow_run_input(UUID(flow_run_id), _wait_keyset(wait_key)["response"])
         except httpx.HTTPStatusError as exc:
@@ -326,13 +353,12 @@ def wake_case_flow(
     change that wakes it, and be about to suspend (a second, seen in the bench when an answer
     follows the request at once). Resumed the moment it suspends, it reads the change; refused
     instead, it would sleep until the reconciler's next round, up to a minute later."""
-    from prefect.client.orchestration import get_client
     from prefect.client.schemas.responses import SetStateStatus
 
     run_input: dict[str, object] = {"outcome": "recheck"}
     if as_of is not None:
         run_input["as_of"] = as_of.isoformat()
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         status = _resume(client, flow_run_id, run_input)
         if (
             status is not SetStateStatus.ACCEPT
@@ -402,11 +428,10 @@ def restore_missing_schema(flow_run_id: str, form: type[RunInput] | None = None)
     form's schema can never be resumed: Prefect rejects every resume with "Run input schema
     not found", as the long fault run found. Save the schema of `form` (a case's form unless
     told) as it would have; True if one was missing."""
-    from prefect.client.orchestration import get_client
 
     from gateways.resume_form import CaseInput
 
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         run = client.read_flow_run(UUID(flow_run_id))
         state = run.state
         if state is None or not state.is_paused() or not state.state_details.run_input_keyset:
@@ -430,12 +455,11 @@ def stale_wake_input(
     the run suspended is a wake-up or an answer on its way (Prefect stores the input, then
     resumes the run), never stale. `state`: the run's state as read a moment ago, if it was
     (only to skip runs not paused then)."""
-    from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
     if state is not None and not (state.is_paused() and state.state_details.pause_key):
         return None
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         try:
             state = client.read_flow_run(UUID(flow_run_id)).state
         except ObjectNotFound:
@@ -456,21 +480,19 @@ def stale_wake_input(
 
 def discard_wake_input(flow_run_id: str, wait_key: str) -> None:
     """Remove the input stored under a suspended run's key (after it has been recorded)."""
-    from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
     key = _wait_keyset(wait_key)["response"]
     gone_already = contextlib.suppress(ObjectNotFound, httpx.HTTPStatusError)
-    with get_client(sync_client=True) as client, gone_already:
+    with _client() as client, gone_already:
         client.delete_flow_run_input(UUID(flow_run_id), key)
 
 
 def wait_until_settled(flow_run_id: str, *, after: datetime, timeout: float = 120) -> str:
     """Block until the run is suspended or finished in a state entered after `after`."""
-    from prefect.client.orchestration import get_client
 
     deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         while True:
             run = client.read_flow_run(UUID(flow_run_id))
             state = run.state
@@ -509,7 +531,6 @@ class ScheduledWork(BaseModel):
 
 def scheduled_work(deployment: str) -> ScheduledWork:
     """When `flow/deployment` last ran (to a final state) and when it runs next."""
-    from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterId,
@@ -522,7 +543,7 @@ def scheduled_work(deployment: str) -> ScheduledWork:
     from prefect.exceptions import ObjectNotFound
 
     work = ScheduledWork(deployment=deployment)
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         try:
             found = client.read_deployment_by_name(deployment)
         except ObjectNotFound:

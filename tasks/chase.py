@@ -26,6 +26,7 @@ from gateways.imap import poll_mailbox
 from gateways.prefect_api import (
     cancel_flow_run,
     discard_wake_input,
+    one_client,
     read_runs,
     redrive_case_flow,
     run_health,
@@ -120,19 +121,22 @@ def reconcile(
     plan_at = plan_as_of or as_of
     with session_scope() as session:
         open_cases = views.open_cases(session=session)
-    runs = read_runs([c.flow_run_id for c in open_cases if c.flow_run_id])
-    waiting = [
-        c.case_number
-        for c in open_cases
-        if c.flow_run_id in runs and (state := runs[c.flow_run_id].state) and state.is_paused()
-    ]
-    plans = plan_cases(waiting, plan_at)
-    for case in open_cases:
-        try:
-            run = runs.get(case.flow_run_id or "")
-            _reconcile_case(case, run, plans.get(case.case_number), as_of, plan_as_of, report)
-        except Exception as exc:  # one case's trouble must not stop the others' round
-            task_logger().error("Case %s not reconciled: %s", case.case_number, type(exc).__name__)
+    with one_client():
+        runs = read_runs([c.flow_run_id for c in open_cases if c.flow_run_id])
+        waiting = [
+            c.case_number
+            for c in open_cases
+            if c.flow_run_id in runs and (state := runs[c.flow_run_id].state) and state.is_paused()
+        ]
+        plans = plan_cases(waiting, plan_at)
+        for case in open_cases:
+            try:
+                run = runs.get(case.flow_run_id or "")
+                _reconcile_case(case, run, plans.get(case.case_number), as_of, plan_as_of, report)
+            except Exception as exc:  # one case's trouble must not stop the others' round
+                task_logger().error(
+                    "Case %s not reconciled: %s", case.case_number, type(exc).__name__
+                )
     return report
 
 

@@ -200,3 +200,34 @@ def test_a_process_is_recognised_by_the_run_it_executes(tmp_path: object) -> Non
         child.wait()
     assert _process_runs(str(child.pid), "run-1") is False  # gone
     assert _any_process_runs("run-1") is False
+
+
+def test_calls_inside_one_client_share_it_and_calls_outside_make_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import contextlib
+    from collections.abc import Iterator
+
+    import prefect.client.orchestration as orchestration
+
+    from gateways import prefect_api
+
+    made: list[object] = []
+
+    @contextlib.contextmanager
+    def get_client(*, sync_client: bool) -> Iterator[object]:
+        assert sync_client
+        made.append(object())
+        yield made[-1]
+
+    monkeypatch.setattr(orchestration, "get_client", get_client)
+    with (
+        prefect_api.one_client(),
+        prefect_api._client() as first,
+        prefect_api._client() as second,
+    ):
+        pass
+    assert first is second and made == [first]
+    with prefect_api._client() as third, prefect_api._client() as fourth:
+        pass
+    assert third is not fourth and len(made) == 3  # the round's client is not kept after it
