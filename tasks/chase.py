@@ -38,7 +38,7 @@ from gateways.prefect_api import (
 from gateways.resume_form import CaseInput, FormOutcome
 from gateways.run_logs import task_logger
 from models import lifecycle, lookups, office_rules, views
-from models.db import session_scope
+from models.db import read_scope, session_scope
 from tasks.record import record_reply
 from tasks.send import escalate_case, relay_pending
 
@@ -142,7 +142,7 @@ def reconcile(
 
 def plan_cases(case_numbers: list[str], as_of: datetime) -> dict[str, Step]:
     """Each case's next step at `as_of`, its rows read in a few queries for all of them."""
-    with session_scope() as session:
+    with read_scope() as session:
         views_by_number = lookups.case_views(
             session=session, cases=lookups.get_cases(session, case_numbers)
         )

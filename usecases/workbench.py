@@ -22,7 +22,7 @@ from casework.workdays import working_days_between
 from models import accounts, lifecycle, lookups, reports, views
 from models import office_rules as office_rules_model
 from models.accounts import AccountView
-from models.db import session_scope
+from models.db import read_scope, session_scope
 from models.tables import Applicant, Case, MaterialStatus, Role
 from usecases import answers, intake, office_rules, reading, runs
 from usecases.answers import AnswerRecorded
@@ -31,7 +31,7 @@ from usecases.answers import AnswerRecorded
 def my_cases(*, viewer: AccountView, as_of: datetime) -> list[views.CaseSummary]:
     """The cases this account may see, newest first (overdue and escalated are flagged)."""
     default_office = get_settings().office_code
-    with session_scope() as session:
+    with read_scope() as session:
         return views.case_summaries(
             session=session,
             today=office_date(as_of),
@@ -40,7 +40,7 @@ def my_cases(*, viewer: AccountView, as_of: datetime) -> list[views.CaseSummary]
 
 
 def _check_visible(viewer: AccountView, case_number: str) -> None:
-    with session_scope() as session:
+    with read_scope() as session:
         if not accounts.may_see(session, viewer, case_number, get_settings().office_code):
             # The same answer as for a case that does not exist: no probing across offices.
             raise UserError("unknown_case", case=case_number[:20])
@@ -48,14 +48,14 @@ def _check_visible(viewer: AccountView, case_number: str) -> None:
 
 def case_page(*, viewer: AccountView, case_number: str, as_of: datetime) -> views.CaseDetail:
     _check_visible(viewer, case_number)
-    with session_scope() as session:
+    with read_scope() as session:
         return views.case_detail(session=session, case_number=case_number, as_of=as_of)
 
 
 def awaited_agencies(*, viewer: AccountView, case_number: str) -> list[tuple[str, str, str]]:
     """(agency, agency name, material) for every request the case waits on."""
     _check_visible(viewer, case_number)
-    with session_scope() as session:
+    with read_scope() as session:
         view = lookups.case_view(session=session, case_number=case_number)
         return [
             (m.agency_slug, lookups.agency_name(session, m.agency_slug), m.slug)
