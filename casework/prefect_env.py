@@ -49,6 +49,11 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         # …and the server's 500 for such a lock (its transaction rolled back) is retried by
         # every Prefect client here (worker, flow runs, casework) as Prefect retries a 503.
         "PREFECT_CLIENT_RETRY_EXTRA_CODES": "500",
+        # Prefect's server reads every paused run every 5 s to fail those whose pause timed
+        # out. No case run's suspension has a timeout (a case's deadlines are the case
+        # database's, escalated by the reconciler), and at 10,000 waiting cases that read kept
+        # a core 55% busy with nothing to do: once an hour, a pause that has one still fails.
+        "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS": "3600",
     }
     if settings.prefect_database_url is not None:
         # A district's stack: Prefect's server on PostgreSQL (see `python -m stack.postgres`).

@@ -137,3 +137,13 @@ def test_open_websockets_never_hold_back_the_servers_requests(stack: Stack) -> N
             return time.monotonic() - started
 
     assert asyncio.run(health_with_sockets_open(110)) < 10
+
+
+def test_the_server_looks_for_timed_out_pauses_hourly_not_every_five_seconds(stack: Stack) -> None:
+    # Prefect's default reads every paused run every 5 s: with 10,000 cases waiting on agencies
+    # an idle server kept a core 55% busy (the bench's reconciler round took 22-65 s beside
+    # it). No case run's suspension has a timeout for it to find.
+    with get_client(sync_client=True) as client:
+        answer = client._client.get("/admin/settings")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["server"]["services"]["pause_expirations"]["loop_seconds"] == 3600
