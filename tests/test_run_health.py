@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -15,6 +16,7 @@ from prefect.states import (
     Pending,
     Running,
     Scheduled,
+    State,
     Suspended,
 )
 
@@ -231,3 +233,117 @@ def test_calls_inside_one_client_share_it_and_calls_outside_make_their_own(
     with prefect_api._client() as third, prefect_api._client() as fourth:
         pass
     assert third is not fourth and len(made) == 3  # the round's client is not kept after it
+
+
+RUN_ID = "3f0c1a52-2d6e-4c1e-9a57-0d8f3b2f1e11"
+
+
+class _InputsClient:
+    """A Prefect client holding one stored input, counting the reads the code makes."""
+
+    def __init__(self, stored_at: datetime, run_state: State) -> None:
+        self.stored_at = stored_at
+        self.run_state = run_state
+        self.runs_read = 0
+        self.inputs_read = 0
+
+    def read_flow_run(self, _: object) -> object:
+        self.runs_read += 1
+        return type("Run", (), {"state": self.run_state})()
+
+    def filter_flow_run_input(self, _: object, key: str, *__: object) -> list[object]:
+        from prefect.client.schemas.objects import FlowRunInput
+
+        self.inputs_read += 1
+        stored = FlowRunInput.model_validate(
+            {
+                "flow_run_id": RUN_ID,
+                "key": "suspended-case-wait-1-response",
+                "value": '{"outcome": "received", "agency": "crematorium-front-desk"}',
+                "created": self.stored_at,
+            }
+        )
+        return [stored] if key == stored.key else []
+
+
+@pytest.mark.parametrize("given", [True, False])
+def test_a_stale_input_is_one_stored_before_the_run_suspended_read_with_the_state_given(
+    monkeypatch: pytest.MonkeyPatch, given: bool
+) -> None:
+    """The reconciler passes the state its round read in bulk: the run is not read again (at
+    10,000 open cases that was a request per recently suspended run, every minute)."""
+    import contextlib
+    from collections.abc import Iterator
+
+    from gateways import prefect_api
+
+    suspended_at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    paused: State = Suspended(pause_key="case-wait-1", timestamp=suspended_at)
+    client = _InputsClient(suspended_at - timedelta(seconds=1), paused)
+
+    @contextlib.contextmanager
+    def fake_client() -> Iterator[object]:
+        yield client
+
+    monkeypatch.setattr(prefect_api, "_client", fake_client)
+    state = paused if given else None
+    stale = prefect_api.stale_wake_input(RUN_ID, state=state)
+    assert stale is not None and stale[0] == "case-wait-1", stale
+    assert stale[1].outcome.value == "received"
+    assert client.runs_read == (0 if given else 1)
+
+    client.stored_at = suspended_at + timedelta(seconds=1)  # a wake-up on its way
+    assert prefect_api.stale_wake_input(RUN_ID, state=state) is None
+    client.stored_at = suspended_at  # stored in the instant it suspended: on its way too
+    assert prefect_api.stale_wake_input(RUN_ID, state=state) is None
+
+    inputs_read = client.inputs_read
+    client.run_state = Running()
+    assert prefect_api.stale_wake_input(RUN_ID, state=client.run_state if given else None) is None
+    assert client.inputs_read == inputs_read  # a run not paused has no key to look under
+
+
+def test_runs_are_read_a_page_at_a_time_every_page_once_and_a_missing_run_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import contextlib
+    import threading
+    from collections.abc import Iterator
+    from types import SimpleNamespace
+    from uuid import UUID
+
+    from gateways import prefect_api
+
+    ids = [str(uuid4()) for _ in range(7)]
+    gone = ids[3]
+    pages: list[list[str]] = []
+    lock = threading.Lock()
+
+    class PagesClient:
+        def read_flow_runs(self, *, flow_run_filter: Any, limit: int) -> list[object]:
+            asked = [str(i) for i in flow_run_filter.id.any_]
+            assert limit == len(asked)
+            with lock:
+                pages.append(asked)
+            return [SimpleNamespace(id=UUID(i)) for i in asked if i != gone]
+
+    clients: list[tuple[bool, int]] = []  # (own client, thread)
+
+    @contextlib.contextmanager
+    def fake_client(*, own: bool = False) -> Iterator[object]:
+        with lock:
+            clients.append((own, threading.get_ident()))
+        yield PagesClient()
+
+    monkeypatch.setattr(prefect_api, "_client", fake_client)
+    runs = prefect_api.read_runs(ids, chunk=3)
+    assert sorted(map(len, pages)) == [1, 3, 3]
+    # Three lanes read at once, each with a client of its own (a CSRF token is one per client).
+    assert [own for own, _ in clients] == [True] * 3
+    assert sorted(i for page in pages for i in page) == sorted(ids)
+    assert sorted(runs) == sorted(set(ids) - {gone})
+    assert all(str(run.id) == run_id for run_id, run in runs.items())
+
+    clients.clear()
+    assert sorted(prefect_api.read_runs(ids[:2], chunk=3)) == sorted(ids[:2])
+    assert [own for own, _ in clients] == [False]  # one page: the round's client reads it
