@@ -99,7 +99,8 @@ def reconciler_at_scale(stack: Stack, count: int, *, trials: int) -> list[Figure
                "runs/s", f"Prefect's server functions in process, {RUNS_PER_TRANSACTION} a transaction"),
         Figure("capacity", f"reconciler round, {count:,} open cases with suspended runs",
                round_s, "s", f"median of {trials}; runs read 200 a request, plans in bulk, "
-               f"stored input read for the {recent:.0%} suspended in the last day", "≤ 10 s",
+               f"stored input read for the {recent:.1%} suspended in the last "
+               f"{STALE_INPUT_LOOKBACK.total_seconds() / 3600:g} h", "≤ 10 s",
                round_s <= 10),
     ]  # fmt: skip
     if worker_idle and worker_after:
