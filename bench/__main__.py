@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             from bench import suspended
 
             section("capacity", lambda: suspended.reconciler_at_scale(
-                stack, 50 if smoke else 10_000, trials=1 if smoke else 3))  # fmt: skip
+                stack, 50 if smoke else 10_000, trials=1 if smoke else 3,
+                idle_watch=2 if smoke else 60))  # fmt: skip
     finally:
         if stack is not None:
             stack.down()

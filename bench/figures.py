@@ -98,6 +98,22 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
+def cpu_share(pid: int, seconds: float) -> float | None:
+    """The share of one core a process uses over the next `seconds` (Linux /proc), or None."""
+    import os
+
+    def used() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+    try:
+        before = used()
+        time.sleep(seconds)
+        return (used() - before) / seconds
+    except OSError:
+        return None
+
+
 def table(figures: list[Figure]) -> str:
     """The figures as a Markdown table, one section after another."""
     lines = ["| section | what | figure | target | met | how |", "|---|---|---|---|---|---|"]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from bench.figures import Figure, median, private_database, rss_mib, timed
+from bench.figures import Figure, cpu_share, median, private_database, rss_mib, timed
 from bench.volume import PLAYBOOK, seed_open_cases
 from casework.clock import now
 from casework.planning import wait_key_for
@@ -71,8 +71,12 @@ async def _insert_runs(
     return runs
 
 
-def reconciler_at_scale(stack: Stack, count: int, *, trials: int) -> list[Figure]:
-    """`count` open cases with suspended runs: the reconciler's round, worker and server RSS."""
+def reconciler_at_scale(
+    stack: Stack, count: int, *, trials: int, idle_watch: float
+) -> list[Figure]:
+    """`count` open cases with suspended runs: the reconciler's round, worker and server RSS,
+    and the server's CPU over `idle_watch` seconds with nothing asked of it (a minute sees
+    every periodic service of its own at least once)."""
     as_of = now()
     worker, server = stack.pid("worker"), stack.pid("prefect-server")
     worker_idle = rss_mib(worker) if worker else None
@@ -93,6 +97,7 @@ def reconciler_at_scale(stack: Stack, count: int, *, trials: int) -> list[Figure
         raise RuntimeError(f"the reconciler moved {moved} case(s) that had nothing due")
     worker_after = rss_mib(worker) if worker else None
     server_after = rss_mib(server) if server else None
+    server_idle_cpu = cpu_share(server, idle_watch) if server else None
     recent = STALE_INPUT_LOOKBACK / WAITING_FOR
     figures = [
         Figure("capacity", f"seed {count:,} suspended case runs in Prefect", count / seed_s,
@@ -114,5 +119,11 @@ def reconciler_at_scale(stack: Stack, count: int, *, trials: int) -> list[Figure
         figures.append(
             Figure("capacity", f"Prefect server RSS with {count:,} suspended runs", server_after,
                    "MiB", f"{server_before:.0f} MiB before they were created")
+        )  # fmt: skip
+    if server_idle_cpu is not None:
+        figures.append(
+            Figure("capacity", f"Prefect server CPU, idle, {count:,} suspended runs",
+                   100 * server_idle_cpu, "% of a core",
+                   f"over {idle_watch:g} s with nothing asked of it (its own services)")
         )  # fmt: skip
     return figures
