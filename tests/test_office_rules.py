@@ -232,13 +232,16 @@ def test_the_first_contact_receipt_reads_back_from_its_pdf(case: str, tmp_path: 
 def test_a_months_report_counts_what_the_cases_did(
     fresh_db: object, smtp_server: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Ms. Shen's type with a 3-day limit: one case closed in time, one late, one withdrawn.
+    # Ms. Shen's type with a 3-day limit: two cases closed in time, one late, one withdrawn
+    # (two and one, so that a count of the late ones for the timely ones shows).
     monkeypatch.setenv("CASEWORK_TIME_LIMITS", '{"recover-cremation-certificate": 3}')
     get_settings.cache_clear()
     in_time, _ = case_with_a_request(_day(MON))
+    also_in_time, _ = case_with_a_request(_day(MON))
     late, _ = case_with_a_request(_day(MON))
     withdrawn, _ = case_with_a_request(_day(date(2026, 11, 17)))
     _close(in_time, date(2026, 11, 19))  # 3 working days
+    _close(also_in_time, date(2026, 11, 18))  # 2 working days
     rules.record_second_notice(
         case_number=late, item="户籍注销证明", reason="告知书漏列", as_of=_day(MON), actor="徐畅"
     )
@@ -262,14 +265,14 @@ def test_a_months_report_counts_what_the_cases_did(
         report = monthly_report(session=session, month="2026-11")
         cases = {c.number: c for c in session.exec(select(Case))}
     figures = report.rules
-    assert (figures.cases_opened, figures.cases_closed) == (3, 3)
-    assert figures.share_closed_within_limit == 0.5  # of the two done, not the withdrawn one
-    assert figures.median_working_days_to_close == 3.5
-    assert (figures.second_notices, figures.second_notice_rate) == (1, round(1 / 3, 4))
+    assert (figures.cases_opened, figures.cases_closed) == (4, 4)
+    assert figures.share_closed_within_limit == round(2 / 3, 4)  # of the three done
+    assert figures.median_working_days_to_close == 3  # 2, 3 and 4
+    assert (figures.second_notices, figures.second_notice_rate) == (1, 0.25)
     assert figures.response_rate == 1.0  # every request went out on the day of intake
-    assert figures.resolution_rate == round(2 / 3, 4)
+    assert figures.resolution_rate == 0.75
     assert (figures.ratings, figures.satisfaction_rate, figures.follow_up_rate) == (2, 0.5, 0.0)
-    assert figures.trips == {"1": 3}  # intake at the window is each case's one trip
+    assert figures.trips == {"1": 4}  # intake at the window is each case's one trip
     assert figures.share_within_trip_goal == 1.0
     assert report.rules_by_type["recover-cremation-certificate"] == figures
     with session_scope() as session:  # the board shows the same figures for the month so far

@@ -104,3 +104,24 @@ def test_ratings_parse_every_way_of_saying_them_and_draw_the_lines_at_3() -> Non
             parse_level(typed)
     assert [needs_follow_up(n) for n in range(1, 6)] == [True, True, False, False, False]
     assert [satisfied(n) for n in range(1, 6)] == [False, False, True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("opened_at", "first_request_on", "in_time"),
+    [
+        ("2026-11-20T02:00:00+00:00", date(2026, 11, 20), True),  # Friday, the same day
+        ("2026-11-20T02:00:00+00:00", date(2026, 11, 23), True),  # Monday: the next working day
+        ("2026-11-20T02:00:00+00:00", date(2026, 11, 24), False),  # Tuesday: a day late
+        # 01:00 on Friday in Beijing, Thursday in UTC: counted from the office's Friday.
+        ("2026-11-19T17:00:00+00:00", date(2026, 11, 23), True),
+        ("2026-11-19T17:00:00+00:00", date(2026, 11, 24), False),
+    ],
+)
+def test_the_response_rate_counts_a_first_request_by_the_next_working_day(
+    opened_at: str, first_request_on: date, in_time: bool
+) -> None:
+    from datetime import datetime
+
+    from models.reports import requested_in_time
+
+    assert requested_in_time(datetime.fromisoformat(opened_at), first_request_on) is in_time
