@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from casework.templating import RenderedMessage
@@ -76,53 +76,102 @@ def claim_due_emails(
 ) -> list[OutgoingEmail]:
     """Claim what is due: pending rows whose retry time has come, and claims whose relay died.
 
-    Each row is claimed with a conditional UPDATE, so two relays never send the same row; a
-    claim older than the lease was sent (or not) by a relay that died before marking it: it is
-    sent again with the same Message-ID and flagged as a resend.
+    Rows are claimed with conditional UPDATEs, so two relays never send the same row: the
+    pending ones in one statement that hands back the rows it changed, and each claim older
+    than the lease (its relay died between sending and marking) on its own: it is sent again
+    with the same Message-ID and flagged as a resend. Oldest first.
     """
-    query = select(OutboxMessage).where(
-        col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
-    )
-    if case_number is not None:
-        query = query.where(OutboxMessage.case_id == get_case(session, case_number).id)
-    claimed = []
-    for row in session.exec(query.order_by(col(OutboxMessage.id))):
-        stale = row.status == OutboxStatus.SENDING
-        if stale and row.claimed_at is not None and row.claimed_at > as_of - lease:
-            continue  # another relay is sending it right now
-        if not stale and row.next_attempt_at is not None and row.next_attempt_at > as_of:
-            continue
-        taken = session.execute(
+    case_id = get_case(session, case_number).id if case_number is not None else None
+    ours = [] if case_id is None else [col(OutboxMessage.case_id) == case_id]
+    # One UPDATE ... RETURNING for every due row (SQLite 3.35+ and PostgreSQL): a SELECT and
+    # an UPDATE a row took 1 ms of the relay's 5 ms an email.
+    pending = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            or_(
+                col(OutboxMessage.next_attempt_at).is_(None),
+                col(OutboxMessage.next_attempt_at) <= as_of,
+            ),
+            *ours,
+        )
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_at=as_of,
+            attempts=col(OutboxMessage.attempts) + 1,
+        )
+        .returning(*_SENT_COLUMNS)
+        .execution_options(synchronize_session=False)
+    ).all()
+    claimed = [(row, False) for row in pending]
+    expired = session.exec(
+        select(OutboxMessage).where(
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+            or_(
+                col(OutboxMessage.claimed_at).is_(None),
+                col(OutboxMessage.claimed_at) <= as_of - lease,
+            ),
+            *ours,
+        )
+    ).all()
+    for row in expired:
+        again = session.execute(
             update(OutboxMessage)
             .where(
                 col(OutboxMessage.id) == row.id,
-                col(OutboxMessage.status) == row.status,
+                col(OutboxMessage.status) == OutboxStatus.SENDING,
                 col(OutboxMessage.attempts) == row.attempts,
             )
-            .values(
-                status=OutboxStatus.SENDING,
-                claimed_at=as_of,
-                attempts=row.attempts + 1,
-                resent=row.resent or stale,
-            )
-            # The claimed rows are read back from `row` below; evaluating the WHERE against
-            # every object in the session after each UPDATE made a batch's claim quadratic
-            # (3 of 10 s for 500 emails).
+            .values(claimed_at=as_of, attempts=row.attempts + 1, resent=True)
+            .returning(*_SENT_COLUMNS)
             .execution_options(synchronize_session=False)
+        ).all()
+        claimed.extend((taken, True) for taken in again)
+    numbers = _case_numbers(session, {row.case_id for row, _ in claimed if row.case_id})
+    return [
+        OutgoingEmail(
+            id=row.id,
+            message_id=row.message_id,
+            to_address=row.to_address,
+            subject=row.subject,
+            body_text=row.body_text,
+            body_html=row.body_html,
+            attempts=row.attempts,
+            resend=resend,
+            contact_id=row.contact_id,
+            case_number=numbers.get(row.case_id) if row.case_id else None,
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            case = session.get(Case, row.case_id) if row.case_id else None
-            email = OutgoingEmail.model_validate(row, from_attributes=True)
-            claimed.append(
-                email.model_copy(
-                    update={
-                        "resend": stale,
-                        "attempts": row.attempts + 1,
-                        "case_number": case.number if case else None,
-                    }
-                )
+        for row, resend in sorted(claimed, key=lambda claim: claim[0].id)
+    ]
+
+
+# What a claim hands back of each row: what the email is made of (attempts as counted now).
+_SENT_COLUMNS = (
+    col(OutboxMessage.id),
+    col(OutboxMessage.message_id),
+    col(OutboxMessage.to_address),
+    col(OutboxMessage.subject),
+    col(OutboxMessage.body_text),
+    col(OutboxMessage.body_html),
+    col(OutboxMessage.attempts),
+    col(OutboxMessage.contact_id),
+    col(OutboxMessage.case_id),
+)
+
+
+def _case_numbers(session: Session, case_ids: set[int]) -> dict[int, str]:
+    """Case id -> case number, a thousand ids a query (SQLite allows 32,766 parameters)."""
+    ids = sorted(case_ids)
+    numbers: dict[int, str] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        numbers.update(
+            (case_id or 0, number)
+            for case_id, number in session.exec(
+                select(Case.id, Case.number).where(col(Case.id).in_(chunk))
             )
-    return claimed
+        )
+    return numbers
 
 
 def mark_email_sent(*, session: Session, outbox_id: int, as_of: datetime) -> None:

@@ -152,3 +152,38 @@ def test_a_relay_killed_mid_batch_leaves_only_the_email_in_flight_unmarked(
     resent = [m for m in smtp_handler.messages if m["X-Casework-Resend"] == "yes"]
     assert len(smtp_handler.messages) == 4 and len(resent) == 1  # one duplicate, flagged
     assert resent[0]["Message-ID"] == smtp_handler.messages[2]["Message-ID"]
+
+
+def test_two_relays_at_once_send_each_email_once(
+    fresh_db: object, smtp_handler: RecordingHandler
+) -> None:
+    # The reconciler relays every minute and every case run relays its own mail: two relays
+    # meet, and each claims the due rows in one statement that must not hand a row to both.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from casework.templating import RenderedMessage
+
+    number = queue_notice(DAY)
+    with session_scope() as session:
+        case = lookups.get_case(session, number)
+        for n in range(29):
+            message = RenderedMessage(subject=f"协查函 {n}", text="正文", printable="")
+            outbox.queue_email(
+                session, case, None, f"race-{n}", f"agency{n}@example.org", message, DAY
+            )
+    both_ready = threading.Barrier(2)
+
+    def relay(_: int) -> list[int]:
+        both_ready.wait()
+        return [d.outbox_id for d in relay_pending(as_of=DAY) if d.delivered]
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(relay, range(2))
+    assert not set(first) & set(second), "an email was claimed by both relays"
+    assert len(first) + len(second) == 30
+    ids = [m["Message-ID"] for m in smtp_handler.messages]
+    assert len(ids) == 30 and len(set(ids)) == 30
+    with session_scope() as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    assert {(r.status, r.attempts) for r in rows} == {("sent", 1)}
