@@ -103,7 +103,8 @@ def reconciler_at_scale(
         Figure("capacity", f"seed {count:,} suspended case runs in Prefect", count / seed_s,
                "runs/s", f"Prefect's server functions in process, {RUNS_PER_TRANSACTION} a transaction"),
         Figure("capacity", f"reconciler round, {count:,} open cases with suspended runs",
-               round_s, "s", f"median of {trials}; runs read 200 a request, plans in bulk, "
+               round_s, "s", f"median of {trials}; runs read 200 a request, 3 requests at once, every "
+               f"open case planned meanwhile, "
                f"stored input read for the {recent:.1%} suspended in the last "
                f"{STALE_INPUT_LOOKBACK.total_seconds() / 3600:g} h", "≤ 10 s",
                round_s <= 10),
