@@ -146,7 +146,7 @@ def read_runs(flow_run_ids: list[str], *, chunk: int = 200) -> dict[str, FlowRun
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     chunks = [flow_run_ids[start : start + chunk] for start in range(0, len(flow_run_ids), chunk)]
-    lanes = [chunks[lane::READS_IN_FLIGHT] for lane in range(READS_IN_FLIGHT)]
+    lanes = [chunks[lane::READS_IN_FLIGHT] for lane in range(min(READS_IN_FLIGHT, len(chunks)))]
 
     def read_lane(pages: list[list[str]], own: bool) -> list[FlowRun]:
         # A lane of its own has a client of its own: a client's CSRF token is one per client,

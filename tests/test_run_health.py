@@ -345,5 +345,8 @@ def test_runs_are_read_a_page_at_a_time_every_page_once_and_a_missing_run_left_o
     assert all(str(run.id) == run_id for run_id, run in runs.items())
 
     clients.clear()
+    assert sorted(prefect_api.read_runs(ids[:5], chunk=3)) == sorted(set(ids[:5]) - {gone})
+    assert [own for own, _ in clients] == [True, True]  # two pages: no client for a third lane
+    clients.clear()
     assert sorted(prefect_api.read_runs(ids[:2], chunk=3)) == sorted(ids[:2])
     assert [own for own, _ in clients] == [False]  # one page: the round's client reads it
