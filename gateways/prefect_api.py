@@ -444,11 +444,19 @@ def _suspends_within(client: SyncPrefectClient, flow_run_id: str, seconds: float
         time.sleep(0.2)
 
 
+# How long after proposing Suspended a live run may still be saving its form's schema.
+SCHEMA_SAVE_GRACE = timedelta(seconds=5)
+
+
 def restore_missing_schema(flow_run_id: str, form: type[RunInput] | None = None) -> bool:
     """A run killed (or left by a busy server) between proposing Suspended and saving its
     form's schema can never be resumed: Prefect rejects every resume with "Run input schema
     not found", as the long fault run found. Save the schema of `form` (a case's form unless
-    told) as it would have; True if one was missing."""
+    told) as it would have; True if a resume is worth trying again (the schema is there now).
+
+    A run that suspended moments ago is given until SCHEMA_SAVE_GRACE after its suspension to
+    save the schema itself: saved from here first, the run's own save met "already exists"
+    and the run failed (the bench's fifty cases at once lost a minute to a re-drive so)."""
 
     from gateways.resume_form import CaseInput
 
@@ -458,12 +466,17 @@ def restore_missing_schema(flow_run_id: str, form: type[RunInput] | None = None)
         if state is None or not state.is_paused() or not state.state_details.run_input_keyset:
             return False
         keyset = _wait_keyset(str(state.state_details.pause_key))
-        try:
-            client.read_flow_run_input(UUID(flow_run_id), keyset["schema"])
-            return False
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code != 404:
-                raise
+        saved_by_run_until = (state.timestamp or now()) + SCHEMA_SAVE_GRACE
+        while True:
+            try:
+                client.read_flow_run_input(UUID(flow_run_id), keyset["schema"])
+                return True  # the run saved it meanwhile (or it was there all along)
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code != 404:
+                    raise
+            if now() >= saved_by_run_until:
+                break
+            time.sleep(0.2)
     (form or CaseInput).save(keyset, flow_run_id=UUID(flow_run_id))
     return True
 

@@ -195,6 +195,58 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     assert stale_wake_input(run) is None
 
 
+def test_a_wake_between_a_runs_suspension_and_its_form_save_leaves_the_save_to_the_run(
+    stack: Stack,
+) -> None:
+    """Prefect proposes Suspended, then saves the run's form. A clerk's wake in between was
+    rejected ("schema not found"), saved the form itself, and the run's own save then met
+    "already exists": the run failed and waited a minute for a re-drive (the bench's fifty
+    cases at once, p95 44-67 s). The wake now gives a run that has just suspended time to
+    save its form, and resumes it after."""
+    from gateways.prefect_api import wake_case_flow
+    from gateways.resume_form import CaseInput
+
+    number, run = _opened_and_waiting("105")
+    with get_client(sync_client=True) as client:
+        client.delete_flow_run_input(UUID(run), "suspended-case-wait-0-schema")
+        suspended = client.read_flow_run(UUID(run)).state
+        assert suspended is not None
+        again = suspended.model_copy(update={"id": uuid4(), "timestamp": datetime.now(UTC)})
+        client.set_flow_run_state(UUID(run), again, force=True)  # suspended just now
+    saved: list[BaseException | None] = []
+
+    def run_saves_its_form_a_second_later() -> None:
+        time.sleep(1)
+        try:
+            from prefect.input.run_input import keyset_from_base_key
+
+            CaseInput.save(keyset_from_base_key("suspended-case-wait-0"), flow_run_id=UUID(run))
+            saved.append(None)
+        except BaseException as exc:  # the run's failure is what is tested
+            saved.append(exc)
+
+    runs_save = threading.Thread(target=run_saves_its_form_a_second_later)
+    runs_save.start()
+    from casework.replies import Reply, ReplyOutcome
+    from models import incoming
+
+    with session_scope() as session:
+        incoming.record_reply(
+            session=session,
+            case_number=number,
+            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
+            as_of=now(),
+        )
+    woken = wake_case_flow(run)
+    runs_save.join()
+    assert saved == [None], f"the run's own save of its form failed: {saved}"
+    assert woken is True
+    deadline = time.monotonic() + 120
+    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
+        assert time.monotonic() < deadline, "the woken run never closed the case"
+        time.sleep(1)
+
+
 def test_an_answer_saved_as_the_run_is_about_to_suspend_wakes_it_once_it_has(
     stack: Stack,
 ) -> None:
