@@ -119,6 +119,37 @@ def _opened_and_waiting(serial: str) -> tuple[str, str]:
     return number, run
 
 
+def _suspended_again_now(run: str) -> None:
+    """The run's suspension entered again this instant (as a run back from Cancelled, or one
+    that has just proposed Suspended)."""
+    with get_client(sync_client=True) as client:
+        suspended = client.read_flow_run(UUID(run)).state
+        assert suspended is not None
+        again = suspended.model_copy(update={"id": uuid4(), "timestamp": datetime.now(UTC)})
+        client.set_flow_run_state(UUID(run), again, force=True)
+
+
+def _answered_by_phone(number: str) -> None:
+    from casework.replies import Reply, ReplyOutcome
+    from models import incoming
+
+    with session_scope() as session:
+        incoming.record_reply(
+            session=session,
+            case_number=number,
+            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
+            as_of=now(),
+        )
+
+
+def _closed_soon(number: str, why_not: str, meanwhile: Callable[[], object] = list) -> None:
+    deadline = time.monotonic() + 120
+    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
+        assert time.monotonic() < deadline, why_not
+        meanwhile()
+        time.sleep(1)
+
+
 def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     stack: Stack,
 ) -> None:
@@ -126,9 +157,7 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     input (Prefect resets its pause keys): every resume then got 409 and the case stalled,
     as the long fault run found. A stale wake-up is cleared and the run resumed; a stale form
     answer is recorded by the reconciler first."""
-    from casework.replies import Reply, ReplyOutcome
     from gateways.prefect_api import wake_case_flow
-    from models import incoming
     from tasks.chase import reconcile
 
     def leave_input(run: str, value: str) -> None:
@@ -136,43 +165,24 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
         Cancelled does): an input stored after the suspension would be a wake-up on its way."""
         with get_client(sync_client=True) as client:
             client.create_flow_run_input(UUID(run), "suspended-case-wait-0-response", value)
-            time.sleep(0.05)  # the suspension strictly after the input
-            suspended = client.read_flow_run(UUID(run)).state
-            assert suspended is not None
-            again = suspended.model_copy(update={"id": uuid4(), "timestamp": datetime.now(UTC)})
-            client.set_flow_run_state(UUID(run), again, force=True)
-
-    def answered_by_phone(number: str) -> None:
-        with session_scope() as session:
-            incoming.record_reply(
-                session=session,
-                case_number=number,
-                reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
-                as_of=now(),
-            )
-
-    def closed_soon(number: str, why_not: str, meanwhile: Callable[[], object] = list) -> None:
-        deadline = time.monotonic() + 120
-        while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
-            assert time.monotonic() < deadline, why_not
-            meanwhile()
-            time.sleep(1)
+        time.sleep(0.05)  # the suspension strictly after the input
+        _suspended_again_now(run)
 
     # A stale wake-up: the answer comes by phone, and waking the run still works.
     number, run = _opened_and_waiting("101")
     leave_input(run, '{"outcome": "recheck"}')
-    answered_by_phone(number)
+    _answered_by_phone(number)
     assert wake_case_flow(run) is True
-    closed_soon(number, "the woken run never closed the case")
+    _closed_soon(number, "the woken run never closed the case")
 
     # Killed between proposing Suspended and saving its form's schema: every resume was
     # rejected ("Run input schema not found"). The wake saves the schema and resumes.
     number, run = _opened_and_waiting("103")
     with get_client(sync_client=True) as client:
         client.delete_flow_run_input(UUID(run), "suspended-case-wait-0-schema")
-    answered_by_phone(number)
+    _answered_by_phone(number)
     assert wake_case_flow(run) is True
-    closed_soon(number, "the run woken without its schema never closed")
+    _closed_soon(number, "the run woken without its schema never closed")
 
     # A stale form answer: not thrown away by a wake, recorded by the reconciler.
     number, run = _opened_and_waiting("102")
@@ -181,7 +191,7 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     reconcile(now())
     detail, _ = reading.show_case(case_number=number, as_of=now())
     assert [c.outcome for c in detail.contacts if c.kind == "reply"] == ["received"]
-    closed_soon(number, "the reconciler never woke the run", lambda: reconcile(now()))
+    _closed_soon(number, "the reconciler never woke the run", lambda: reconcile(now()))
 
     # An input stored after the run suspended is a wake-up on its way (Prefect stores it, then
     # resumes the run): never taken for stale, so never cleared from under the resume.
@@ -209,10 +219,7 @@ def test_a_wake_between_a_runs_suspension_and_its_form_save_leaves_the_save_to_t
     number, run = _opened_and_waiting("105")
     with get_client(sync_client=True) as client:
         client.delete_flow_run_input(UUID(run), "suspended-case-wait-0-schema")
-        suspended = client.read_flow_run(UUID(run)).state
-        assert suspended is not None
-        again = suspended.model_copy(update={"id": uuid4(), "timestamp": datetime.now(UTC)})
-        client.set_flow_run_state(UUID(run), again, force=True)  # suspended just now
+    _suspended_again_now(run)  # it has just proposed Suspended, its form not saved yet
     saved: list[BaseException | None] = []
 
     def run_saves_its_form_a_second_later() -> None:
@@ -227,24 +234,12 @@ def test_a_wake_between_a_runs_suspension_and_its_form_save_leaves_the_save_to_t
 
     runs_save = threading.Thread(target=run_saves_its_form_a_second_later)
     runs_save.start()
-    from casework.replies import Reply, ReplyOutcome
-    from models import incoming
-
-    with session_scope() as session:
-        incoming.record_reply(
-            session=session,
-            case_number=number,
-            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
-            as_of=now(),
-        )
+    _answered_by_phone(number)
     woken = wake_case_flow(run)
     runs_save.join()
     assert saved == [None], f"the run's own save of its form failed: {saved}"
     assert woken is True
-    deadline = time.monotonic() + 120
-    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
-        assert time.monotonic() < deadline, "the woken run never closed the case"
-        time.sleep(1)
+    _closed_soon(number, "the woken run never closed the case")
 
 
 def test_an_answer_saved_as_the_run_is_about_to_suspend_wakes_it_once_it_has(
