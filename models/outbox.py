@@ -10,7 +10,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from casework.templating import RenderedMessage
-from models.lookups import get_case
+from models.lookups import case_numbers, get_case
 from models.tables import Case, Contact, OutboxMessage, OutboxStatus
 
 MESSAGE_ID_DOMAIN = "casework.local"
@@ -127,19 +127,10 @@ def claim_due_emails(
             .execution_options(synchronize_session=False)
         ).all()
         claimed.extend((taken, True) for taken in again)
-    numbers = _case_numbers(session, {row.case_id for row, _ in claimed if row.case_id})
+    numbers = case_numbers(session, {row.case_id for row, _ in claimed if row.case_id})
     return [
-        OutgoingEmail(
-            id=row.id,
-            message_id=row.message_id,
-            to_address=row.to_address,
-            subject=row.subject,
-            body_text=row.body_text,
-            body_html=row.body_html,
-            attempts=row.attempts,
-            resend=resend,
-            contact_id=row.contact_id,
-            case_number=numbers.get(row.case_id) if row.case_id else None,
+        OutgoingEmail.model_validate(
+            {**row._mapping, "resend": resend, "case_number": numbers.get(row.case_id)}
         )
         for row, resend in sorted(claimed, key=lambda claim: claim[0].id)
     ]
@@ -157,21 +148,6 @@ _SENT_COLUMNS = (
     col(OutboxMessage.contact_id),
     col(OutboxMessage.case_id),
 )
-
-
-def _case_numbers(session: Session, case_ids: set[int]) -> dict[int, str]:
-    """Case id -> case number, a thousand ids a query (SQLite allows 32,766 parameters)."""
-    ids = sorted(case_ids)
-    numbers: dict[int, str] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        numbers.update(
-            (case_id or 0, number)
-            for case_id, number in session.exec(
-                select(Case.id, Case.number).where(col(Case.id).in_(chunk))
-            )
-        )
-    return numbers
 
 
 def mark_email_sent(*, session: Session, outbox_id: int, as_of: datetime) -> None:
