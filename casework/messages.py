@@ -591,6 +591,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "service": {
         "prefect-server": ("Prefect 服务器", "Prefect server"),
         "mail-server": ("邮件服务器", "mail server"),
+        "run-starter": ("流程启动器", "run starter"),
         "worker": ("流程执行进程", "worker"),
         "workbench": ("工作台", "workbench"),
     },

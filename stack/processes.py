@@ -17,7 +17,7 @@ from casework.prefect_env import prefect_env
 from casework.settings import PROJECT_DIR, Settings
 from gateways.prefect_api import api_healthy
 
-SERVICES = ("prefect-server", "mail-server", "worker", "workbench")
+SERVICES = ("prefect-server", "mail-server", "run-starter", "worker", "workbench")
 
 
 class StackError(UserError):
@@ -75,6 +75,8 @@ class Stack:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(prefect_env(self.settings))
+        # Workers' runs start warm from the run starter (stack/start_run.py).
+        env["CASEWORK_RUN_STARTER"] = str(self.run_starter_socket)
         env.update(self.extra_env)
         return env
 
@@ -189,10 +191,26 @@ class Stack:
                 raise StackError("prefect-server", self.logs_dir / "prefect-server.log")
             time.sleep(0.5)
 
+    @property
+    def run_starter_socket(self) -> Path:
+        return self.run_dir / "run-starter.sock"
+
     def _start_apps(self) -> None:
         s = self.settings
         if self._pid("workbench") is None:
             self._spawn("workbench", [sys.executable, "-m", "web"])
+        if self._pid("run-starter") is None:
+            self.run_starter_socket.unlink(missing_ok=True)
+            self._spawn(
+                "run-starter",
+                [
+                    sys.executable,
+                    "-m",
+                    "stack.run_starter",
+                    "--socket",
+                    str(self.run_starter_socket),
+                ],
+            )
         if self._pid("worker") is None:
             self._spawn(
                 "worker",
@@ -212,6 +230,12 @@ class Stack:
                 # seconds, before it gives a run up as Crashed and the reconciler re-drives it.
                 extra_env={"PREFECT_CLIENT_MAX_RETRIES": "7"},
             )
+        # Runs claimed before the starter is ready start cold (slower, not wrong): wait for it.
+        deadline = time.monotonic() + 60
+        while not self.run_starter_socket.exists() and time.monotonic() < deadline:
+            if self._pid("run-starter") is None:
+                raise StackError("run-starter", self.logs_dir / "run-starter.log")
+            time.sleep(0.2)
 
     def down(self, *, timeout: float = 20) -> None:
         """Stop every service of the stack (their whole process groups)."""

@@ -195,6 +195,12 @@ def test_shen_case_end_to_end(stack: object) -> None:
     assert len(mail_for(number)) == 5
     assert contacts(number)[-1] == ("closing", None, None)
 
+    # Every execution of the case's run was forked warm by the stack's run starter: opened,
+    # forwarded, chased, woken twice, answered (stack/run_starter.py).
+    starter_log = (get_settings().logs_dir / "run-starter.log").read_text()
+    assert starter_log.count(f"flow run {run_id}: engine started warm") >= 4
+    assert f"flow run {rerun.id}: engine started warm" in starter_log
+
 
 def test_a_mistyped_resume_form_does_not_fail_the_case(stack: object) -> None:
     number, run_id = open_shen_case(date(2017, 6, 1))

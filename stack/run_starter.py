@@ -1,0 +1,294 @@
+"""The run starter: forks a warm Prefect engine for every flow run the worker starts.
+
+A case run is a process of its own, and a new one for every step (each answer resumes the case
+in a new process). Started cold, each spends about two seconds of CPU importing Prefect and the
+case modules and another ~0.7 s on its first printed letter (WeasyPrint's fonts and style
+sheets) before it does the case's work. This service does that once: it imports the engine and
+every flow module, prints one letter, and then, for each request from `stack/start_run.py`,
+forks a child that takes the request's arguments, environment, working directory and standard
+streams and runs `python -m prefect.engine` in it.
+
+Nothing about a run is decided here: the child is Prefect's own engine, with the worker's
+environment; the settings both Prefect and Casework read from the environment are read again
+after the fork. The starter holds no database connection, thread or event loop when it forks.
+
+A child dies when its client (start_run.py) dies: SIGKILL of the client, of the worker, or the
+worker's own kill all end the run as they would have ended a cold one. Code edited after the
+starter imported it is never run: the starter refuses (the client starts cold) and says to
+restart the stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import runpy
+import selectors
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("casework.run_starter")
+
+# Everything a flow run imports before it does its work: Prefect's engine and each entrypoint's
+# module (prefect.yaml). Prefect loads the entrypoint file itself again, as a script, in the
+# child; the modules it imports are these.
+PRELOAD = (
+    "prefect.flow_engine",
+    "prefect._internal.metrics",
+    "flows.hard_case",
+    "flows.chase_due_cases",
+    "flows.reconcile_case_runs",
+    "flows.daily_board",
+    "flows.monthly_report",
+)
+ENGINE = "prefect.engine"
+REQUEST_TIMEOUT_SECONDS = 10
+MAX_REQUEST_BYTES = 1 << 20
+
+
+@dataclass
+class Request:
+    """What the client sends: the engine's arguments, the environment, the working directory."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+    cpus: set[int]
+
+
+@dataclass
+class Child:
+    pid: int
+    conn: socket.socket
+    flow_run: str
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stack.run_starter", description=__doc__)
+    parser.add_argument("--socket", type=Path, required=True)
+    args = parser.parse_args(argv)
+    # Its own handler: Prefect configures the root logger when it is imported.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s.%(msecs)03d | %(levelname)-7s | %(name)s - %(message)s", "%H:%M:%S"
+        )
+    )
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    began = time.monotonic()
+    sources = _preload()
+    log.info("ready in %.1f s: %d project modules imported", time.monotonic() - began, len(sources))
+    work = serve(args.socket, sources)
+    # Only a forked child gets here: the starter's loop ended for it, and it becomes the engine.
+    return work()
+
+
+def _preload() -> dict[Path, float]:
+    """Import what every run imports, warm the printer; the project's files and their times."""
+    from casework.settings import PROJECT_DIR
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from casework.printing import PrintingUnavailable, render_pdf
+
+    with contextlib.suppress(PrintingUnavailable):  # letters are filed as text: nothing to warm
+        render_pdf("<html><body><p>预热 warm-up</p></body></html>")
+    sources: dict[Path, float] = {}
+    for module in list(sys.modules.values()):
+        path = Path(getattr(module, "__file__", None) or "/")
+        if path.is_relative_to(PROJECT_DIR) and ".venv" not in path.parts:
+            sources[path] = path.stat().st_mtime
+    from casework.settings import get_settings
+
+    get_settings.cache_clear()
+    return sources
+
+
+def serve(path: Path, sources: dict[Path, float]) -> _EngineWork:
+    """Accept requests until killed. Returns only in a forked child, with the engine to run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    os.chmod(path, 0o600)  # only the office's own user may start runs
+    listener.listen(64)
+    children: dict[int, Child] = {}  # by pidfd
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    warned_stale = False
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is listener:
+                conn, _ = listener.accept()
+                request = _read_request(conn)
+                if request is None:
+                    conn.close()
+                    continue
+                body, fds = request
+                if _stale(sources):
+                    if not warned_stale:
+                        log.warning("project code changed since start: runs start cold until "
+                                    "the stack is restarted (casework down; casework up)")  # fmt: skip
+                        warned_stale = True
+                    _close(fds)
+                    _send(conn, {"refused": "stale"})
+                    conn.close()
+                    continue
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    selector.close()
+                    listener.close()
+                    for other in children.values():
+                        other.conn.close()
+                    for pidfd in children:
+                        os.close(pidfd)
+                    return _EngineWork(body, fds, conn)
+                _close(fds)
+                flow_run = body.env.get("PREFECT__FLOW_RUN_ID", "?")
+                pidfd = os.pidfd_open(pid)
+                children[pidfd] = Child(pid, conn, flow_run)
+                selector.register(pidfd, selectors.EVENT_READ)
+                _send(conn, {"pid": pid})
+                log.info("flow run %s: engine started warm (pid %d)", flow_run, pid)
+            else:
+                pidfd = int(key.fd)
+                selector.unregister(pidfd)
+                os.close(pidfd)
+                child = children.pop(pidfd)
+                _, status = os.waitpid(child.pid, 0)
+                outcome = (
+                    {"signal": os.WTERMSIG(status)}
+                    if os.WIFSIGNALED(status)
+                    else {"exit": os.waitstatus_to_exitcode(status)}
+                )
+                if "signal" in outcome:
+                    log.info("flow run %s (pid %d) was killed by signal %d",
+                             child.flow_run, child.pid, outcome["signal"])  # fmt: skip
+                _send(child.conn, outcome)
+                child.conn.close()
+
+
+class _EngineWork:
+    """In the forked child: become `python -m prefect.engine` for the client's request."""
+
+    def __init__(self, body: Request, fds: list[int], conn: socket.socket) -> None:
+        self.body, self.fds, self.conn = body, fds, conn
+
+    def __call__(self) -> int:
+        os.setsid()  # the client's fate is the run's, not the starter's process group's
+        for target, fd in zip((0, 1, 2), self.fds, strict=True):
+            os.dup2(fd, target)
+        _close([fd for fd in self.fds if fd > 2])
+        os.environ.clear()
+        os.environ.update(self.body.env)
+        os.chdir(self.body.cwd)
+        with contextlib.suppress(OSError):  # CPUs the client may use and the starter may not
+            os.sched_setaffinity(0, self.body.cpus)
+        for sig in (signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        log.handlers.clear()
+        self.conn.setblocking(True)
+        threading.Thread(target=_die_with_client, args=(self.conn,), daemon=True).start()
+        _forget_cached_settings()
+        spec = importlib.util.find_spec(ENGINE)
+        assert spec is not None
+        sys.argv = [str(spec.origin), *self.body.argv]
+        sys.modules.pop(ENGINE, None)  # it runs as __main__, as `python -m` runs it
+        try:
+            runpy.run_module(ENGINE, run_name="__main__", alter_sys=True)
+        except SystemExit as exit_:
+            code = exit_.code
+            if code is None or isinstance(code, int):
+                return code or 0
+            print(code, file=sys.stderr)
+            return 1
+        return 0
+
+
+def _forget_cached_settings() -> None:
+    """Read Prefect's and Casework's settings again from this process's environment."""
+    import prefect.context
+    import prefect.logging.configuration
+
+    from casework.settings import get_settings
+
+    prefect.context.refresh_global_settings_context()
+    prefect.logging.configuration.setup_logging(incremental=False)
+    get_settings.cache_clear()
+
+
+def _die_with_client(conn: socket.socket) -> None:
+    """The client never writes after its request: its end closing means it died."""
+    try:
+        while conn.recv(1):
+            pass
+    except OSError:
+        pass
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _read_request(conn: socket.socket) -> tuple[Request, list[int]] | None:
+    conn.settimeout(REQUEST_TIMEOUT_SECONDS)
+    data, fds = b"", []
+    try:
+        while not data.endswith(b"\n") and len(data) < MAX_REQUEST_BYTES:
+            chunk, got, _, _ = socket.recv_fds(conn, 65536, 3)
+            fds += got
+            if not chunk:
+                break
+            data += chunk
+        raw = json.loads(data)
+        body = Request(
+            argv=[str(a) for a in raw["argv"]],
+            env={str(k): str(v) for k, v in raw["env"].items()},
+            cwd=str(raw["cwd"]),
+            cpus={int(c) for c in raw["cpus"]},
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        _close(fds)
+        return None
+    if len(fds) != 3:
+        _close(fds)
+        return None
+    return body, fds
+
+
+def _stale(sources: dict[Path, float]) -> bool:
+    for path, mtime in sources.items():
+        try:
+            if path.stat().st_mtime != mtime:
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def _send(conn: socket.socket, message: Mapping[str, object]) -> None:
+    with contextlib.suppress(OSError):  # the client died; its run (if any) dies with it
+        conn.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

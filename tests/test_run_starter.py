@@ -1,0 +1,195 @@
+"""The run starter forks warm engines that live and die as cold ones would (real processes,
+real signals): the engine's exit status reaches the worker, the worker's SIGTERM reaches the
+engine, a SIGKILL of the client kills the engine, and without a starter the client starts cold.
+
+The engine here runs against an API that never answers (it hangs loading its flow run) or is
+not there (it fails at once): no Prefect server is needed to see the process behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from casework.settings import PROJECT_DIR
+from stack.ports import free_port
+from stack.run_starter import _stale
+
+CLIENT = [sys.executable, "-S", str(PROJECT_DIR / "stack" / "start_run.py")]
+
+
+@pytest.mark.unit
+def test_a_changed_or_removed_source_makes_the_starter_stale(tmp_path: Path) -> None:
+    kept, edited, removed = (tmp_path / f"{n}.py" for n in ("kept", "edited", "removed"))
+    for path in (kept, edited, removed):
+        path.write_text("x = 1\n")
+    sources = {p: p.stat().st_mtime for p in (kept, edited, removed)}
+    assert not _stale(sources)
+    assert not _stale({kept: sources[kept]})
+    os.utime(edited, (sources[edited] + 5, sources[edited] + 5))
+    assert _stale({kept: sources[kept], edited: sources[edited]})
+    removed.unlink()
+    assert _stale({kept: sources[kept], removed: sources[removed]})
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, int]]:
+    """A real run starter on a private socket: (socket, its log, its pid)."""
+    folder = tmp_path_factory.mktemp("starter")
+    path, log_path = folder / "starter.sock", folder / "starter.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "stack.run_starter", "--socket", str(path)],
+            cwd=PROJECT_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while "ready in" not in log_path.read_text():
+        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.1)
+    yield path, log_path, process.pid
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@pytest.fixture
+def silent_api() -> Iterator[str]:
+    """An API address that accepts connections and never answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    server.settimeout(0.1)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/api"
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+def _client(starter_socket: Path | None, api_url: str) -> tuple[subprocess.Popen[str], str]:
+    """What the worker starts for a flow run: the client, with the run's id in its env."""
+    flow_run_id = str(uuid4())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.pop("CASEWORK_RUN_STARTER", None)
+    env |= {
+        "PREFECT_API_URL": api_url,
+        "PREFECT_CLIENT_MAX_RETRIES": "0",
+        "PREFECT__FLOW_RUN_ID": flow_run_id,
+    }
+    if starter_socket is not None:
+        env["CASEWORK_RUN_STARTER"] = str(starter_socket)
+    process = subprocess.Popen(
+        CLIENT,
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return process, flow_run_id
+
+
+def _engine_of(log_path: Path, flow_run_id: str, timeout: float = 20) -> int:
+    """The pid of the engine the starter forked for this flow run (its log says)."""
+    pattern = re.compile(rf"flow run {flow_run_id}: engine started warm \(pid (\d+)\)")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := pattern.search(log_path.read_text()):
+            return int(found.group(1))
+        time.sleep(0.05)
+    raise AssertionError(f"the starter started no engine for {flow_run_id}")
+
+
+def _catches(pid: int, signum: int, timeout: float = 10) -> bool:
+    """Whether process `pid` has a handler for `signum` (its SigCgt mask)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(re.search(r"SigCgt:\s*([0-9a-f]+)", status).group(1), 16)  # type: ignore[union-attr]
+        if caught & (1 << (signum - 1)):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _closed_port_api() -> str:
+    return f"http://127.0.0.1:{free_port()}/api"
+
+
+@pytest.mark.flow
+def test_the_engines_failure_reaches_the_worker_as_it_would_from_a_cold_engine(
+    starter: tuple[Path, Path, int],
+) -> None:
+    path, log_path, _ = starter
+    warm, warm_run = _client(path, _closed_port_api())
+    warm_output, _ = warm.communicate(timeout=60)
+    cold, cold_run = _client(None, _closed_port_api())
+    cold_output, _ = cold.communicate(timeout=60)
+    assert (warm.returncode, cold.returncode) == (1, 1)
+    for output, run in ((warm_output, warm_run), (cold_output, cold_run)):
+        # The engine's own words, on the stream the worker reads.
+        assert f"Execution of flow run '{run}' exited with unexpected exception" in output
+    assert _engine_of(log_path, warm_run)
+    assert cold_run not in log_path.read_text()
+
+
+@pytest.mark.flow
+def test_a_sigkill_of_the_client_kills_its_engine(
+    starter: tuple[Path, Path, int], silent_api: str
+) -> None:
+    path, log_path, _ = starter
+    client, run = _client(path, silent_api)
+    engine = _engine_of(log_path, run)
+    assert not _gone(engine, timeout=1)  # it waits for an API that never answers
+    os.kill(client.pid, signal.SIGKILL)
+    client.wait(timeout=10)
+    assert _gone(engine), "the engine outlived its client"
+    assert f"flow run {run} (pid {engine}) was killed by signal 9" in log_path.read_text()
+
+
+@pytest.mark.flow
+def test_the_workers_sigterm_reaches_the_engine_and_its_death_reaches_the_worker(
+    starter: tuple[Path, Path, int], silent_api: str
+) -> None:
+    path, log_path, _ = starter
+    client, run = _client(path, silent_api)
+    engine = _engine_of(log_path, run)
+    assert _catches(client.pid, signal.SIGTERM)
+    client.send_signal(signal.SIGTERM)
+    assert client.wait(timeout=20) == -signal.SIGTERM
+    assert _gone(engine)
+    # Passed on, not the client's death taking the engine with it (that would be signal 9).
+    assert f"flow run {run} (pid {engine}) was killed by signal 15" in log_path.read_text()
+
+
+@pytest.mark.flow
+def test_an_engine_killed_outright_is_a_client_killed_outright(
+    starter: tuple[Path, Path, int], silent_api: str
+) -> None:
+    path, log_path, _ = starter
+    client, run = _client(path, silent_api)
+    os.kill(_engine_of(log_path, run), signal.SIGKILL)
+    assert client.wait(timeout=20) == -signal.SIGKILL
