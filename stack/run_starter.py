@@ -27,6 +27,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import runpy
 import selectors
 import signal
@@ -53,6 +54,9 @@ PRELOAD = (
     "flows.monthly_report",
 )
 ENGINE = "prefect.engine"
+# A forked engine's /proc environ is the starter's: its log is where its flow run is named.
+STARTED = "flow run %s: engine started warm (pid %d)"
+_STARTED = re.compile(r"flow run (\S+): engine started warm \(pid (\d+)\)")
 REQUEST_TIMEOUT_SECONDS = 10
 MAX_REQUEST_BYTES = 1 << 20
 
@@ -122,8 +126,11 @@ def serve(path: Path, sources: dict[Path, float]) -> _EngineWork:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
-    os.chmod(path, 0o600)  # only the office's own user may start runs
+    umask = os.umask(0o177)  # only the office's own user may start runs, from the first moment
+    try:
+        listener.bind(str(path))
+    finally:
+        os.umask(umask)
     listener.listen(64)
     children: dict[int, Child] = {}  # by pidfd
     selector = selectors.DefaultSelector()
@@ -164,7 +171,7 @@ def serve(path: Path, sources: dict[Path, float]) -> _EngineWork:
                 children[pidfd] = Child(pid, conn, flow_run)
                 selector.register(pidfd, selectors.EVENT_READ)
                 _send(conn, {"pid": pid})
-                log.info("flow run %s: engine started warm (pid %d)", flow_run, pid)
+                log.info(STARTED, flow_run, pid)
             else:
                 pidfd = int(key.fd)
                 selector.unregister(pidfd)
@@ -219,6 +226,12 @@ class _EngineWork:
             print(code, file=sys.stderr)
             return 1
         return 0
+
+
+def started_engines(log_text: str) -> dict[int, str]:
+    """pid → flow run id of every engine a starter's log says it forked (pids may be reused:
+    a caller checks the process is still the starter's child)."""
+    return {int(pid): run for run, pid in _STARTED.findall(log_text)}
 
 
 def _forget_cached_settings() -> None:

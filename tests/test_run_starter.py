@@ -23,7 +23,7 @@ import pytest
 
 from casework.settings import PROJECT_DIR
 from stack.ports import free_port
-from stack.run_starter import _stale
+from stack.run_starter import _stale, started_engines
 
 CLIENT = [sys.executable, "-S", str(PROJECT_DIR / "stack" / "start_run.py")]
 
@@ -101,11 +101,11 @@ def _client(starter_socket: Path | None, api_url: str) -> tuple[subprocess.Popen
 
 def _engine_of(log_path: Path, flow_run_id: str, timeout: float = 20) -> int:
     """The pid of the engine the starter forked for this flow run (its log says)."""
-    pattern = re.compile(rf"flow run {flow_run_id}: engine started warm \(pid (\d+)\)")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if found := pattern.search(log_path.read_text()):
-            return int(found.group(1))
+        started = started_engines(log_path.read_text())
+        if found := [pid for pid, run in started.items() if run == flow_run_id]:
+            return found[0]
         time.sleep(0.05)
     raise AssertionError(f"the starter started no engine for {flow_run_id}")
 

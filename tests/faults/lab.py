@@ -62,6 +62,7 @@ from models.tables import (
     OutboxStatus,
 )
 from stack.processes import Stack
+from stack.run_starter import started_engines
 from usecases import answers, intake
 
 PLAYBOOK = "recover-cremation-certificate"
@@ -287,7 +288,28 @@ def flow_run_processes() -> dict[int, str]:
         for entry in environ:
             if entry.startswith(b"PREFECT__FLOW_RUN_ID="):
                 found[int(proc.name)] = entry.split(b"=", 1)[1].decode()
-    return found
+    return found | _warm_engines()
+
+
+def _warm_engines() -> dict[int, str]:
+    """The engines the stack's run starter forked and that still run: pid → flow run id. Their
+    environ is the starter's, so the starter's log names their runs; each also has a client
+    process (the worker's child, found above) that lives and dies with it."""
+    settings = get_settings()
+    try:
+        starter = int((settings.home / "run" / "run-starter.pid").read_text())
+        started = started_engines((settings.logs_dir / "run-starter.log").read_text())
+    except (OSError, ValueError):
+        return {}
+    alive = {}
+    for pid, flow_run_id in started.items():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{starter}\n" in status and "\nState:\tZ" not in status:
+            alive[pid] = flow_run_id
+    return alive
 
 
 def _is_hook_runner(argv: list[bytes]) -> bool:
