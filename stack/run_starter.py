@@ -35,6 +35,7 @@ import socket
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,11 @@ ENGINE = "prefect.engine"
 # A forked engine's /proc environ is the starter's: its log is where its flow run is named.
 STARTED = "flow run %s: engine started warm (pid %d)"
 _STARTED = re.compile(r"flow run (\S+): engine started warm \(pid (\d+)\)")
+# Engines at once: a burst (fifty answers in a minute) would otherwise run fifty engines side
+# by side, each on a fiftieth of the CPU, and every case's next letter would wait for all of
+# them; in turn, the first answered are done first. An engine also waits on the API and the
+# databases, so a few more than the cores.
+ENGINES_AT_ONCE = 2 * (os.cpu_count() or 1) + 2
 REQUEST_TIMEOUT_SECONDS = 10
 MAX_REQUEST_BYTES = 1 << 20
 
@@ -81,6 +87,12 @@ class Child:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stack.run_starter", description=__doc__)
     parser.add_argument("--socket", type=Path, required=True)
+    parser.add_argument(
+        "--engines",
+        type=int,
+        default=ENGINES_AT_ONCE,
+        help=f"engines running at once, the rest wait their turn (default {ENGINES_AT_ONCE})",
+    )
     args = parser.parse_args(argv)
     # Its own handler: Prefect configures the root logger when it is imported.
     handler = logging.StreamHandler(sys.stderr)
@@ -95,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     sources = _preload()
     log.info("ready in %.1f s: %d project modules imported", time.monotonic() - began, len(sources))
-    work = serve(args.socket, sources)
+    work = serve(args.socket, sources, engines=args.engines)
     # Only a forked child gets here: the starter's loop ended for it, and it becomes the engine.
     return work()
 
@@ -121,8 +133,9 @@ def _preload() -> dict[Path, float]:
     return sources
 
 
-def serve(path: Path, sources: dict[Path, float]) -> _EngineWork:
-    """Accept requests until killed. Returns only in a forked child, with the engine to run."""
+def serve(path: Path, sources: dict[Path, float], *, engines: int) -> _EngineWork:
+    """Accept requests until killed, running at most `engines` engines at once and the rest in
+    the order they came. Returns only in a forked child, with the engine to run."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -132,62 +145,110 @@ def serve(path: Path, sources: dict[Path, float]) -> _EngineWork:
     finally:
         os.umask(umask)
     listener.listen(64)
-    children: dict[int, Child] = {}  # by pidfd
-    selector = selectors.DefaultSelector()
-    selector.register(listener, selectors.EVENT_READ)
-    warned_stale = False
+    starter = _Starter(listener, sources)
     while True:
-        for key, _ in selector.select():
+        for key, _ in starter.selector.select():
             if key.fileobj is listener:
-                conn, _ = listener.accept()
-                request = _read_request(conn)
-                if request is None:
-                    conn.close()
-                    continue
-                body, fds = request
-                if _stale(sources):
-                    if not warned_stale:
-                        log.warning("project code changed since start: runs start cold until "
-                                    "the stack is restarted (casework down; casework up)")  # fmt: skip
-                        warned_stale = True
-                    _close(fds)
-                    _send(conn, {"refused": "stale"})
-                    conn.close()
-                    continue
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    selector.close()
-                    listener.close()
-                    for other in children.values():
-                        other.conn.close()
-                    for pidfd in children:
-                        os.close(pidfd)
-                    return _EngineWork(body, fds, conn)
-                _close(fds)
-                flow_run = body.env.get("PREFECT__FLOW_RUN_ID", "?")
-                pidfd = os.pidfd_open(pid)
-                children[pidfd] = Child(pid, conn, flow_run)
-                selector.register(pidfd, selectors.EVENT_READ)
-                _send(conn, {"pid": pid})
-                log.info(STARTED, flow_run, pid)
+                starter.accept()
             else:
-                pidfd = int(key.fd)
-                selector.unregister(pidfd)
+                starter.reap(int(key.fd))
+            while starter.waiting and len(starter.children) < engines:
+                if work := starter.fork(*starter.waiting.popleft()):
+                    return work
+
+
+class _Starter:
+    """The starter's state: its listening socket, its running engines, the requests waiting."""
+
+    def __init__(self, listener: socket.socket, sources: dict[Path, float]) -> None:
+        self.listener, self.sources = listener, sources
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(listener, selectors.EVENT_READ)
+        self.children: dict[int, Child] = {}  # by pidfd
+        self.waiting: deque[tuple[socket.socket, Request, list[int]]] = deque()
+        self.warned_stale = False
+
+    def accept(self) -> None:
+        conn, _ = self.listener.accept()
+        request = _read_request(conn)
+        if request is None:
+            conn.close()
+        elif _stale(self.sources):
+            if not self.warned_stale:
+                log.warning("project code changed since start: runs start cold until the "
+                            "stack is restarted (casework down; casework up)")  # fmt: skip
+                self.warned_stale = True
+            self._refuse(conn, request[1], "stale")
+        else:
+            self.waiting.append((conn, *request))
+
+    def fork(self, conn: socket.socket, body: Request, fds: list[int]) -> _EngineWork | None:
+        """Start the engine for a request (its client still waiting); in the child, its work."""
+        if _hung_up(conn):  # the client died (killed, cancelled) while its request waited
+            _close(fds)
+            conn.close()
+            return None
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # out of processes or memory: this run starts cold
+            log.warning("could not fork an engine (%s): the run starts cold", exc)
+            self._refuse(conn, fds, "fork")
+            return None
+        if pid == 0:
+            self.selector.close()
+            self.listener.close()
+            for other in self.children.values():
+                other.conn.close()
+            for pidfd in self.children:
                 os.close(pidfd)
-                child = children.pop(pidfd)
-                _, status = os.waitpid(child.pid, 0)
-                outcome = (
-                    {"signal": os.WTERMSIG(status)}
-                    if os.WIFSIGNALED(status)
-                    else {"exit": os.waitstatus_to_exitcode(status)}
-                )
-                if "signal" in outcome:
-                    log.info("flow run %s (pid %d) was killed by signal %d",
-                             child.flow_run, child.pid, outcome["signal"])  # fmt: skip
-                _send(child.conn, outcome)
-                child.conn.close()
+            for waiting_conn, _, waiting_fds in self.waiting:
+                waiting_conn.close()
+                _close(waiting_fds)
+            return _EngineWork(body, fds, conn)
+        _close(fds)
+        flow_run = body.env.get("PREFECT__FLOW_RUN_ID", "?")
+        pidfd = os.pidfd_open(pid)
+        self.children[pidfd] = Child(pid, conn, flow_run)
+        self.selector.register(pidfd, selectors.EVENT_READ)
+        _send(conn, {"pid": pid})
+        log.info(STARTED, flow_run, pid)
+        return None
+
+    def reap(self, pidfd: int) -> None:
+        """An engine ended: tell its client how."""
+        self.selector.unregister(pidfd)
+        os.close(pidfd)
+        child = self.children.pop(pidfd)
+        _, status = os.waitpid(child.pid, 0)
+        outcome = (
+            {"signal": os.WTERMSIG(status)}
+            if os.WIFSIGNALED(status)
+            else {"exit": os.waitstatus_to_exitcode(status)}
+        )
+        if "signal" in outcome:
+            log.info("flow run %s (pid %d) was killed by signal %d",
+                     child.flow_run, child.pid, outcome["signal"])  # fmt: skip
+        _send(child.conn, outcome)
+        child.conn.close()
+
+    def _refuse(self, conn: socket.socket, fds: list[int], why: str) -> None:
+        _close(fds)
+        _send(conn, {"refused": why})
+        conn.close()
+
+
+def _hung_up(conn: socket.socket) -> bool:
+    conn.setblocking(False)
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        conn.setblocking(True)
 
 
 class _EngineWork:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
 
@@ -42,26 +43,33 @@ def test_a_changed_or_removed_source_makes_the_starter_stale(tmp_path: Path) -> 
     assert _stale({kept: sources[kept], removed: sources[removed]})
 
 
-@pytest.fixture(scope="module")
-def starter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, int]]:
+@contextmanager
+def _running_starter(folder: Path, *args: str) -> Iterator[tuple[Path, Path, int]]:
     """A real run starter on a private socket: (socket, its log, its pid)."""
-    folder = tmp_path_factory.mktemp("starter")
     path, log_path = folder / "starter.sock", folder / "starter.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "stack.run_starter", "--socket", str(path)],
+            [sys.executable, "-m", "stack.run_starter", "--socket", str(path), *args],
             cwd=PROJECT_DIR,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 60
-    while "ready in" not in log_path.read_text():
-        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-        time.sleep(0.1)
-    yield path, log_path, process.pid
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    try:
+        deadline = time.monotonic() + 60
+        while "ready in" not in log_path.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        yield path, log_path, process.pid
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, int]]:
+    with _running_starter(tmp_path_factory.mktemp("starter")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -193,3 +201,22 @@ def test_an_engine_killed_outright_is_a_client_killed_outright(
     client, run = _client(path, silent_api)
     os.kill(_engine_of(log_path, run), signal.SIGKILL)
     assert client.wait(timeout=20) == -signal.SIGKILL
+
+
+@pytest.mark.flow
+def test_a_run_beyond_the_engines_at_once_waits_its_turn(tmp_path: Path, silent_api: str) -> None:
+    with _running_starter(tmp_path, "--engines", "1") as (path, log_path, _):
+        first, first_run = _client(path, silent_api)
+        first_engine = _engine_of(log_path, first_run)
+        second, second_run = _client(path, _closed_port_api())
+        cancelled, cancelled_run = _client(path, _closed_port_api())
+        time.sleep(2)  # long enough for a started engine to fail against a closed port
+        assert second.poll() is None and cancelled.poll() is None
+        assert second_run not in log_path.read_text()
+        cancelled.kill()  # the worker gives up on a run still waiting its turn
+        cancelled.wait(timeout=10)
+        os.kill(first_engine, signal.SIGKILL)
+        assert first.wait(timeout=20) == -signal.SIGKILL
+        assert second.wait(timeout=60) == 1  # its turn came: started, and failed as it should
+        assert _engine_of(log_path, second_run)
+        assert cancelled_run not in log_path.read_text()  # never started for a dead client
