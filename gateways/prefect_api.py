@@ -308,8 +308,9 @@ def health_of(
     process past GONE_AFTER when no worker from before lives, past STUCK_PENDING_AFTER when that
     is not known or its process had started, past STUCK_AFTER while such a worker lives (on a
     busy server claiming and starting a run takes minutes; a worker that fails to start it says
-    Crashed). One Pending past STUCK_PENDING_AFTER with no pid recorded (workers elsewhere), or
-    Pending or Running with no change past STUCK_AFTER, is "stuck"."""
+    Crashed). One Pending past STUCK_PENDING_AFTER with no pid recorded and no process to look
+    for (workers elsewhere), or Pending or Running with no change past STUCK_AFTER, is
+    "stuck"."""
     from prefect.client.schemas.objects import StateType
 
     if state is None:
@@ -329,7 +330,9 @@ def health_of(
         elif pending and claimer:
             bound = STUCK_AFTER
         return "gone" if age > bound else "ok"
-    if pending and not pid_known and age > STUCK_PENDING_AFTER:
+    # A pid not known to be this attempt's, and no process found: nothing says it started. One
+    # found (a resumed run's new client, its engine waiting its turn in the run starter) has.
+    if pending and not pid_known and process is None and age > STUCK_PENDING_AFTER:
         return "stuck"
     return "stuck" if age > STUCK_AFTER else "ok"
 

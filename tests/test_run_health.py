@@ -57,6 +57,11 @@ def _at(state, age: timedelta):  # type: ignore[no-untyped-def]
         (_at(Pending(), STUCK_PENDING_AFTER + SECOND), True, True, "ok"),
         (_at(Pending(), STUCK_PENDING_AFTER + SECOND), None, True, "ok"),  # elsewhere: unknown
         (_at(Pending(), STUCK_AFTER + SECOND), True, True, "stuck"),
+        # A resumed run (its pid not yet this attempt's) whose new process is found: its engine
+        # waits its turn in the run starter during a burst. Not stuck until the long bound.
+        (_at(Pending(), STUCK_PENDING_AFTER + SECOND), True, False, "ok"),
+        (_at(Pending(), STUCK_AFTER - SECOND), True, False, "ok"),
+        (_at(Pending(), STUCK_AFTER + SECOND), True, False, "stuck"),
         # No process runs it: gone, once a new process has had time to start and be recorded
         # (a resumed run carries its old pid until the worker records the new one).
         (_at(Pending(), SECOND), False, True, "ok"),
