@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -25,8 +26,22 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
+_fonts = threading.local()
+
+
+def _font_config() -> Any:
+    """This thread's font configuration, kept between letters: building one (Pango's font map)
+    is a third of a letter's time. Per thread, as the web server prints from several."""
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def render_pdf(printable_html: str) -> bytes:
     """The letter as PDF bytes: fonts embedded, A4, page numbers in the footer."""
     weasyprint = _weasyprint()
-    pdf: bytes = weasyprint.HTML(string=printable_html).write_pdf()
+    pdf: bytes = weasyprint.HTML(string=printable_html).write_pdf(font_config=_font_config())
     return pdf

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from casework.clock import now
 from casework.crash_points import crash_point
 from casework.planning import Action
-from gateways.resume_form import FormOutcome, wait_for_answer
+from gateways.resume_form import CaseInput, FormOutcome, wait_for_answer
 from gateways.run_logs import install_log_masking
 from tasks.publish import publish_case_view
-from tasks.record import claim_case, next_step, record_reply, record_wake
+from tasks.record import claim_case, next_step, read_answer, record_reply, record_wake
 from tasks.render import file_missing_letters
 from tasks.report import describe_wait
 from tasks.steps import carry_out
@@ -43,6 +45,10 @@ def hard_case(case_number: str) -> str:
         logger.info("Case %s is worked by a newer run: this one stops", case_number)
         return "superseded"
     file_missing_letters(case_number)
+    # Resumed, the run reads what woke it before planning: planned first, it would send the
+    # next letter, then find the answer at its suspend and plan once more for nothing.
+    if (woken := read_answer(case_number, run_id)) is not None:
+        as_of = take_answer(case_number, *woken)
     for _ in range(MAX_STEPS_PER_EXECUTION):
         step = next_step(case_number, as_of)
         match step.action:
@@ -54,12 +60,19 @@ def hard_case(case_number: str) -> str:
                 publish_case_view(case_number, run_id, as_of)
                 crash_point("before-suspend", case_number)
                 answer = wait_for_answer(description=describe_wait(case_number), key=step.wait_key)
-                crash_point("after-resume", case_number)
-                as_of = max(now(), answer.as_of) if answer.as_of else now()
-                if answer.outcome is FormOutcome.RECHECK:
-                    record_wake(case_number, step.generation)
-                else:
-                    record_reply(case_number, step.generation, answer.to_reply(), as_of)
+                as_of = take_answer(case_number, step.generation, answer)
             case _:
                 carry_out(case_number, step, as_of)
     raise RuntimeError(f"case {case_number}: no progress after {MAX_STEPS_PER_EXECUTION} steps")
+
+
+def take_answer(case_number: str, generation: int, answer: CaseInput) -> datetime:
+    """Record the answer (or the wake-up) the run waited for under `generation`; the time to
+    work the case as of from then on."""
+    crash_point("after-resume", case_number)
+    as_of = max(now(), answer.as_of) if answer.as_of else now()
+    if answer.outcome is FormOutcome.RECHECK:
+        record_wake(case_number, generation)
+    else:
+        record_reply(case_number, generation, answer.to_reply(), as_of)
+    return as_of

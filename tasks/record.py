@@ -7,10 +7,11 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from casework.planning import Step, plan_next_step
+from casework.planning import Step, plan_next_step, wait_key_for
 from casework.playbook import get_playbook
 from casework.replies import Reply
-from gateways.prefect_api import run_has_ended
+from gateways.prefect_api import run_has_ended, unread_form_answer
+from gateways.resume_form import CaseInput
 from gateways.run_logs import task_logger
 from models import incoming, lifecycle, lookups
 from models.db import read_scope, session_scope
@@ -46,6 +47,15 @@ def record_reply(case_number: str, generation: int, reply: Reply, as_of: datetim
         # Where the manager who typed it looks: the run log (and the case's audit trail).
         task_logger().error("Resume-form answer not recorded: %s", result.removeprefix("refused: "))
     return result
+
+
+@task(cache_policy=NO_CACHE, task_run_name="read-answer-{case_number}")
+def read_answer(case_number: str, flow_run_id: str) -> tuple[int, CaseInput] | None:
+    """The answer or wake-up the run was resumed with and has not recorded, by its generation."""
+    with read_scope() as session:
+        generation = lookups.get_case(session, case_number).wait_generation
+    answer = unread_form_answer(flow_run_id, wait_key_for(generation))
+    return None if answer is None else (generation, answer)
 
 
 @task(cache_policy=NO_CACHE)

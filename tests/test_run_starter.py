@@ -24,7 +24,7 @@ import pytest
 
 from casework.settings import PROJECT_DIR
 from stack.ports import free_port
-from stack.run_starter import _stale, started_engines
+from stack.run_starter import _stale, _warm_caches, started_engines
 
 CLIENT = [sys.executable, "-S", str(PROJECT_DIR / "stack" / "start_run.py")]
 
@@ -41,6 +41,18 @@ def test_a_changed_or_removed_source_makes_the_starter_stale(tmp_path: Path) -> 
     assert _stale({kept: sources[kept], edited: sources[edited]})
     removed.unlink()
     assert _stale({kept: sources[kept], removed: sources[removed]})
+
+
+@pytest.mark.unit
+def test_the_playbooks_and_templates_warmed_for_engines_are_watched_for_edits() -> None:
+    from casework.settings import get_settings
+
+    settings = get_settings()
+    watched = set(_warm_caches())
+    playbooks = set(settings.playbooks_dir.glob("*.yaml"))
+    templates = set(settings.templates_dir.rglob("*.j2"))
+    assert playbooks and templates
+    assert playbooks | templates <= watched
 
 
 @contextmanager

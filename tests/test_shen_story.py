@@ -26,6 +26,20 @@ pytestmark = pytest.mark.integration
 runner = CliRunner()
 
 
+def task_runs_in_order(run_id: str) -> list[str]:
+    """The names of the run's task runs, in the order they started."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import TaskRunSort
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(run_id)])),
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+        )
+    started = [(run.start_time or run.expected_start_time, run.name) for run in runs]
+    return [name for at, name in sorted(started) if at is not None]
+
+
 def cli(*args: str) -> Any:
     result = runner.invoke(app, ["--lang", "en", *args])
     assert result.exit_code == 0, result.output
@@ -111,6 +125,12 @@ def test_shen_case_end_to_end(stack: object) -> None:
         "archive@crematorium.example",
         f"[{number}] 关于协助查询火化记录并补办火化证明的函",
     )
+    # The resumed run read the answer first and recorded it before it planned or published
+    # anything: the case was worked once, from what the answer changed.
+    woke = task_runs_in_order(run_id)
+    answered = woke.index("record-form-answer")
+    assert woke[answered - 1] == f"read-answer-{number}"
+    assert woke[answered + 1 :].count(f"publish-case-view-{number}") == 1
 
     # Nobody touches the case; the sweep one working day later (urgent: daily) chases.
     started = now()
