@@ -36,9 +36,9 @@ import socket
 import sys
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger("casework.run_starter")
@@ -71,6 +71,11 @@ _STARTED = re.compile(r"flow run (\S+): engine started warm \(pid (\d+)\)")
 # them; in turn, the first answered are done first. An engine also waits on the API and the
 # databases, so a few more than the cores.
 ENGINES_AT_ONCE = 2 * (os.cpu_count() or 1) + 2
+# A run started before (resumed: it carries someone's answer, its case is half done) goes ahead
+# of a run's first start, which waits at most this long for it: in a burst of new cases the
+# answers to the first would otherwise wait behind every other case's first letters.
+FIRST_START_PATIENCE_SECONDS = 20.0
+REMEMBERED_RUNS = 100_000
 REQUEST_TIMEOUT_SECONDS = 10
 MAX_REQUEST_BYTES = 1 << 20
 
@@ -83,6 +88,20 @@ class Request:
     env: dict[str, str]
     cwd: str
     cpus: set[int]
+
+
+@dataclass
+class Waiting:
+    """A request waiting its turn, its client connected."""
+
+    conn: socket.socket
+    body: Request
+    fds: list[int]
+    since: float = field(default_factory=time.monotonic)
+
+    @property
+    def flow_run(self) -> str:
+        return self.body.env.get("PREFECT__FLOW_RUN_ID", "?")
 
 
 @dataclass
@@ -175,8 +194,9 @@ def _warm_caches() -> list[Path]:
 
 
 def serve(path: Path, sources: dict[Path, float], *, engines: int) -> _EngineWork:
-    """Accept requests until killed, running at most `engines` engines at once and the rest in
-    the order they came. Returns only in a forked child, with the engine to run."""
+    """Accept requests until killed, running at most `engines` engines at once; the rest wait,
+    resumed runs first (`_Starter.next_waiting`). Returns only in a forked child, with the
+    engine to run."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -194,7 +214,7 @@ def serve(path: Path, sources: dict[Path, float], *, engines: int) -> _EngineWor
             else:
                 starter.reap(int(key.fd))
             while starter.waiting and len(starter.children) < engines:
-                if work := starter.fork(*starter.waiting.popleft()):
+                if work := starter.fork(starter.next_waiting()):
                     return work
 
 
@@ -206,7 +226,8 @@ class _Starter:
         self.selector = selectors.DefaultSelector()
         self.selector.register(listener, selectors.EVENT_READ)
         self.children: dict[int, Child] = {}  # by pidfd
-        self.waiting: deque[tuple[socket.socket, Request, list[int]]] = deque()
+        self.waiting: deque[Waiting] = deque()
+        self.started: OrderedDict[str, None] = OrderedDict()  # flow runs forked, oldest first
         self.warned_stale = False
 
     def accept(self) -> None:
@@ -221,10 +242,25 @@ class _Starter:
                 self.warned_stale = True
             self._refuse(conn, request[1], "stale")
         else:
-            self.waiting.append((conn, *request))
+            self.waiting.append(Waiting(conn, *request))
 
-    def fork(self, conn: socket.socket, body: Request, fds: list[int]) -> _EngineWork | None:
+    def next_waiting(self) -> Waiting:
+        """The oldest request for a run started before, unless a first start has waited its
+        patience out; else the oldest request."""
+        oldest = self.waiting[0]
+        if (
+            oldest.flow_run not in self.started
+            and time.monotonic() - oldest.since < FIRST_START_PATIENCE_SECONDS
+        ):
+            for index, waiting in enumerate(self.waiting):
+                if waiting.flow_run in self.started:
+                    del self.waiting[index]
+                    return waiting
+        return self.waiting.popleft()
+
+    def fork(self, waiting: Waiting) -> _EngineWork | None:
         """Start the engine for a request (its client still waiting); in the child, its work."""
+        conn, body, fds = waiting.conn, waiting.body, waiting.fds
         if _hung_up(conn):  # the client died (killed, cancelled) while its request waited
             _close(fds)
             conn.close()
@@ -244,12 +280,16 @@ class _Starter:
                 other.conn.close()
             for pidfd in self.children:
                 os.close(pidfd)
-            for waiting_conn, _, waiting_fds in self.waiting:
-                waiting_conn.close()
-                _close(waiting_fds)
+            for other_waiting in self.waiting:
+                other_waiting.conn.close()
+                _close(other_waiting.fds)
             return _EngineWork(body, fds, conn)
         _close(fds)
-        flow_run = body.env.get("PREFECT__FLOW_RUN_ID", "?")
+        flow_run = waiting.flow_run
+        self.started[flow_run] = None
+        self.started.move_to_end(flow_run)
+        if len(self.started) > REMEMBERED_RUNS:
+            self.started.popitem(last=False)
         pidfd = os.pidfd_open(pid)
         self.children[pidfd] = Child(pid, conn, flow_run)
         self.selector.register(pidfd, selectors.EVENT_READ)

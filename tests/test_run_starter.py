@@ -96,9 +96,11 @@ def silent_api() -> Iterator[str]:
         conn.close()
 
 
-def _client(starter_socket: Path | None, api_url: str) -> tuple[subprocess.Popen[str], str]:
+def _client(
+    starter_socket: Path | None, api_url: str, flow_run_id: str | None = None
+) -> tuple[subprocess.Popen[str], str]:
     """What the worker starts for a flow run: the client, with the run's id in its env."""
-    flow_run_id = str(uuid4())
+    flow_run_id = flow_run_id or str(uuid4())
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.pop("CASEWORK_RUN_STARTER", None)
     env |= {
@@ -229,3 +231,24 @@ def test_a_run_beyond_the_engines_at_once_waits_its_turn(tmp_path: Path, silent_
         assert second.wait(timeout=60) == 1  # its turn came: started, and failed as it should
         assert _engine_of(log_path, second_run)
         assert cancelled_run not in log_path.read_text()  # never started for a dead client
+
+
+@pytest.mark.flow
+def test_a_resumed_run_goes_ahead_of_a_first_start(tmp_path: Path, silent_api: str) -> None:
+    with _running_starter(tmp_path, "--engines", "1") as (path, log_path, _):
+        earlier, resumed_run = _client(path, _closed_port_api())
+        assert earlier.wait(timeout=60) == 1  # started once, and ended (suspended, say)
+        holding, holding_run = _client(path, silent_api)
+        holding_engine = _engine_of(log_path, holding_run)
+        new, new_run = _client(path, silent_api)  # a new case's first start, in line first
+        time.sleep(1)
+        resumed, _ = _client(path, _closed_port_api(), flow_run_id=resumed_run)
+        time.sleep(1)
+        os.kill(holding_engine, signal.SIGKILL)
+        assert resumed.wait(timeout=60) == 1  # it went first: started, and failed at once
+        log_text = log_path.read_text()
+        again = log_text.rindex(f"flow run {resumed_run}: engine started warm")
+        assert log_text.count(f"flow run {resumed_run}: engine started warm") == 2
+        os.kill(_engine_of(log_path, new_run), signal.SIGKILL)  # then the new case's turn
+        assert new.wait(timeout=20) == -signal.SIGKILL
+        assert log_path.read_text().index(f"flow run {new_run}: engine started warm") > again
