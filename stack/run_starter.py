@@ -109,6 +109,7 @@ class Child:
     pid: int
     conn: socket.socket
     flow_run: str
+    since: float = field(default_factory=time.monotonic)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,9 +309,13 @@ class _Starter:
             if os.WIFSIGNALED(status)
             else {"exit": os.waitstatus_to_exitcode(status)}
         )
+        lived = time.monotonic() - child.since
         if "signal" in outcome:
-            log.info("flow run %s (pid %d) was killed by signal %d",
-                     child.flow_run, child.pid, outcome["signal"])  # fmt: skip
+            log.info("flow run %s (pid %d) was killed by signal %d after %.1f s",
+                     child.flow_run, child.pid, outcome["signal"], lived)  # fmt: skip
+        else:
+            log.info("flow run %s (pid %d) ended with exit code %d after %.1f s",
+                     child.flow_run, child.pid, outcome["exit"], lived)  # fmt: skip
         _send(child.conn, outcome)
         child.conn.close()
 
