@@ -147,3 +147,23 @@ def test_the_server_looks_for_timed_out_pauses_hourly_not_every_five_seconds(sta
         answer = client._client.get("/admin/settings")
     assert answer.status_code == 200, answer.text
     assert answer.json()["server"]["services"]["pause_expirations"]["loop_seconds"] == 3600
+
+
+@pytest.mark.unit
+def test_prefect_clients_on_the_plain_http_api_load_one_certificate_not_certifis_bundle(
+    tmp_path: Path,
+) -> None:
+    import ssl
+
+    from casework.prefect_env import prefect_env
+    from casework.settings import Settings
+
+    env = prefect_env(Settings(home=tmp_path))
+    assert env["PREFECT_API_URL"].startswith("http://")
+    cafile = env["PREFECT_API_SSL_CERT_FILE"]
+    with temporary_settings(updates={"PREFECT_API_SSL_CERT_FILE": cafile}):
+        client = get_client(sync_client=True)
+    context = client._client._transport._pool._ssl_context  # type: ignore[attr-defined]
+    assert isinstance(context, ssl.SSLContext)
+    assert context.cert_store_stats()["x509_ca"] == 1  # certifi's bundle holds ~150
+    assert context.verify_mode == ssl.CERT_REQUIRED  # still verifying: it trusts nothing known
