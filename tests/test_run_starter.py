@@ -245,6 +245,7 @@ def test_a_resumed_run_goes_ahead_of_a_first_start(tmp_path: Path, silent_api: s
         resumed, _ = _client(path, _closed_port_api(), flow_run_id=resumed_run)
         time.sleep(1)
         os.kill(holding_engine, signal.SIGKILL)
+        assert holding.wait(timeout=20) == -signal.SIGKILL
         assert resumed.wait(timeout=60) == 1  # it went first: started, and failed at once
         log_text = log_path.read_text()
         again = log_text.rindex(f"flow run {resumed_run}: engine started warm")
