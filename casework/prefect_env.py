@@ -76,5 +76,9 @@ def prefect_env(settings: Settings) -> dict[str, str]:
 
 def apply_prefect_env(settings: Settings) -> None:
     """Point this process at the local stack unless the environment already says otherwise."""
-    for key, value in prefect_env(settings).items():
+    env = prefect_env(settings)
+    if not os.environ.get("PREFECT_API_URL", env["PREFECT_API_URL"]).startswith("http://"):
+        # Pointed at an API behind TLS (a district's load balancer): certifi, or its own file.
+        env.pop("PREFECT_API_SSL_CERT_FILE", None)
+    for key, value in env.items():
         os.environ.setdefault(key, value)

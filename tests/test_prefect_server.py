@@ -167,3 +167,21 @@ def test_prefect_clients_on_the_plain_http_api_load_one_certificate_not_certifis
     assert isinstance(context, ssl.SSLContext)
     assert context.cert_store_stats()["x509_ca"] == 1  # certifi's bundle holds ~150
     assert context.verify_mode == ssl.CERT_REQUIRED  # still verifying: it trusts nothing known
+
+
+@pytest.mark.unit
+def test_an_api_behind_tls_keeps_its_certificates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from casework.prefect_env import apply_prefect_env
+    from casework.settings import Settings
+
+    monkeypatch.delenv("PREFECT_API_SSL_CERT_FILE", raising=False)
+    monkeypatch.setenv("PREFECT_API_URL", "https://prefect.district.example/api")
+    apply_prefect_env(Settings(home=tmp_path))
+    assert "PREFECT_API_SSL_CERT_FILE" not in os.environ
+    monkeypatch.delenv("PREFECT_API_URL")
+    apply_prefect_env(Settings(home=tmp_path))
+    assert os.environ["PREFECT_API_SSL_CERT_FILE"].endswith("plain_http_api.pem")
