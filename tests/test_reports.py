@@ -62,7 +62,16 @@ def test_monthly_figures_match_the_cases(fresh_db: object, smtp_server: list) ->
     assert report.median_trips_per_closed_case == 2
     assert report.share_closed_with_0_to_2_trips == 1.0
     assert report.median_days_to_close == 3.0 and report.p90_days_to_close == 3.0
-    assert sum(opened for _, opened, _ in report.weekly) == 2
+    # Weeks from the Monday of the month's first day; both opened on Monday 16th, one closed
+    # on the Thursday.
+    assert report.weekly == [
+        ("2026-10-26", 0, 0),
+        ("2026-11-02", 0, 0),
+        ("2026-11-09", 0, 0),
+        ("2026-11-16", 2, 1),
+        ("2026-11-23", 0, 0),
+        ("2026-11-30", 0, 0),
+    ]
     with session_scope() as session:
         assert monthly_report(session=session, month="2026-10").empty
 
