@@ -134,7 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     log.propagate = False
     began = time.monotonic()
     sources = _preload()
-    log.info("ready in %.1f s: %d project modules imported", time.monotonic() - began, len(sources))
+    log.info(
+        "ready in %.1f s: %d project files (modules, playbooks, templates) watched for edits",
+        time.monotonic() - began,
+        len(sources),
+    )
     work = serve(args.socket, sources, engines=args.engines)
     # Only a forked child gets here: the starter's loop ended for it, and it becomes the engine.
     return work()
