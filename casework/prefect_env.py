@@ -40,15 +40,12 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         "PREFECT_API_URL": settings.prefect_api_url,
         "PREFECT_SERVER_API_HOST": settings.prefect_host,
         "PREFECT_SERVER_API_PORT": str(settings.prefect_port),
-        # The API is plain HTTP on this machine: no certificate is ever checked. Prefect still
-        # parses certifi's bundle (150 certificates, 28 ms of CPU) for every client it makes,
-        # a dozen in each case run; a file of one certificate, whose key was destroyed (so it
-        # can verify nothing: TLS with it fails closed), takes under a millisecond.
-        **(
-            {"PREFECT_API_SSL_CERT_FILE": str(PLAIN_HTTP_API_CA)}
-            if settings.prefect_api_url.startswith("http://")
-            else {}
-        ),
+        # The stack's API is plain HTTP: no certificate is ever checked. Prefect still parses
+        # certifi's bundle (150 certificates, 28 ms of CPU) for every client it makes, a dozen
+        # in each case run; a file of one certificate, whose key was destroyed (so it can
+        # verify nothing: TLS with it fails closed), takes under a millisecond. An API behind
+        # TLS set from outside keeps Prefect's certificates (apply_prefect_env).
+        "PREFECT_API_SSL_CERT_FILE": str(PLAIN_HTTP_API_CA),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": settings.prefect_api_url,
         "PREFECT_WORKER_QUERY_SECONDS": "1",

@@ -355,7 +355,8 @@ def _form_answer(raw: str) -> CaseInput | None:
 
 
 def unread_form_answer(flow_run_id: str, wait_key: str) -> CaseInput | None:
-    """The Resume-form answer given to a run that died before reading it, if any."""
+    """The Resume-form answer (or wake-up) stored under the run's wait key, if any: what a
+    resumed run was woken with, or what a run that died never read."""
 
     with _client() as client:
         try:
