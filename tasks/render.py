@@ -115,6 +115,16 @@ def render_playbook_samples() -> dict[str, list[str]]:
     return rendered
 
 
+def print_sample_letters() -> None:
+    """Print (and throw away) one playbook's sample notice and request: what a process does
+    before its first letters so that those print at full speed (its fonts loaded, the common
+    glyphs shaped; any playbook's letters gain)."""
+    playbook = next(iter(all_playbooks().values()))
+    context = {**sample_context(playbook), "lang": LANGUAGES[0], "material": playbook.materials[0]}
+    for name in (playbook.templates.notice, playbook.templates.request):
+        render_pdf(render_message(name, context).printable)
+
+
 def status_page_extras(case_number: str) -> dict[str, Any]:
     """The citizen's status page for a notice: its address, and a QR code for the paper."""
     url = f"{get_settings().web_url}/s/{case_number}/{status_token(case_number)}"
