@@ -9,14 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from prefect import task
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-)
+from prefect.artifacts import Artifact, MarkdownArtifact, ProgressArtifact, TableArtifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import ArtifactCreate
 from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+from prefect.context import FlowRunContext
+from prefect.utilities.context import get_task_and_flow_run_ids
 from pydantic import BaseModel
 
 from casework.clock import office_date, office_time
@@ -120,45 +119,83 @@ def _digest(data: Any) -> str:
     ).hexdigest()[:16]
 
 
-def _latest_descriptions(keys: list[str]) -> dict[str, str]:
-    with get_client(sync_client=True) as client:
-        latest = client.read_latest_artifacts(
-            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=keys))
-        )
-    return {a.key: a.description or "" for a in latest}
-
-
 def artifact_key(case_number: str, part: str) -> str:
     """Artifact keys allow lowercase letters, digits and dashes: hc-2026-0001-checklist."""
     return f"{case_number.lower()}-{part}"
+
+
+def case_artifacts(board: CaseBoard) -> dict[str, Artifact]:
+    """The case's four keyed artifacts, each described with a digest of what it shows."""
+    number = board.case_number
+
+    def described(part: str, title: str, data: Any) -> dict[str, str]:
+        digest = _digest(data)
+        return {
+            "key": artifact_key(number, part),
+            "description": f"{title} · {number} · digest {digest}",
+        }
+
+    return {
+        "checklist": TableArtifact(
+            table=board.checklist, **described("checklist", "材料清单", board.checklist)
+        ),
+        "contacts": TableArtifact(
+            table=board.contacts, **described("contacts", "往来记录", board.contacts)
+        ),
+        "progress": ProgressArtifact(
+            progress=board.progress, **described("progress", "材料收齐进度（%）", board.progress)
+        ),
+        "deadline": MarkdownArtifact(
+            markdown=board.deadline_markdown,
+            **described("deadline", "时限", board.deadline_markdown),
+        ),
+    }
+
+
+# Tags this process set on a run since it started: the run's context holds those it started with.
+_tags_set: dict[str, list[str]] = {}
+
+
+def _tags_known(flow_run_id: str) -> list[str] | None:
+    if flow_run_id in _tags_set:
+        return _tags_set[flow_run_id]
+    context = FlowRunContext.get()
+    run = context.flow_run if context is not None else None
+    return list(run.tags) if run is not None and str(run.id) == flow_run_id else None
 
 
 @task(cache_policy=NO_CACHE, task_run_name="publish-case-view-{case_number}")
 def publish_case_view(case_number: str, flow_run_id: str, as_of: datetime) -> list[str]:
     """Refresh the run's tags and the case's artifacts; publish only what changed."""
     board = build_case_board(case_number, as_of)
+    artifacts = case_artifacts(board)
+    run_id = UUID(flow_run_id)
+    # One client for every call (each of Prefect's artifact functions opens its own).
     with get_client(sync_client=True) as client:
-        run = client.read_flow_run(UUID(flow_run_id))
-        if sorted(run.tags) != sorted(board.tags):
-            client.update_flow_run(UUID(flow_run_id), tags=board.tags)
-    parts: dict[str, tuple[Any, str]] = {
-        "checklist": (board.checklist, "材料清单"),
-        "contacts": (board.contacts, "往来记录"),
-        "progress": (board.progress, "材料收齐进度（%）"),
-        "deadline": (board.deadline_markdown, "时限"),
-    }
-    keys = {part: artifact_key(case_number, part) for part in parts}
-    published = _latest_descriptions(list(keys.values()))
-    changed = []
-    for part, (data, title) in parts.items():
-        description = f"{title} · {case_number} · digest {_digest(data)}"
-        if published.get(keys[part]) == description:
-            continue
-        if part == "progress":
-            create_progress_artifact(float(data), key=keys[part], description=description)
-        elif part == "deadline":
-            create_markdown_artifact(str(data), key=keys[part], description=description)
-        else:
-            create_table_artifact(data, key=keys[part], description=description)
-        changed.append(part)
+        tagged = _tags_known(flow_run_id)
+        if tagged is None:
+            tagged = client.read_flow_run(run_id).tags
+        if sorted(tagged) != sorted(board.tags):
+            client.update_flow_run(run_id, tags=board.tags)
+            _tags_set[flow_run_id] = board.tags
+        latest = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(
+                key=ArtifactCollectionFilterKey(any_=[a.key for a in artifacts.values() if a.key])
+            )
+        )
+        published = {a.key: a.description for a in latest}
+        changed = [p for p, a in artifacts.items() if published.get(a.key or "") != a.description]
+        task_run_id, own_run_id = get_task_and_flow_run_ids()
+        for part in changed:
+            artifact = artifacts[part]
+            client.create_artifact(
+                ArtifactCreate(
+                    type=artifact.type,
+                    key=artifact.key,
+                    description=artifact.description,
+                    task_run_id=task_run_id,
+                    flow_run_id=own_run_id,
+                    data=artifact.format(_sync=True),  # type: ignore[call-arg]
+                )
+            )
     return changed

@@ -11,6 +11,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactCollectionFilter,
     ArtifactCollectionFilterKey,
+    ArtifactFilter,
+    ArtifactFilterKey,
     FlowRunFilter,
     FlowRunFilterName,
 )
@@ -85,6 +87,40 @@ def test_a_waiting_case_carries_its_agencies_and_flags(stack: object) -> None:
     assert {"recover-cremation-certificate", "agency:crematorium-front-desk", "urgent"} <= set(
         run.tags
     )
+
+
+def test_each_execution_publishes_only_the_parts_of_the_view_that_changed(stack: object) -> None:
+    driver = Driver(echo=False)
+    number = driver.open(
+        "recover-cremation-certificate",
+        name="何美玲",
+        born=date(1949, 2, 2),
+        phone="13800009998",
+        fields={"deceased_name": "孙大成", "cremation_date": date(2016, 12, 20).isoformat()},
+    )
+    driver.reply(
+        number, "crematorium-front-desk", "forwarded", forward_to="crematorium-archive-room"
+    )
+    run = run_named(f"case-{number}")
+    assert "agency:crematorium-archive-room" in run.tags  # retagged by the second execution
+    versions: dict[str, list[Any]] = {}
+    with get_client(sync_client=True) as client:
+        for part in ("checklist", "contacts", "progress", "deadline"):
+            versions[part] = client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=[artifact_key(number, part)])
+                )
+            )
+    # The request to the archive room changed who was tried and the contact log; nothing was
+    # collected and no date moved.
+    assert {part: len(found) for part, found in versions.items()} == {
+        "checklist": 2,
+        "contacts": 2,
+        "progress": 1,
+        "deadline": 1,
+    }
+    for found in versions.values():  # each shown under the task run that published it
+        assert all(a.flow_run_id == run.id and a.task_run_id is not None for a in found)
 
 
 def test_board_and_monthly_report_artifacts_match_the_database(stack: object) -> None:
