@@ -61,26 +61,31 @@ def stopwatch() -> Iterator[list[float]]:
         took.append(time.perf_counter() - started)
 
 
-def use_database(url: str | None) -> None:
-    """Point this process's case database at `url` (None: the home's own SQLite file)."""
+def use_database(url: str | None, *, letters: Path | None = None) -> None:
+    """Point this process's case database at `url` (None: the home's own SQLite file), and its
+    letters at `letters` (None: the home's own folder)."""
     import os
 
     from models.db import forget_cached_state
 
-    if url is None:
-        os.environ.pop("CASEWORK_DATABASE_URL", None)
-    else:
-        os.environ["CASEWORK_DATABASE_URL"] = url
+    for name, value in (("CASEWORK_DATABASE_URL", url), ("CASEWORK_LETTERS_FOLDER", letters)):
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = str(value)
     forget_cached_state()
 
 
 @contextmanager
 def private_database(name: str) -> Iterator[None]:
     """A SQLite case database of the bench's own beside the stack's, for work no case run may
-    see (the stack's reconciler would start runs for cases opened there without one)."""
+    see (the stack's reconciler would start runs for cases opened there without one). Its
+    letters go to a folder of its own: its case numbers are the stack's too, and a case's
+    letter already filed is never printed again."""
     from casework.settings import get_settings
 
-    use_database(f"sqlite:///{get_settings().home / name}")
+    home = get_settings().home
+    use_database(f"sqlite:///{home / name}", letters=home / f"{Path(name).stem}-letters")
     try:
         yield
     finally:

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / ".casework", description="Data, logs, mailbox, letters"
     )
     database_url: str | None = Field(default=None, description="Defaults to SQLite in home")
+    # Printable letters (PDF), one folder a case; a shared folder the printing PC sees, say.
+    letters_folder: Path | None = Field(default=None, description="Defaults to home/letters")
     playbooks_dir: Path = PROJECT_DIR / "playbooks"
     templates_dir: Path = PROJECT_DIR / "templates"
 
@@ -128,7 +130,7 @@ class Settings(BaseSettings):
 
     @property
     def letters_dir(self) -> Path:
-        return self.home / "letters"
+        return self.letters_folder or self.home / "letters"
 
     @property
     def mailbox_dir(self) -> Path:

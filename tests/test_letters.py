@@ -143,6 +143,28 @@ def test_a_letter_is_filed_once_dated_the_day_it_was_recorded(
     assert "2026年11月23日" not in document_text(recovered)
 
 
+def test_letters_are_filed_in_the_letters_folder_when_one_is_set(
+    fresh_db: Path, smtp_server: list, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casework.clock import start_of_office_day
+    from models import intake
+    from models.db import forget_cached_state, session_scope
+    from tasks.send import notify_applicant
+    from tests.factories import shen_intake
+
+    shared = tmp_path / "printer-share"
+    monkeypatch.setenv("CASEWORK_LETTERS_FOLDER", str(shared))
+    forget_cached_state()
+    day = start_of_office_day(date(2026, 11, 16))
+    with session_scope() as session:
+        number = intake.open_case(
+            session=session, intake=shen_intake(date(2017, 6, 1)), as_of=day
+        ).number
+    notify_applicant.fn(number, day)
+    assert (shared / number / "notice.pdf").is_file()
+    assert not (tmp_path / "letters").exists()
+
+
 def test_letter_file_names_come_from_their_unique_keys() -> None:
     assert document_name("notice:HC-2026-0001") == "notice"
     assert (
