@@ -119,6 +119,30 @@ def cpu_share(pid: int, seconds: float) -> float | None:
         return None
 
 
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, all) core-seconds this machine has spent since boot, every core counted (Linux
+    /proc/stat: idle and I/O wait are not busy)."""
+    import os
+
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    every = sum(values[:8])  # user nice system idle iowait irq softirq steal (guest is in user)
+    tick = os.sysconf("SC_CLK_TCK")
+    return (every - idle) / tick, every / tick
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """Core-seconds a process has used, with those of its children it has waited for (a run
+    starter's ended engines), or None when it is gone."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # u, s, cu, cs time
+
+
 def table(figures: list[Figure]) -> str:
     """The figures as a Markdown table, one section after another."""
     lines = ["| section | what | figure | target | met | how |", "|---|---|---|---|---|---|"]

@@ -25,7 +25,15 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.sorting import TaskRunSort
 from prefect.deployments import run_deployment
 
-from bench.figures import Figure, median, p95, private_database, rss_mib
+from bench.figures import (
+    Figure,
+    machine_cpu_seconds,
+    median,
+    p95,
+    private_database,
+    process_cpu_seconds,
+    rss_mib,
+)
 from casework.clock import now
 from casework.planning import Action
 from casework.settings import PROJECT_DIR, get_settings
@@ -336,7 +344,9 @@ def throughput(
     if core_each:
         for core, pid in enumerate([main_worker, *(process.pid for process in extra)]):
             os.sched_setaffinity(pid, {core % (os.cpu_count() or 1)})
+    watched = {"server": stack.pid("prefect-server"), "runs": stack.pid("run-starter")}
     try:
+        cpu_before = _cpu_snapshot(watched)
         started = time.time()
         numbers = [
             intake.open_case(form=_form(serial + n), as_of=now()).case_number for n in range(cases)
@@ -344,6 +354,7 @@ def throughput(
         answered_at = _answer_each_when_it_waits(numbers, deadline=time.monotonic() + 60 * 30)
         deadline = time.monotonic() + 60 * 10
         closed_at = _wait_closed(numbers, deadline)
+        cpu = _cpu_used(cpu_before, _cpu_snapshot(watched))
         pids = [stack.pid("worker"), *(process.pid for process in extra)]
         rss = [r for r in (rss_mib(p) for p in pids if p) if r]
     finally:
@@ -367,7 +378,26 @@ def throughput(
                median(waits), "s", f"median of {len(waits)}; p95 {p95(waits):.1f} s", ""),
         Figure("throughput", f"{where}worker RSS while {cases} cases run ({label})", max(rss), "MiB",
                "largest worker process"),
+        Figure("throughput", f"{where}machine CPU busy while {cases} cases run ({label})",
+               100 * cpu["busy"] / cpu["all"], "% of all cores",
+               f"{os.cpu_count()} cores, /proc/stat, open of the first → close of the last"),
+        Figure("throughput", f"{where}CPU per closed case ({label})", cpu["busy"] / len(closed_at),
+               "core-s", f"all the machine's work: the case runs {cpu['runs'] / cpu['busy']:.0%}, "
+               f"Prefect's server {cpu['server'] / cpu['busy']:.0%}, the rest (databases, "
+               "workers, the bench's clerks) the remainder"),
     ]  # fmt: skip
+
+
+def _cpu_snapshot(pids: dict[str, int | None]) -> dict[str, float]:
+    """Core-seconds used so far: by the machine (busy and all), and by each process named (with
+    the children it has reaped: the run starter's ended engines)."""
+    busy, every = machine_cpu_seconds()
+    used = {name: process_cpu_seconds(pid) if pid else None for name, pid in pids.items()}
+    return {"busy": busy, "all": every, **{name: value or 0.0 for name, value in used.items()}}
+
+
+def _cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in before}
 
 
 def _answer_each_when_it_waits(numbers: list[str], *, deadline: float) -> dict[str, float]:
