@@ -185,7 +185,7 @@ def plain_case(serial: int) -> list[float]:
     def drive(case_number: str) -> None:
         as_of = now()
         while True:
-            step = next_step.fn(case_number, as_of)
+            step = next_step(case_number, as_of)
             if step.action in (Action.WAIT, Action.DONE):
                 return
             carry_out(case_number, step, as_of, run=lambda task, *args: task.fn(*args))

@@ -61,3 +61,10 @@ def unsign(purpose: str, signed: str) -> str | None:
         return None
     expected = base64.urlsafe_b64encode(_digest(purpose, value)).decode().rstrip("=")
     return value if hmac.compare_digest(expected.encode(), mac.encode()) else None
+
+
+def qr_data_uri(url: str) -> str:
+    """The address as a QR code (SVG data URI) for a letter's paper copy."""
+    import segno  # only where a notice is written
+
+    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=1))

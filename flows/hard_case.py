@@ -35,8 +35,10 @@ def hard_case(case_number: str) -> str:
     the escorting staff are reminded the working day before. While it waits for an answer the
     run is Suspended with no process; the answer comes from the Resume form in the Prefect UI
     or from `casework reply`. The run's tags and artifacts (materials checklist, contact log,
-    progress, deadlines) show where the case stands. Every decision is read from the case
-    database, so re-running from the top after a resume repeats nothing already done.
+    progress, deadlines) show where the case stands; its task runs are what was done (letters,
+    answers recorded, the view published), while reading and deciding are plain calls. Every
+    decision is read from the case database, so re-running from the top after a resume repeats
+    nothing already done.
     """
     logger = get_run_logger()
     as_of = now()

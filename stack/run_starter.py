@@ -151,7 +151,7 @@ def _preload() -> dict[Path, float]:
     for name in PRELOAD:
         importlib.import_module(name)
     from casework.printing import PrintingUnavailable
-    from tasks.render import print_sample_letters
+    from casework.samples import print_sample_letters
 
     # An engine's first letter would otherwise load the fonts and shape its glyphs: 0.3 s in a
     # forked child against 0.15 s after two sample letters (0.1 s a letter from then on).

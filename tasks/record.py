@@ -1,4 +1,10 @@
-"""Tasks that read and record case state in the case database."""
+"""Reading and recording case state in the case database.
+
+The flow's reads and decisions (claim the case, plan the next step, read what woke the run) are
+plain calls: as task runs they were two in three of a case's, each a few events for Prefect's
+server to record, and told a manager nothing the contacts and the answers do not. What the
+case's people did (an answer recorded, a case marked urgent, a service completed) is a task run.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,6 @@ from models import incoming, lifecycle, lookups
 from models.db import read_scope, session_scope
 
 
-@task(cache_policy=NO_CACHE, task_run_name="next-step-{case_number}")
 def next_step(case_number: str, as_of: datetime) -> Step:
     """Decide the case's next step from the case database."""
     with read_scope() as session:
@@ -49,7 +54,6 @@ def record_reply(case_number: str, generation: int, reply: Reply, as_of: datetim
     return result
 
 
-@task(cache_policy=NO_CACHE, task_run_name="read-answer-{case_number}")
 def read_answer(case_number: str, flow_run_id: str) -> tuple[int, CaseInput] | None:
     """The answer or wake-up the run was resumed with and has not recorded, by its generation."""
     with read_scope() as session:
@@ -58,14 +62,12 @@ def read_answer(case_number: str, flow_run_id: str) -> tuple[int, CaseInput] | N
     return None if answer is None else (generation, answer)
 
 
-@task(cache_policy=NO_CACHE)
 def record_wake(case_number: str, generation: int) -> None:
     """A wake-up (re-check) input was used up: wait under a fresh key next time."""
     with session_scope() as session:
         lifecycle.consume_wake(session=session, case_number=case_number, generation=generation)
 
 
-@task(cache_policy=NO_CACHE)
 def claim_case(case_number: str, flow_run_id: str, as_of: datetime) -> bool:
     """Make this run the one working the case; False if another live run works it."""
     for _ in range(3):  # another run may claim it between the read and the claim

@@ -7,18 +7,15 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateError
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from casework.clock import office_date, office_time
-from casework.links import reply_code, status_token
+from casework.links import qr_data_uri, reply_code, status_token
 from casework.messages import label
 from casework.planning import EscalationReason
-from casework.playbook import FieldKind, Playbook, PlaybookError, all_playbooks, get_playbook
+from casework.playbook import Playbook, get_playbook
 from casework.printing import PrintingUnavailable, render_pdf
+from casework.samples import office_context
 from casework.settings import get_settings
-from casework.templating import LANGUAGES, RenderedMessage, render_message, variant
+from casework.templating import RenderedMessage, render_message
 from models import keys, lookups
 from models.db import session_scope
 from models.keys import document_name
@@ -27,114 +24,20 @@ from models.outgoing import attach_document
 from models.tables import Contact, ContactKind
 
 
-def _playbook_extras(playbook: Playbook, today: date) -> dict[str, Any]:
-    settings = get_settings()
-    return {
-        "playbook": playbook,
-        "agency_names": {a.slug: a.name for a in playbook.agencies},
-        "field_labels": {f.key: f.label for f in playbook.fields},
-        "office": {
-            "name": settings.office_name,
-            "address": settings.office_address,
-            "phone": settings.office_phone,
-            "clerk": settings.office_clerk,
-        },
-        "today": today,
-    }
-
-
 def case_context(case_number: str, as_of: datetime, **extra: Any) -> dict[str, Any]:
     """Everything a case template may use: the case, its playbook, the office, today."""
     with session_scope() as session:
         context = letter_context(session=session, case_number=case_number)
     playbook = get_playbook(context["case"]["playbook"])
-    context.update(_playbook_extras(playbook, office_date(as_of)))
+    context.update(office_context(playbook, office_date(as_of)))
     context.update(extra)
     return context
-
-
-def sample_context(playbook: Playbook) -> dict[str, Any]:
-    """A made-up case of this type, with every variable any template may use."""
-    today = date(2026, 11, 23)
-    start = date(2016, 12, 10)
-    fields = {
-        f.key: start.isoformat() if f.kind is FieldKind.DATE else f"示例{f.label}"
-        for f in playbook.fields
-    }
-    context: dict[str, Any] = {
-        "case": {
-            "number": "HC-2026-0000",
-            "opened_on": today,
-            "promised_by": today,
-            "deadline_date": playbook.deadline.last_day(start) if playbook.deadline else None,
-            "urgent": True,
-            "fields": fields,
-            "status": "open",
-            "playbook": playbook.slug,
-        },
-        "applicant": {"name": "示例申请人", "has_email": True},
-        "materials": [
-            {"slug": m.slug, "name": m.name, "status": "collected", "agency": None}
-            for m in playbook.materials
-        ],
-        "agency": playbook.agencies[0],
-        "reminder_number": 1,
-        "requested_on": today,
-        "reason_text": "示例原因",
-        "appointment": {"at": "2026-12-01 09:30", "escort": "张军", "pickup": True},
-        "reply_link": {
-            "code": "7KQ2M-XD94R",
-            "url": "http://127.0.0.1:8090/r/7KQ2M-XD94R",
-            "page": "http://127.0.0.1:8090/r",
-        },
-        "status_page": {"url": "http://127.0.0.1:8090/s/HC-2026-0000/b_V53C1lnVHJTxisRDlC4g"},
-    }
-    context.update(_playbook_extras(playbook, today))
-    context["status_qr"] = _qr(context["status_page"]["url"])
-    return context
-
-
-def render_playbook_samples() -> dict[str, list[str]]:
-    """Render every template every playbook names, in every language it has, for every
-    material: errors surface here rather than in a letter."""
-    rendered: dict[str, list[str]] = {}
-    for slug, playbook in all_playbooks().items():
-        context = sample_context(playbook)
-        names: set[str] = set()
-        for name in set(playbook.templates.model_dump().values()):
-            for lang in LANGUAGES:
-                names.add(variant(name, lang))
-                for material in playbook.materials:
-                    try:
-                        render_message(name, {**context, "lang": lang, "material": material})
-                    except TemplateError as exc:  # StrictUndefined: missing variables fail here
-                        raise PlaybookError(
-                            f"playbooks/{slug}.yaml: 模板 {variant(name, lang)}：{exc}"
-                        ) from exc
-        rendered[slug] = sorted(names)
-    return rendered
-
-
-def print_sample_letters() -> None:
-    """Print (and throw away) one playbook's sample notice and request: what a process does
-    before its first letters so that those print at full speed (its fonts loaded, the common
-    glyphs shaped; any playbook's letters gain)."""
-    playbook = next(iter(all_playbooks().values()))
-    context = {**sample_context(playbook), "lang": LANGUAGES[0], "material": playbook.materials[0]}
-    for name in (playbook.templates.notice, playbook.templates.request):
-        render_pdf(render_message(name, context).printable)
 
 
 def status_page_extras(case_number: str) -> dict[str, Any]:
     """The citizen's status page for a notice: its address, and a QR code for the paper."""
     url = f"{get_settings().web_url}/s/{case_number}/{status_token(case_number)}"
-    return {"status_page": {"url": url}, "status_qr": _qr(url)}
-
-
-def _qr(url: str) -> str:
-    import segno  # only where a notice is written
-
-    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=1))
+    return {"status_page": {"url": url}, "status_qr": qr_data_uri(url)}
 
 
 def reply_link_extras(code: str) -> dict[str, Any]:
@@ -274,7 +177,6 @@ def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, A
     return templates.reminder, extra
 
 
-@task(cache_policy=NO_CACHE, task_run_name="file-missing-letters-{case_number}")
 def file_missing_letters(case_number: str) -> int:
     """File the printable copy of any letter recorded but not filed (a crash in between)."""
     with session_scope() as session:

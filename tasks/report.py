@@ -20,7 +20,6 @@ DAILY_BOARD_KEY = "casework-daily-board"
 MONTHLY_REPORT_KEY = "casework-monthly-report"
 
 
-@task(cache_policy=NO_CACHE)
 def describe_wait(case_number: str) -> str:
     """Markdown for the Resume form: whose answer is awaited, for what, since when."""
     with session_scope() as session:

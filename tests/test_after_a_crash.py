@@ -53,11 +53,11 @@ def test_a_letter_recorded_but_not_filed_is_filed_on_the_next_run(
         outgoing.record_notice(session=session, case_number=case_number, message=notice, as_of=DAY)
     assert _contacts(case_number, ContactKind.NOTICE)[0].document_path is None
 
-    assert file_missing_letters.fn(case_number) == 1
+    assert file_missing_letters(case_number) == 1
     filed = _contacts(case_number, ContactKind.NOTICE)[0].document_path
     assert filed is not None and filed.endswith("notice.pdf")
     assert "一次性告知书" in document_text(filed) and "2026年11月16日" in document_text(filed)
-    assert file_missing_letters.fn(case_number) == 0  # filed once
+    assert file_missing_letters(case_number) == 0  # filed once
 
 
 def test_no_reminder_for_a_request_answered_after_the_reminder_was_planned(

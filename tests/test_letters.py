@@ -10,8 +10,9 @@ import pytest
 
 from casework.playbook import all_playbooks, get_playbook
 from casework.printing import render_pdf
+from casework.samples import sample_context
 from casework.templating import LANGUAGES, render_message, variant
-from tasks.render import document_name, sample_context
+from tasks.render import document_name
 from tests.factories import document_text
 
 pytestmark = pytest.mark.flow

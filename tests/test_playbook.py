@@ -140,7 +140,7 @@ def test_bundle_shares_materials_between_services() -> None:
 
 
 def test_check_playbooks_renders_every_template() -> None:
-    from tasks.render import render_playbook_samples
+    from casework.samples import render_playbook_samples
 
     rendered = render_playbook_samples()
     assert set(rendered) == set(all_playbooks())

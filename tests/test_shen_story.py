@@ -26,8 +26,9 @@ pytestmark = pytest.mark.integration
 runner = CliRunner()
 
 
-def task_runs_in_order(run_id: str) -> list[str]:
-    """The names of the run's task runs, in the order they started."""
+def last_execution_task_runs(run_id: str) -> list[str]:
+    """The names of the task runs of the run's last execution (since it last entered Running),
+    in the order they started."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.client.schemas.sorting import TaskRunSort
 
@@ -36,8 +37,10 @@ def task_runs_in_order(run_id: str) -> list[str]:
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(run_id)])),
             sort=TaskRunSort.EXPECTED_START_TIME_ASC,
         )
+        states = client.read_flow_run_states(UUID(run_id))
+    began = max(s.timestamp for s in states if s.is_running() and s.timestamp)
     started = [(run.start_time or run.expected_start_time, run.name) for run in runs]
-    return [name for at, name in sorted(started) if at is not None]
+    return [name for at, name in sorted(started) if at is not None and at >= began]
 
 
 def cli(*args: str) -> Any:
@@ -127,10 +130,11 @@ def test_shen_case_end_to_end(stack: object) -> None:
     )
     # The resumed run read the answer first and recorded it before it planned or published
     # anything: the case was worked once, from what the answer changed.
-    woke = task_runs_in_order(run_id)
-    answered = woke.index("record-form-answer")
-    assert woke[answered - 1] == f"read-answer-{number}"
-    assert woke[answered + 1 :].count(f"publish-case-view-{number}") == 1
+    assert last_execution_task_runs(run_id) == [
+        "record-form-answer",
+        "send-request-cremation-certificate-crematorium-archive-room",
+        f"publish-case-view-{number}",
+    ]
 
     # Nobody touches the case; the sweep one working day later (urgent: daily) chases.
     started = now()

@@ -128,6 +128,8 @@ def playbooks() -> list[Playbook]:
 
 def check_playbooks() -> dict[str, list[str]]:
     """Validate every playbook and render each template it uses with sample data."""
-    from tasks.render import render_playbook_samples  # Prefect's import, for this command only
+    from casework.samples import (
+        render_playbook_samples,  # Jinja and the playbooks: this command only
+    )
 
     return render_playbook_samples()
