@@ -30,6 +30,8 @@ class Figure:
             return f"{self.value:.2f}{'×' if self.unit == '×' else ''}"
         if self.unit == "s":
             return f"{self.value:.3f} s" if self.value < 1 else f"{self.value:.2f} s"
+        if self.unit == "core-s":
+            return f"{self.value:.2f} core-s"
         if self.unit == "MiB":
             return f"{self.value:.0f} MiB"
         return f"{self.value:,.0f} {self.unit}"
