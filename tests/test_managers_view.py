@@ -73,15 +73,19 @@ def test_each_case_run_is_found_by_name_with_tags_and_artifacts(stack: object) -
         assert "李桂芳" not in text and synthetic_id_number(date(1968, 11, 5)) not in text
 
 
-def test_a_waiting_case_carries_its_agencies_and_flags(stack: object) -> None:
-    driver = Driver(echo=False)
-    number = driver.open(
+def open_cremation_case(driver: Driver, *, born: date, phone: str) -> str:
+    """A cremation-certificate case opened at the window; its run waits on the front desk."""
+    return driver.open(
         "recover-cremation-certificate",
         name="何美玲",
-        born=date(1949, 2, 1),
-        phone="13800009999",
+        born=born,
+        phone=phone,
         fields={"deceased_name": "孙大成", "cremation_date": date(2016, 12, 20).isoformat()},
     )
+
+
+def test_a_waiting_case_carries_its_agencies_and_flags(stack: object) -> None:
+    number = open_cremation_case(Driver(echo=False), born=date(1949, 2, 1), phone="13800009999")
     run = run_named(f"case-{number}")
     assert run.state is not None and run.state.is_paused()
     assert {"recover-cremation-certificate", "agency:crematorium-front-desk", "urgent"} <= set(
@@ -91,13 +95,7 @@ def test_a_waiting_case_carries_its_agencies_and_flags(stack: object) -> None:
 
 def test_each_execution_publishes_only_the_parts_of_the_view_that_changed(stack: object) -> None:
     driver = Driver(echo=False)
-    number = driver.open(
-        "recover-cremation-certificate",
-        name="何美玲",
-        born=date(1949, 2, 2),
-        phone="13800009998",
-        fields={"deceased_name": "孙大成", "cremation_date": date(2016, 12, 20).isoformat()},
-    )
+    number = open_cremation_case(driver, born=date(1949, 2, 2), phone="13800009998")
     driver.reply(
         number, "crematorium-front-desk", "forwarded", forward_to="crematorium-archive-room"
     )
