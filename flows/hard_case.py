@@ -46,7 +46,8 @@ def hard_case(case_number: str) -> str:
     if not claim_case(case_number, run_id, as_of):
         logger.info("Case %s is worked by a newer run: this one stops", case_number)
         return "superseded"
-    file_missing_letters(case_number)
+    if filed := file_missing_letters(case_number):
+        logger.info("Filed %d letter(s) recorded before the last run stopped", filed)
     # Resumed, the run reads what woke it before planning: planned first, it would send the
     # next letter, then find the answer at its suspend and plan once more for nothing.
     if (woken := read_answer(case_number, run_id)) is not None:
