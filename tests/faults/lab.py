@@ -80,6 +80,10 @@ KILLS_PER_CASE = 2
 # seen in the first long run). One such kill per this many seconds leaves the every-minute
 # reconciler a run in between.
 SERVICE_KILL_GAP_SECONDS = 150
+# A sender marks an email sent in milliseconds after the server's 250: a random kill of the
+# case's run this soon after the first copy arrived can have landed in between, and the copy
+# sent again (flagged) is the one the design allows.
+ACCEPTED_TO_MARK_SECONDS = 2.0
 
 
 @dataclass
@@ -87,6 +91,7 @@ class Received:
     message_id: str
     to: str
     resend: bool
+    at: float = field(default_factory=time.time)  # when the server answered 250
 
 
 @dataclass
@@ -239,6 +244,31 @@ class MisbehavingMail:
             )
             self._take(session, "accepted")
         return answer
+
+
+def resends_explained_by_kills(
+    received: list[Received], case_of: dict[str, str | None], kills: list[Kill]
+) -> int:
+    """How many copies a flagged resend explains: an email accepted by the server, then its
+    case's run killed (at random) before it could mark it sent, so it went again, flagged. One
+    copy a message at most, and only when every copy after the first is flagged."""
+    copies: dict[str, list[Received]] = {}
+    for message in sorted(received, key=lambda m: m.at):
+        copies.setdefault(message.message_id, []).append(message)
+    explained = 0
+    for message_id, found in copies.items():
+        if len(found) < 2 or not all(copy.resend for copy in found[1:]):
+            continue
+        first = found[0]
+        if any(
+            k.case_number is not None
+            and k.case_number == case_of.get(message_id)
+            and k.what in ("flow run", "worker's run")
+            and first.at <= k.at <= first.at + ACCEPTED_TO_MARK_SECONDS
+            for k in kills
+        ):
+            explained += 1
+    return explained
 
 
 def peer_pid(port: int) -> int | None:
@@ -681,11 +711,20 @@ class Lab:
             if k.what == "smtp accepted"
             and k.at >= since
             and (k.flow_run_id is None or self.case_of_run(k.flow_run_id) in (*cases, None))
-        )
+        ) + self._killed_after_acceptance(rows, since)
         tally.redrive_log = self._redrive_log(cases, since)
         tally.redrive_seconds = [r["seconds"] for r in tally.redrive_log if r["kill"]]
         tally.unprovoked = sum(1 for r in tally.redrive_log if not r["kill"])
         return tally
+
+    def _killed_after_acceptance(self, rows: list[OutboxMessage], since: float) -> int:
+        """Copies sent again because a random kill of the case's run came right after the
+        server had accepted the first (see `resends_explained_by_kills`)."""
+        with session_scope() as session:
+            numbers = dict(session.exec(select(Case.id, Case.number)).all())
+        case_of = {row.message_id: numbers.get(row.case_id) for row in rows}
+        received = [m for m in self.mail.messages if m.at >= since and m.message_id in case_of]
+        return resends_explained_by_kills(received, case_of, self.kills)
 
     def replies_from(self, case_number: str, agency: str) -> int:
         """How many answers from this agency the case database holds."""
