@@ -107,18 +107,10 @@ def rss_mib(pid: int) -> float | None:
 
 def cpu_share(pid: int, seconds: float) -> float | None:
     """The share of one core a process uses over the next `seconds` (Linux /proc), or None."""
-    import os
-
-    def used() -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-    try:
-        before = used()
-        time.sleep(seconds)
-        return (used() - before) / seconds
-    except OSError:
-        return None
+    before = process_cpu_seconds(pid, children=False)
+    time.sleep(seconds)
+    after = process_cpu_seconds(pid, children=False)
+    return None if before is None or after is None else (after - before) / seconds
 
 
 def machine_cpu_seconds() -> tuple[float, float]:
@@ -133,16 +125,17 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (every - idle) / tick, every / tick
 
 
-def process_cpu_seconds(pid: int) -> float | None:
+def process_cpu_seconds(pid: int, *, children: bool = True) -> float | None:
     """Core-seconds a process has used, with those of its children it has waited for (a run
-    starter's ended engines), or None when it is gone."""
+    starter's ended engines) unless `children` is false, or None when it is gone."""
     import os
 
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return None
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # u, s, cu, cs time
+    used = fields[11:15] if children else fields[11:13]  # utime, stime, cutime, cstime
+    return sum(int(f) for f in used) / os.sysconf("SC_CLK_TCK")
 
 
 def table(figures: list[Figure]) -> str:

@@ -392,8 +392,8 @@ def _cpu_snapshot(pids: dict[str, int | None]) -> dict[str, float]:
     """Core-seconds used so far: by the machine (busy and all), and by each process named (with
     the children it has reaped: the run starter's ended engines)."""
     busy, every = machine_cpu_seconds()
-    used = {name: process_cpu_seconds(pid) if pid else None for name, pid in pids.items()}
-    return {"busy": busy, "all": every, **{name: value or 0.0 for name, value in used.items()}}
+    used = {name: (process_cpu_seconds(pid) if pid else None) or 0.0 for name, pid in pids.items()}
+    return {"busy": busy, "all": every, **used}
 
 
 def _cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
