@@ -33,7 +33,9 @@ class _Scripted:
 def test_a_bound_port_and_one_handed_out_before_are_skipped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    taken, handed, free = 20_001, 20_002, 20_003
+    # Ports free now, below the range: fixed numbers were sometimes held by the other test
+    # process's stack ("address already in use" before the test began).
+    taken, handed, free = (ports.free_port() for _ in range(3))
     monkeypatch.setattr(ports, "_ephemeral_low", lambda: 32768)
     monkeypatch.setattr(ports, "_handed_out", {handed})
     monkeypatch.setattr(ports.random, "Random", lambda: _Scripted([taken, handed, free]))
