@@ -26,22 +26,21 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
-_fonts = threading.local()
-
-
-def _font_config() -> Any:
-    """This thread's font configuration, kept between letters: building one (Pango's font map)
-    is a third of a letter's time. Per thread, as the web server prints from several."""
-    config = getattr(_fonts, "config", None)
-    if config is None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        config = _fonts.config = FontConfiguration()
-    return config
+# One font configuration for the process, kept between letters: building one (Pango's font map)
+# is a third of a letter's time, and the run starter's is warm (it printed a letter) before it
+# forks an engine. Pango's objects may be used by one thread at a time, so letters print one at
+# a time; they are CPU work under the GIL, so threads printing side by side would gain nothing.
+_printing = threading.Lock()
+_fonts: list[Any] = []
 
 
 def render_pdf(printable_html: str) -> bytes:
     """The letter as PDF bytes: fonts embedded, A4, page numbers in the footer."""
     weasyprint = _weasyprint()
-    pdf: bytes = weasyprint.HTML(string=printable_html).write_pdf(font_config=_font_config())
+    with _printing:
+        if not _fonts:
+            from weasyprint.text.fonts import FontConfiguration
+
+            _fonts.append(FontConfiguration())
+        pdf: bytes = weasyprint.HTML(string=printable_html).write_pdf(font_config=_fonts[0])
     return pdf

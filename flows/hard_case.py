@@ -14,7 +14,7 @@ from gateways.resume_form import CaseInput, FormOutcome, wait_for_answer
 from gateways.run_logs import install_log_masking
 from tasks.publish import publish_case_view
 from tasks.record import claim_case, next_step, read_answer, record_reply, record_wake
-from tasks.render import file_missing_letters
+from tasks.render import file_missing_letters, letters_filed, letters_printed_behind
 from tasks.report import describe_wait
 from tasks.steps import carry_out
 
@@ -36,7 +36,9 @@ def hard_case(case_number: str) -> str:
     run is Suspended with no process; the answer comes from the Resume form in the Prefect UI
     or from `casework reply`. The run's tags and artifacts (materials checklist, contact log,
     progress, deadlines) show where the case stands; its task runs are what was done (letters,
-    answers recorded, the view published), while reading and deciding are plain calls. Every
+    answers recorded, the view published), while reading and deciding are plain calls. A
+    letter's printable copy (PDF) is made on a background thread while the run goes on, and is
+    on file before the run waits or ends. Every
     decision is read from the case database, so re-running from the top after a resume repeats
     nothing already done.
     """
@@ -46,26 +48,31 @@ def hard_case(case_number: str) -> str:
     if not claim_case(case_number, run_id, as_of):
         logger.info("Case %s is worked by a newer run: this one stops", case_number)
         return "superseded"
-    if filed := file_missing_letters(case_number):
-        logger.info("Filed %d letter(s) recorded before the last run stopped", filed)
-    # Resumed, the run reads what woke it before planning: planned first, it would send the
-    # next letter, then find the answer at its suspend and plan once more for nothing.
-    if (woken := read_answer(case_number, run_id)) is not None:
-        as_of = take_answer(case_number, *woken)
-    for _ in range(MAX_STEPS_PER_EXECUTION):
-        step = next_step(case_number, as_of)
-        match step.action:
-            case Action.DONE:
-                publish_case_view(case_number, run_id, as_of)
-                logger.info("Case %s is closed: every material collected", case_number)
-                return "closed"
-            case Action.WAIT:
-                publish_case_view(case_number, run_id, as_of)
-                crash_point("before-suspend", case_number)
-                answer = wait_for_answer(description=describe_wait(case_number), key=step.wait_key)
-                as_of = take_answer(case_number, step.generation, answer)
-            case _:
-                carry_out(case_number, step, as_of)
+    with letters_printed_behind():  # a letter's PDF is made while the run goes on
+        if filed := file_missing_letters(case_number):
+            logger.info("Filed %d letter(s) recorded before the last run stopped", filed)
+        # Resumed, the run reads what woke it before planning: planned first, it would send
+        # the next letter, then find the answer at its suspend and plan once more for nothing.
+        if (woken := read_answer(case_number, run_id)) is not None:
+            as_of = take_answer(case_number, *woken)
+        for _ in range(MAX_STEPS_PER_EXECUTION):
+            step = next_step(case_number, as_of)
+            match step.action:
+                case Action.DONE:
+                    publish_case_view(case_number, run_id, as_of)
+                    letters_filed()
+                    logger.info("Case %s is closed: every material collected", case_number)
+                    return "closed"
+                case Action.WAIT:
+                    publish_case_view(case_number, run_id, as_of)
+                    letters_filed()  # every letter is on file before the run waits
+                    crash_point("before-suspend", case_number)
+                    answer = wait_for_answer(
+                        description=describe_wait(case_number), key=step.wait_key
+                    )
+                    as_of = take_answer(case_number, step.generation, answer)
+                case _:
+                    carry_out(case_number, step, as_of)
     raise RuntimeError(f"case {case_number}: no progress after {MAX_STEPS_PER_EXECUTION} steps")
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -83,6 +87,54 @@ def escalation_text(reason: EscalationReason) -> str:
     return label("outcome", reason)
 
 
+class _Printer:
+    """One background thread that files letters in the order they were recorded."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="printer")
+        self._queued: list[Future[None]] = []
+
+    def queue(self, job: Callable[[], None]) -> None:
+        self._queued.append(self._thread.submit(job))
+
+    def wait(self) -> int:
+        queued, self._queued = self._queued, []
+        for job in queued:
+            job.result()
+        return len(queued)
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+
+
+_printer: ContextVar[_Printer | None] = ContextVar("casework_printer", default=None)
+
+
+@contextmanager
+def letters_printed_behind() -> Iterator[None]:
+    """Within, a recorded letter's printable copy is filed by a background thread while the case
+    run goes on to its next step (a letter's PDF is ~0.1 s of CPU, much of it spent while the
+    run waits on Prefect's server). `letters_filed()` waits for them; leaving waits too.
+
+    A process killed before a letter is filed leaves it recorded but unfiled, as a kill between
+    recording and filing always could: the case's next run files it (`file_missing_letters`).
+    """
+    printer = _Printer()
+    token = _printer.set(printer)
+    try:
+        yield
+        printer.wait()
+    finally:
+        _printer.reset(token)
+        printer.close()
+
+
+def letters_filed() -> int:
+    """Wait until every letter queued to the printer is filed (raise if one failed); how many."""
+    printer = _printer.get()
+    return printer.wait() if printer is not None else 0
+
+
 def file_letter(
     case_number: str,
     contact: Contact | None,
@@ -95,16 +147,26 @@ def file_letter(
 
     `message` is the letter as rendered from `template_name` and `extra` at `as_of`. A re-run
     after a crash between recording and filing renders it again as of the day it was recorded,
-    so the paper copy shows the date the email went out with.
+    so the paper copy shows the date the email went out with. Inside `letters_printed_behind`
+    the PDF is made and filed on the printer's thread.
     """
     if contact is None or contact.document_path is not None or contact.dedupe_key is None:
         return
     assert contact.id is not None
     if contact.occurred_at != as_of:
         message = render_for_case(template_name, case_number, contact.occurred_at, **extra)
-    path = file_document(case_number, document_name(contact.dedupe_key), message)
-    with session_scope() as session:
-        attach_document(session=session, contact_id=contact.id, path=path)
+    contact_id, name = contact.id, document_name(contact.dedupe_key)
+
+    def file_it() -> None:
+        path = file_document(case_number, name, message)
+        with session_scope() as session:
+            attach_document(session=session, contact_id=contact_id, path=path)
+
+    printer = _printer.get()
+    if printer is None:
+        file_it()
+    else:
+        printer.queue(file_it)
 
 
 def playbook_of(case_number: str) -> Playbook:

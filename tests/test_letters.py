@@ -166,6 +166,110 @@ def test_letters_are_filed_in_the_letters_folder_when_one_is_set(
     assert not (tmp_path / "letters").exists()
 
 
+def test_a_run_prints_its_letters_behind_it_and_has_each_on_file_before_it_goes_on(
+    fresh_db: Path, smtp_server: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import tasks.render
+    from casework.clock import start_of_office_day
+    from models import intake, views
+    from models.db import session_scope
+    from tasks.render import letters_filed, letters_printed_behind
+    from tasks.send import notify_applicant
+    from tests.factories import shen_intake
+
+    day = start_of_office_day(date(2026, 11, 16))
+    printing = threading.Event()
+    may_print = threading.Event()
+    real_file_document = tasks.render.file_document
+    printed_on: list[str] = []
+
+    def held_printer(case_number: str, name: str, message: object) -> str:
+        printed_on.append(threading.current_thread().name)
+        printing.set()
+        assert may_print.wait(10)
+        return real_file_document(case_number, name, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tasks.render, "file_document", held_printer)
+
+    def opened() -> str:
+        with session_scope() as session:
+            return intake.open_case(
+                session=session, intake=shen_intake(date(2017, 6, 1)), as_of=day
+            ).number
+
+    def notice(number: str) -> str | None:
+        with session_scope() as session:
+            detail = views.case_detail(session=session, case_number=number)
+        return next(c.document for c in detail.contacts if c.kind == "notice")
+
+    number = opened()
+    with letters_printed_behind():
+        notify_applicant.fn(number, day)
+        # The notice is emailed and the task is done while its PDF is still being made.
+        assert printing.wait(30) and notice(number) is None
+        assert len(smtp_server) == 1
+        may_print.set()
+        assert letters_filed() == 1
+        filed = notice(number)
+        assert filed is not None and "2026年11月16日" in document_text(filed)
+        assert letters_filed() == 0
+    assert printed_on and printed_on[0].startswith("printer")
+
+    # Leaving the block files what is still queued.
+    second = opened()
+    with letters_printed_behind():
+        notify_applicant.fn(second, day)
+    assert notice(second) is not None
+
+    # A letter that cannot be filed stops the run at its next wait, and stays recorded unfiled
+    # for the case's next run to file; outside the block a letter is filed before the call ends.
+    def disk_full(case_number: str, name: str, message: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tasks.render, "file_document", disk_full)
+    third = opened()
+    with pytest.raises(OSError, match="No space"), letters_printed_behind():
+        notify_applicant.fn(third, day)
+        letters_filed()
+    assert notice(third) is None
+    monkeypatch.setattr(tasks.render, "file_document", real_file_document)
+    notify_applicant.fn(third, day)
+    assert notice(third) is not None
+
+
+PRINT_FROM_FOUR_THREADS = """
+import threading
+from casework.printing import render_pdf
+from casework.samples import sample_context, LANGUAGES, all_playbooks, render_message
+playbook = all_playbooks()["recover-cremation-certificate"]
+context = {**sample_context(playbook), "lang": LANGUAGES[0], "material": playbook.materials[0]}
+html = [render_message(n, context).printable for n in (playbook.templates.notice,
+                                                        playbook.templates.request)]
+sizes = []
+def prints(i):
+    for k in range(4):
+        sizes.append(len(render_pdf(html[(i + k) % 2])))
+threads = [threading.Thread(target=prints, args=(i,)) for i in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len(sizes), len(set(sizes)))
+"""
+
+
+def test_threads_of_one_process_print_at_once_with_its_one_font_configuration() -> None:
+    # The web server's threads and a case run's printer share the process's fonts: Pango used
+    # from two threads at once aborts the process (glibc: "realloc(): invalid next size").
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", PRINT_FROM_FOUR_THREADS], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["16", "2"]  # 16 letters, the two kinds each the same size
+
+
 def test_letter_file_names_come_from_their_unique_keys() -> None:
     assert document_name("notice:HC-2026-0001") == "notice"
     assert (
