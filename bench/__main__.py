@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             from bench import orchestration
 
             section("orchestration", lambda: orchestration.overhead(
-                stack, trials=1 if smoke else 4, warm_up=not smoke))  # fmt: skip
+                stack, trials=1 if smoke else 8, warm_up=not smoke))  # fmt: skip
             section("orchestration", lambda: orchestration.clerk_latency(trials=1 if smoke else 10))
             # The smoke run starts the second worker (the code path), not the comparison.
             for workers in (2,) if smoke else (1, 2):

@@ -4,13 +4,15 @@ Three ways to carry one of Ms. Shen's cases (open → request the front desk; "f
 request the archive room; "received" → closed): the product on the running stack; a bare
 Prefect flow on the same server and worker with the same suspends and the same number of task
 runs in each execution; and the same business steps as plain function calls in this process.
-Runs alternate (bare, product, bare, product …) so a noisy machine hurts both alike.
+Runs alternate (bare, product, bare, product …) so a noisy machine hurts both alike, and each
+timed action starts at a random point of the worker's polling second (`_random_phase`).
 """
 
 from __future__ import annotations
 
 import email
 import os
+import random
 import subprocess
 import sys
 import time
@@ -61,6 +63,41 @@ def _form(serial: int) -> intake.IntakeForm:
         email=None,
         fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
     )
+
+
+# The worker asks for runs to start once a second (PREFECT_WORKER_QUERY_SECONDS): how long an
+# action waits for it depends on where in that second the action falls. Actions a fixed time
+# apart fall at the same point time after time, which favoured one way over the other in a
+# median (seen: the bare flow's start waited 0.17 s for the worker, Casework's open 0.62 s,
+# eight of each). Each timed action starts at a random point of the second instead.
+_phase = random.Random(20261206)
+WORKER_QUERY_SECONDS = float(os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "1"))
+
+
+def _child_pids(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:  # the thread or the process ended meanwhile
+            continue
+    return found
+
+
+def _quiet(stack: Stack, *, timeout: float = 15) -> None:
+    """Wait until no case run's process is left: an engine outlives its run's last state by
+    0.6–1 s (and a cold one's exit costs CPU), which the next timed action would otherwise
+    share the cores with: the bare flow started cold ran just before each Casework case."""
+    deadline = time.monotonic() + timeout
+    services = [pid for pid in (stack.pid("worker"), stack.pid("run-starter")) if pid]
+    while time.monotonic() < deadline and any(_child_pids(pid) for pid in services):
+        time.sleep(0.05)
+
+
+def _random_phase(stack: Stack | None) -> None:
+    if stack is not None:
+        _quiet(stack)
+    time.sleep(_phase.random() * WORKER_QUERY_SECONDS)
 
 
 def _read(flow_run_id: str) -> FlowRun:
@@ -115,9 +152,11 @@ def _task_runs_per_execution(flow_run_id: str) -> list[int]:
 # ---------------------------------------------------------------- the three ways
 
 
-def product_case(serial: int) -> tuple[list[float], str]:
+def product_case(serial: int, stack: Stack | None = None) -> tuple[list[float], str]:
     """Open, answer "forwarded", answer "received" through the application layer; the three
-    segment times (action → the run settled) and the case number."""
+    segment times (action → the run settled) and the case number. With `stack`, each action
+    waits for its engines to be gone first."""
+    _random_phase(stack)
     started = time.time()
     opened = intake.open_case(form=_form(serial), as_of=now())
     run_id = flow_run_of(opened.case_number)
@@ -128,6 +167,7 @@ def product_case(serial: int) -> tuple[list[float], str]:
         (FRONT_DESK, "forwarded", ARCHIVE_ROOM, False),
         (ARCHIVE_ROOM, "received", None, True),
     ):
+        _random_phase(stack)
         started = time.time()
         answers.record_answer(
             case_number=opened.case_number,
@@ -140,9 +180,12 @@ def product_case(serial: int) -> tuple[list[float], str]:
     return segments, opened.case_number
 
 
-def bare_case(serial: int, per_execution: list[int], *, warm: bool) -> list[float]:
+def bare_case(
+    serial: int, per_execution: list[int], *, warm: bool, stack: Stack | None = None
+) -> list[float]:
     """The bare flow through the same server and worker: start, resume, resume; its engines
     started cold by the worker, or `warm` from the run starter as the case flows' are."""
+    _random_phase(stack)
     started = time.time()
     run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
         f"bench-bare-case/{'bare-warm' if warm else 'bare'}",
@@ -153,6 +196,7 @@ def bare_case(serial: int, per_execution: list[int], *, warm: bool) -> list[floa
     run_id = str(run.id)
     segments = [_settled(run_id, started, final=False) - started]
     for execution in range(len(per_execution) - 1):
+        _random_phase(stack)
         started = time.time()
         _resume_bare(run_id)
         last = execution == len(per_execution) - 2
@@ -218,20 +262,20 @@ def overhead(stack: Stack, *, trials: int, warm_up: bool = True) -> list[Figure]
     stack._prefect("--no-prompt", "deploy", "--all", "--prefect-file", "bench/prefect.yaml")
     serial = 5000
     product_segments, bare_segments, cold_segments, plain_segments = [], [], [], []
-    first, warm = product_case(serial)  # the first run pays for cold caches everywhere
+    first, warm = product_case(serial, stack)  # the first run pays for cold caches everywhere
     run_id = flow_run_of(warm)
     assert run_id is not None
     per_execution = _task_runs_per_execution(run_id)
     if warm_up:
-        bare_case(serial, per_execution, warm=True)
-        bare_case(serial, per_execution, warm=False)
+        bare_case(serial, per_execution, warm=True, stack=stack)
+        bare_case(serial, per_execution, warm=False, stack=stack)
     else:
         product_segments.append(first)
     for n in range(trials):
-        bare_segments.append(bare_case(serial + n, per_execution, warm=True))
-        cold_segments.append(bare_case(serial + 50 + n, per_execution, warm=False))
+        bare_segments.append(bare_case(serial + n, per_execution, warm=True, stack=stack))
+        cold_segments.append(bare_case(serial + 50 + n, per_execution, warm=False, stack=stack))
         if len(product_segments) < trials:
-            product_segments.append(product_case(serial + 100 + n)[0])
+            product_segments.append(product_case(serial + 100 + n, stack)[0])
         with private_database("bench-plain.db"):
             plain_segments.append(plain_case(serial + 200 + n))
     reads = 50
