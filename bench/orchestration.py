@@ -5,7 +5,7 @@ request the archive room; "received" → closed): the product on the running sta
 Prefect flow on the same server and worker with the same suspends and the same number of task
 runs in each execution; and the same business steps as plain function calls in this process.
 Runs alternate (bare, product, bare, product …) so a noisy machine hurts both alike, and each
-timed action starts at a random point of the worker's polling second (`_random_phase`).
+timed action starts at a random point of the worker's polling second (`_wait_to_act`).
 """
 
 from __future__ import annotations
@@ -94,7 +94,9 @@ def _quiet(stack: Stack, *, timeout: float = 15) -> None:
         time.sleep(0.05)
 
 
-def _random_phase(stack: Stack | None) -> None:
+def _wait_to_act(stack: Stack | None) -> None:
+    """Before a timed action: with `stack`, until its last run's engines are gone; then to a
+    random point of the worker's polling second."""
     if stack is not None:
         _quiet(stack)
     time.sleep(_phase.random() * WORKER_QUERY_SECONDS)
@@ -156,7 +158,7 @@ def product_case(serial: int, stack: Stack | None = None) -> tuple[list[float], 
     """Open, answer "forwarded", answer "received" through the application layer; the three
     segment times (action → the run settled) and the case number. With `stack`, each action
     waits for its engines to be gone first."""
-    _random_phase(stack)
+    _wait_to_act(stack)
     started = time.time()
     opened = intake.open_case(form=_form(serial), as_of=now())
     run_id = flow_run_of(opened.case_number)
@@ -167,7 +169,7 @@ def product_case(serial: int, stack: Stack | None = None) -> tuple[list[float], 
         (FRONT_DESK, "forwarded", ARCHIVE_ROOM, False),
         (ARCHIVE_ROOM, "received", None, True),
     ):
-        _random_phase(stack)
+        _wait_to_act(stack)
         started = time.time()
         answers.record_answer(
             case_number=opened.case_number,
@@ -185,7 +187,7 @@ def bare_case(
 ) -> list[float]:
     """The bare flow through the same server and worker: start, resume, resume; its engines
     started cold by the worker, or `warm` from the run starter as the case flows' are."""
-    _random_phase(stack)
+    _wait_to_act(stack)
     started = time.time()
     run: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
         f"bench-bare-case/{'bare-warm' if warm else 'bare'}",
@@ -196,7 +198,7 @@ def bare_case(
     run_id = str(run.id)
     segments = [_settled(run_id, started, final=False) - started]
     for execution in range(len(per_execution) - 1):
-        _random_phase(stack)
+        _wait_to_act(stack)
         started = time.time()
         _resume_bare(run_id)
         last = execution == len(per_execution) - 2
