@@ -10,7 +10,7 @@ streams and runs `python -m prefect.engine` in it.
 
 Nothing about a run is decided here: the child is Prefect's own engine, with the worker's
 environment; the settings both Prefect and Casework read from the environment are read again
-after the fork. The starter holds no database connection, thread or event loop when it forks.
+after the fork (Prefect's logging is set up again only where what it is made from differs). The starter holds no database connection, thread or event loop when it forks.
 
 A child dies when its client (start_run.py) dies: SIGKILL of the client, of the worker, or the
 worker's own kill all end the run as they would have ended a cold one. Code edited after the
@@ -167,6 +167,8 @@ def _preload() -> dict[Path, float]:
     from casework.settings import get_settings
 
     get_settings.cache_clear()
+    global _starter_logging
+    _starter_logging = _logging_inputs()
     # What is imported now lives as long as every engine: out of the collector's sight, so an
     # engine's collections do not write (and so copy) the pages it shares with the starter.
     gc.collect()
@@ -389,15 +391,49 @@ def started_engines(log_text: str) -> dict[int, str]:
 
 
 def _forget_cached_settings() -> None:
-    """Read Prefect's and Casework's settings again from this process's environment."""
+    """Read Prefect's and Casework's settings again from this process's environment. Prefect's
+    logging is set up again only if what it is made from differs from the starter's: setting
+    it up is 0.08 s of every engine's start, and the worker's environment changes nothing of it
+    (its copy of the settings differs in the client's retries and in how numbers are spelt)."""
     import prefect.context
     import prefect.logging.configuration
 
     from casework.settings import get_settings
 
     prefect.context.refresh_global_settings_context()
-    prefect.logging.configuration.setup_logging(incremental=False)
+    if _starter_logging is None or _logging_inputs() != _starter_logging:
+        prefect.logging.configuration.setup_logging(incremental=False)
     get_settings.cache_clear()
+
+
+# What the starter's own logging was set up from (`_preload`), for its engines to compare.
+_starter_logging: tuple[object, ...] | None = None
+
+
+def _logging_inputs() -> tuple[object, ...] | None:
+    """What Prefect's `setup_logging` makes this process's logging from: the logging settings
+    (the file's path, levels, extra loggers), the file itself, and the environment variables
+    that override the file's entries. None if Prefect's logging is not set up here yet."""
+    from prefect.logging.configuration import PROCESS_LOGGING_CONFIG, to_envvar
+    from prefect.settings import get_current_settings
+    from prefect.utilities.collections import dict_to_flatdict
+
+    if not PROCESS_LOGGING_CONFIG:
+        return None
+    settings = get_current_settings()
+    path = settings.logging.config_path
+    file = path.stat().st_mtime_ns if path.exists() else None
+    entries: dict[tuple[str, ...], object] = dict_to_flatdict(PROCESS_LOGGING_CONFIG)
+    overrides = tuple(
+        os.environ.get(to_envvar("PREFECT_LOGGING_" + "_".join(key)).upper()) for key in entries
+    )
+    return (
+        settings.logging.model_dump_json(),
+        settings.server.logging_level,
+        settings.internal.logging_level,
+        file,
+        overrides,
+    )
 
 
 def _die_with_client(conn: socket.socket) -> None:

@@ -55,6 +55,69 @@ def test_the_playbooks_and_templates_warmed_for_engines_are_watched_for_edits() 
     assert playbooks | templates <= watched
 
 
+# In a process of its own, as the starter: set up Prefect's logging, note what it was made
+# from, put a handler of its own on the "prefect" logger; then, as an engine after its fork:
+# take the environment argv[1] names on top of the worker's per-run variables, and say whether
+# Prefect's logging was set up again (the handler gone) and the "prefect" logger's level.
+_AS_AN_ENGINE = """
+import logging, os, sys
+import prefect.flow_engine
+from stack import run_starter
+run_starter._starter_logging = run_starter._logging_inputs()
+own = logging.NullHandler()
+logging.getLogger("prefect").addHandler(own)
+os.environ.update(PREFECT__FLOW_RUN_ID="5f0c", PREFECT_CLIENT_MAX_RETRIES="7")
+os.environ.update(dict(pair.split("=", 1) for pair in sys.argv[1:] if "=" in pair))
+if "edit-the-file" in sys.argv:  # the office's own logging file, edited since the starter began
+    office_file = os.path.join(os.environ["PREFECT_HOME"], "logging.yml")
+    with open(office_file, "w") as file:
+        file.write("version: 1\\nloggers:\\n  prefect:\\n    level: WARNING\\n")
+    os.utime(office_file, ns=(0, 0))
+run_starter._forget_cached_settings()
+prefect = logging.getLogger("prefect")
+print(own not in prefect.handlers, logging.getLevelName(prefect.level))
+"""
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("changed", "set_up_again", "level"),
+    [
+        ([], False, "INFO"),
+        (["PREFECT_LOGGING_TO_API_BATCH_INTERVAL=2.0"], False, "INFO"),  # the worker's spelling
+        (["PREFECT_LOGGING_LEVEL=DEBUG"], True, "DEBUG"),
+        (["PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL=ERROR"], True, "ERROR"),  # overrides a file entry
+        (["PREFECT_SERVER_LOGGING_LEVEL=DEBUG"], True, "INFO"),
+        (["PREFECT_INTERNAL_LOGGING_LEVEL=DEBUG"], True, "INFO"),
+        (["PREFECT_LOGGING_EXTRA_LOGGERS=segno"], True, "INFO"),
+        (["PREFECT_LOGGING_CONFIG_PATH={config}"], True, "WARNING"),  # a file of the office's own
+        (["edit-the-file"], True, "WARNING"),
+    ],
+)
+def test_an_engine_sets_up_prefects_logging_again_only_if_what_it_is_made_from_changed(
+    tmp_path: Path, changed: list[str], set_up_again: bool, level: str
+) -> None:
+    config = tmp_path / "logging.yml"
+    config.write_text("version: 1\nloggers:\n  prefect:\n    level: WARNING\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    if "edit-the-file" in changed:
+        (tmp_path / "prefect").mkdir()
+        (tmp_path / "prefect" / "logging.yml").write_text(
+            "version: 1\nloggers:\n  prefect:\n    level: INFO\n", encoding="utf-8"
+        )
+    result = subprocess.run(
+        [sys.executable, "-c", _AS_AN_ENGINE, *(c.format(config=config) for c in changed)],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.split() == [str(set_up_again), level], result.stderr
+
+
 @contextmanager
 def _running_starter(folder: Path, *args: str) -> Iterator[tuple[Path, Path, int]]:
     """A real run starter on a private socket: (socket, its log, its pid)."""
