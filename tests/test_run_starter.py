@@ -8,6 +8,7 @@ not there (it fails at once): no Prefect server is needed to see the process beh
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -55,59 +56,67 @@ def test_the_playbooks_and_templates_warmed_for_engines_are_watched_for_edits() 
     assert playbooks | templates <= watched
 
 
-# In a process of its own, as the starter: set up Prefect's logging, note what it was made
-# from, put a handler of its own on the "prefect" logger; then, as an engine after its fork:
-# take the environment argv[1] names on top of the worker's per-run variables, and say whether
-# Prefect's logging was set up again (the handler gone) and the "prefect" logger's level.
-_AS_AN_ENGINE = """
-import logging, os, sys
+# As the starter: Prefect's logging set up, what it was made from noted, a handler of our own
+# on the "prefect" logger. Then, as the starter forks an engine, one child for each case named
+# on the command line (its environment changes, ";"-separated, on top of the worker's per-run
+# variables; "edit-the-file" rewrites the office's logging file first): whether Prefect's
+# logging was set up again (our handler gone) and the "prefect" logger's level, a line each.
+_STARTER_FORKING_ENGINES = """
+import json, logging, os, sys
 import prefect.flow_engine
 from stack import run_starter
 run_starter._starter_logging = run_starter._logging_inputs()
 own = logging.NullHandler()
 logging.getLogger("prefect").addHandler(own)
-os.environ.update(PREFECT__FLOW_RUN_ID="5f0c", PREFECT_CLIENT_MAX_RETRIES="7")
-os.environ.update(dict(pair.split("=", 1) for pair in sys.argv[1:] if "=" in pair))
-if "edit-the-file" in sys.argv:  # the office's own logging file, edited since the starter began
-    office_file = os.path.join(os.environ["PREFECT_HOME"], "logging.yml")
-    with open(office_file, "w") as file:
-        file.write("version: 1\\nloggers:\\n  prefect:\\n    level: WARNING\\n")
-    os.utime(office_file, ns=(0, 0))
-run_starter._forget_cached_settings()
-prefect = logging.getLogger("prefect")
-print(own not in prefect.handlers, logging.getLevelName(prefect.level))
+for case in sys.argv[1:]:
+    read, write = os.pipe()
+    if os.fork() == 0:
+        os.environ.update(PREFECT__FLOW_RUN_ID="5f0c", PREFECT_CLIENT_MAX_RETRIES="7")
+        os.environ.update(dict(pair.split("=", 1) for pair in case.split(";") if "=" in pair))
+        if case == "edit-the-file":
+            office_file = os.path.join(os.environ["PREFECT_HOME"], "logging.yml")
+            with open(office_file, "w") as file:
+                file.write("version: 1\\nloggers:\\n  prefect:\\n    level: WARNING\\n")
+            os.utime(office_file, ns=(0, 0))
+        run_starter._forget_cached_settings()
+        prefect = logging.getLogger("prefect")
+        os.write(write, f"{own not in prefect.handlers} {logging.getLevelName(prefect.level)}".encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        print(json.dumps([case, answer.read()]))
+    os.wait()
 """
 
+# The environment each engine sees beyond the worker's per-run variables → whether it sets up
+# Prefect's logging again, and the "prefect" logger's level after.
+_LOGGING_CASES = {
+    "": (False, "INFO"),
+    "PREFECT_LOGGING_TO_API_BATCH_INTERVAL=2.0": (False, "INFO"),  # 2, as the worker spells it
+    "PREFECT_LOGGING_LEVEL=DEBUG": (True, "DEBUG"),
+    "PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL=ERROR": (True, "ERROR"),  # overrides a file entry
+    "PREFECT_SERVER_LOGGING_LEVEL=DEBUG": (True, "INFO"),
+    "PREFECT_INTERNAL_LOGGING_LEVEL=DEBUG": (True, "INFO"),
+    "PREFECT_LOGGING_EXTRA_LOGGERS=segno": (True, "INFO"),
+    "PREFECT_LOGGING_CONFIG_PATH={config}": (True, "WARNING"),  # a file of the office's own
+}
+_EDITED_FILE_CASE = {"edit-the-file": (True, "WARNING")}
 
-@pytest.mark.unit
-@pytest.mark.parametrize(
-    ("changed", "set_up_again", "level"),
-    [
-        ([], False, "INFO"),
-        (["PREFECT_LOGGING_TO_API_BATCH_INTERVAL=2.0"], False, "INFO"),  # the worker's spelling
-        (["PREFECT_LOGGING_LEVEL=DEBUG"], True, "DEBUG"),
-        (["PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL=ERROR"], True, "ERROR"),  # overrides a file entry
-        (["PREFECT_SERVER_LOGGING_LEVEL=DEBUG"], True, "INFO"),
-        (["PREFECT_INTERNAL_LOGGING_LEVEL=DEBUG"], True, "INFO"),
-        (["PREFECT_LOGGING_EXTRA_LOGGERS=segno"], True, "INFO"),
-        (["PREFECT_LOGGING_CONFIG_PATH={config}"], True, "WARNING"),  # a file of the office's own
-        (["edit-the-file"], True, "WARNING"),
-    ],
-)
-def test_an_engine_sets_up_prefects_logging_again_only_if_what_it_is_made_from_changed(
-    tmp_path: Path, changed: list[str], set_up_again: bool, level: str
-) -> None:
+
+def _engines_forked(tmp_path: Path, cases: list[str], *, office_file: bool) -> dict[str, str]:
+    tmp_path.mkdir()
     config = tmp_path / "logging.yml"
     config.write_text("version: 1\nloggers:\n  prefect:\n    level: WARNING\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    if "edit-the-file" in changed:
-        (tmp_path / "prefect").mkdir()
-        (tmp_path / "prefect" / "logging.yml").write_text(
+    home = tmp_path / "prefect"
+    home.mkdir()
+    if office_file:
+        (home / "logging.yml").write_text(
             "version: 1\nloggers:\n  prefect:\n    level: INFO\n", encoding="utf-8"
         )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(home)
     result = subprocess.run(
-        [sys.executable, "-c", _AS_AN_ENGINE, *(c.format(config=config) for c in changed)],
+        [sys.executable, "-c", _STARTER_FORKING_ENGINES, *(c.format(config=config) for c in cases)],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -115,7 +124,19 @@ def test_an_engine_sets_up_prefects_logging_again_only_if_what_it_is_made_from_c
         timeout=120,
         check=True,
     )
-    assert result.stdout.split() == [str(set_up_again), level], result.stderr
+    answers = dict(json.loads(line) for line in result.stdout.splitlines())
+    return {case: answers[case.format(config=config)] for case in cases}
+
+
+@pytest.mark.unit
+def test_an_engine_sets_up_prefects_logging_again_only_if_what_it_is_made_from_changed(
+    tmp_path: Path,
+) -> None:
+    seen = _engines_forked(tmp_path / "env", list(_LOGGING_CASES), office_file=False)
+    seen |= _engines_forked(tmp_path / "file", list(_EDITED_FILE_CASE), office_file=True)
+    expected = {case: f"{again} {level}" for case, (again, level) in _LOGGING_CASES.items()}
+    expected |= {case: f"{again} {level}" for case, (again, level) in _EDITED_FILE_CASE.items()}
+    assert seen == expected
 
 
 @contextmanager
