@@ -66,13 +66,12 @@ def _form(serial: int) -> intake.IntakeForm:
     )
 
 
-# The worker asks for runs to start once a second (PREFECT_WORKER_QUERY_SECONDS): how long an
+# The worker asks for runs to start once a second (CASEWORK_WORKER_POLL_SECONDS): how long an
 # action waits for it depends on where in that second the action falls. Actions a fixed time
 # apart fall at the same point time after time, which favoured one way over the other in a
 # median (seen: the bare flow's start waited 0.17 s for the worker, Casework's open 0.62 s,
 # eight of each). Each timed action starts at a random point of the second instead.
 _phase = random.Random(20261206)
-WORKER_QUERY_SECONDS = float(os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "1"))
 
 
 def _child_pids(pid: int) -> list[int]:
@@ -100,7 +99,7 @@ def _wait_to_act(stack: Stack | None) -> None:
     random point of the worker's polling second."""
     if stack is not None:
         _quiet(stack)
-    time.sleep(_phase.random() * WORKER_QUERY_SECONDS)
+    time.sleep(_phase.random() * get_settings().worker_poll_seconds)
 
 
 def _read(flow_run_id: str) -> FlowRun:

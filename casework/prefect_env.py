@@ -48,7 +48,7 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         "PREFECT_API_SSL_CERT_FILE": str(PLAIN_HTTP_API_CA),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": settings.prefect_api_url,
-        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_WORKER_QUERY_SECONDS": f"{settings.worker_poll_seconds:g}",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
         # Prefect's server on SQLite answers "database is locked" when writes pile up (a

@@ -189,6 +189,10 @@ def test_unmasked_details_need_a_reason_that_is_audited(fresh_db: object) -> Non
             {"CASEWORK_SMTP_CA_FILE": "/no/such/ca.pem"},
             "设置有误：CASEWORK_SMTP_CA_FILE: no such file: /no/such/ca.pem",
         ),
+        (
+            {"CASEWORK_WORKER_POLL_SECONDS": "0"},
+            "设置有误：CASEWORK_WORKER_POLL_SECONDS: Input should be greater than 0",
+        ),
     ],
 )
 def test_a_mistyped_setting_is_one_line_not_a_traceback(

@@ -185,3 +185,16 @@ def test_an_api_behind_tls_keeps_its_certificates(
     monkeypatch.delenv("PREFECT_API_URL")
     apply_prefect_env(Settings(home=tmp_path))
     assert os.environ["PREFECT_API_SSL_CERT_FILE"].endswith("plain_http_api.pem")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("seconds", "spelt"), [(1.0, "1"), (0.25, "0.25"), (2.5, "2.5")])
+def test_the_stacks_workers_ask_for_runs_as_often_as_the_office_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seconds: float, spelt: str
+) -> None:
+    from casework.settings import Settings
+
+    # Left in the environment by something else: the office's setting is what the workers get.
+    monkeypatch.setenv("PREFECT_WORKER_QUERY_SECONDS", "7")
+    environment = Stack(Settings(home=tmp_path, worker_poll_seconds=seconds))._env()
+    assert environment["PREFECT_WORKER_QUERY_SECONDS"] == spelt
