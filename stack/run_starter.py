@@ -10,7 +10,8 @@ streams and runs `python -m prefect.engine` in it.
 
 Nothing about a run is decided here: the child is Prefect's own engine, with the worker's
 environment; the settings both Prefect and Casework read from the environment are read again
-after the fork (Prefect's logging is set up again only where what it is made from differs). The starter holds no database connection, thread or event loop when it forks.
+after the fork (Prefect's logging is set up again only where what it is made from differs).
+The starter holds no database connection, thread or event loop when it forks.
 
 A child dies when its client (start_run.py) dies: SIGKILL of the client, of the worker, or the
 worker's own kill all end the run as they would have ended a cold one. Code edited after the
