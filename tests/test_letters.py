@@ -270,6 +270,53 @@ def test_threads_of_one_process_print_at_once_with_its_one_font_configuration() 
     assert done.stdout.split() == ["16", "2"]  # 16 letters, the two kinds each the same size
 
 
+def _shen_letter() -> str:
+    playbook = get_playbook("recover-cremation-certificate")
+    context = {**sample_context(playbook), "material": playbook.materials[0]}
+    return render_message(playbook.templates.request, context).printable
+
+
+def test_letters_are_printed_with_harfbuzzs_subsetter(caplog: pytest.LogCaptureFixture) -> None:
+    # With fontTools instead, the Chinese font's subset takes ~1 s a letter, not 0.05 s: a case
+    # run waits for its letters before it waits for an answer. `make printing` installs it.
+    from casework import printing
+
+    printing._check_subsetting.cache_clear()
+    render_pdf(_shen_letter())
+    assert printing._check_subsetting() is True
+    assert not [r for r in caplog.records if r.levelname == "WARNING"], caplog.text
+
+
+def test_without_the_subsetter_the_office_is_told_once_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from weasyprint.pdf import fonts
+
+    from casework import printing
+
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)
+    printing._check_subsetting.cache_clear()
+    try:
+        letters = [render_pdf(_shen_letter()) for _ in range(2)]
+    finally:
+        printing._check_subsetting.cache_clear()
+        logging.getLogger("weasyprint").removeFilter(printing._ONLY_OUR_NOTICE)
+    assert all(letter.startswith(b"%PDF") for letter in letters)  # slow, but printed
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings  # not WeasyPrint's, once per font per letter
+    assert "apt-get install libharfbuzz-subset0" in warnings[0]
+
+
+def test_make_printing_installs_the_packages_printing_names() -> None:
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    line = next(line for line in makefile.splitlines() if line.startswith("PRINT_PACKAGES :="))
+    from casework.printing import DEBIAN_PACKAGES
+
+    assert sorted(line.split(":=")[1].split()) == sorted(DEBIAN_PACKAGES)
+
+
 def test_letter_file_names_come_from_their_unique_keys() -> None:
     assert document_name("notice:HC-2026-0001") == "notice"
     assert (
