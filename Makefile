@@ -70,8 +70,9 @@ bench: install test-packages
 	.venv/bin/python -m bench
 
 # A local PostgreSQL cluster for the case database and Prefect's server (a district's set-up):
-# prints the two settings to export before `casework up`.
+# prints the two settings to export before `casework up`. Debian's server installed when missing.
 postgres: install
+	$(call apt_ensure,postgresql)
 	.venv/bin/python -m stack.postgres start
 
 up: install
