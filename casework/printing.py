@@ -12,6 +12,7 @@ log = logging.getLogger("casework.printing")
 # What `make printing` installs (Makefile PRINT_PACKAGES): Pango for WeasyPrint, HarfBuzz's
 # subsetter to cut the font embedded in each letter down to the characters it uses, and a CJK font.
 DEBIAN_PACKAGES = ("libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-wqy-zenhei")
+_PACKAGES = " ".join(DEBIAN_PACKAGES)
 
 
 class PrintingUnavailable(RuntimeError):
@@ -27,9 +28,6 @@ def _weasyprint() -> Any:
             f"PDF letters need Pango and a CJK font (Debian: apt-get install {_PACKAGES})"
         ) from exc
     return weasyprint
-
-
-_PACKAGES = " ".join(DEBIAN_PACKAGES)
 
 
 class _OnlyOurNotice(logging.Filter):
