@@ -24,6 +24,15 @@ moving at once every slot was a websocket, each HTTP request queued behind them 
 the whole stack stood still with an idle server (the bench's fifty cases at once, 2026-12-05).
 The limit now counts HTTP requests only, which is what it is there for (SQLite's writers).
 
+Prefect's server stores the events it receives in flushes of a queue (its event persister). On
+SQLite it leaves out the events of a flush it has stored already, but a batch made only of such
+events becomes ``INSERT INTO events DEFAULT VALUES`` ("NOT NULL constraint failed:
+events.occurred"), and an event twice in one flush fails on its key; either fails the whole
+flush, which is tried five times and then dropped, new events with it. The bench's fifty cases
+at once met it (2026-12-06: 24 events dropped, the server's SQLite busy a moment before). Each
+event is now stored once and a flush of stored events writes nothing. Prefect 3.9.1, the newest
+on the package registry, writes events the same way.
+
 Run as ``python -m stack.prefect_server --host … --port …`` (the arguments of ``prefect server
 start``). On PostgreSQL nothing changes.
 """
@@ -79,6 +88,36 @@ def limit_http_requests_only() -> None:
     server.RequestLimitMiddleware = HttpRequestLimit  # type: ignore[misc]
 
 
+def store_each_event_once() -> None:
+    """Make Prefect's SQLite event writer skip the events of a flush it has stored already, or
+    that come twice in it, instead of failing the flush (PostgreSQL's writer already does)."""
+    import sqlalchemy as sa
+    from prefect.server.database import PrefectDBInterface, db_injector
+    from prefect.server.events.storage import database
+
+    @db_injector
+    async def write_sqlite_events(db: PrefectDBInterface, session: Any, events: list[Any]) -> None:
+        unique = list({event.id: event for event in events}.values())
+        for batch in database._in_safe_batches(unique):
+            stored = set(
+                await session.scalars(
+                    sa.select(db.Event.id).where(db.Event.id.in_([e.id for e in batch]))
+                )
+            )
+            new = [event for event in batch if event.id not in stored]
+            if not new:
+                continue  # Prefect's writer runs an INSERT with no rows here
+            await session.execute(
+                db.queries.insert(db.Event).values([event.as_database_row() for event in new])
+            )
+            resources = [row for event in new for row in event.as_database_resource_rows()]
+            if resources:
+                await session.execute(db.queries.insert(db.EventResource).values(resources))
+
+    # Prefect's write_events picks its SQLite writer by this module-level name at each call.
+    database._write_sqlite_events = write_sqlite_events
+
+
 def use_bounded_sqlite_waits() -> None:
     """Make this process's Prefect server use bounded SQLite waits (on SQLite only)."""
     from prefect.server.database.dependencies import MODELS_DEPENDENCIES
@@ -91,11 +130,17 @@ def use_bounded_sqlite_waits() -> None:
         MODELS_DEPENDENCIES["database_config"] = BoundedWaitSqliteConfiguration(connection_url=url)
 
 
+def mend_prefects_server() -> None:
+    """Everything above, in this process, before Prefect's server is built."""
+    use_bounded_sqlite_waits()
+    limit_http_requests_only()
+    store_each_event_once()
+
+
 def main(argv: list[str]) -> None:
     from prefect.cli import app
 
-    use_bounded_sqlite_waits()
-    limit_http_requests_only()
+    mend_prefects_server()
     # Prefect's entry point reads sys.argv, as `prefect server start …` would give it.
     sys.argv = ["prefect", "server", "start", *argv]
     app()

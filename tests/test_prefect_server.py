@@ -1,5 +1,6 @@
 """Prefect's server on the embedded stack waits seconds, not a minute, for a locked SQLite file,
-and its transactions take the write lock when they begin, so none is refused halfway."""
+its transactions take the write lock when they begin, so none is refused halfway, and it stores
+each event it receives once, whatever comes back."""
 
 from __future__ import annotations
 
@@ -7,14 +8,21 @@ import asyncio
 import sqlite3
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.server.database.configurations import AioSqliteConfiguration
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
-from stack.prefect_server import SQLITE_LOCK_WAIT_MS, BoundedWaitSqliteConfiguration
+from stack.prefect_server import (
+    SQLITE_LOCK_WAIT_MS,
+    BoundedWaitSqliteConfiguration,
+    mend_prefects_server,
+    store_each_event_once,
+)
 from stack.processes import Stack
 
 
@@ -28,6 +36,27 @@ def test_each_connection_of_the_server_waits_at_most_the_bound(tmp_path: Path) -
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
     conn.close()
+
+
+@pytest.mark.unit
+def test_the_stacks_server_is_mended_before_it_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.server.api import server
+    from prefect.server.database.dependencies import MODELS_DEPENDENCIES
+    from prefect.server.events.storage import database
+
+    monkeypatch.setenv(
+        "PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{tmp_path}/p.db"
+    )
+    monkeypatch.setitem(MODELS_DEPENDENCIES, "database_config", None)
+    monkeypatch.setattr(server, "RequestLimitMiddleware", server.RequestLimitMiddleware)
+    prefects_writer = database._write_sqlite_events
+    monkeypatch.setattr(database, "_write_sqlite_events", prefects_writer)
+    mend_prefects_server()
+    assert isinstance(MODELS_DEPENDENCIES["database_config"], BoundedWaitSqliteConfiguration)
+    assert server.RequestLimitMiddleware.__name__ == "HttpRequestLimit"
+    assert database._write_sqlite_events is not prefects_writer  # the one tested below
 
 
 def _read_then_write_with_a_write_between(config: AioSqliteConfiguration, database: Path) -> str:
@@ -78,6 +107,79 @@ def test_the_stacks_transaction_holds_the_write_lock_from_its_start(tmp_path: Pa
     assert _read_then_write_with_a_write_between(config, tmp_path / "p.db") == "database is locked"
     written = sqlite3.connect(tmp_path / "p.db").execute("SELECT id FROM runs").fetchall()
     assert written == [(1,)]
+
+
+def _flushes(database: Path, flushes: list[list[int]]) -> tuple[list[str], list[str], list[str]]:
+    """Store events in a new Prefect database as its event persister does, a transaction a
+    flush, each event named by a number (the same number, the same event); what each flush came
+    to ("stored" or its error), the events then stored, and their resources."""
+    import sqlalchemy as sa
+    from prefect.server.database import provide_database_interface
+    from prefect.server.database.dependencies import temporary_database_config
+    from prefect.server.events.schemas.events import ReceivedEvent
+    from prefect.server.events.storage.database import write_events
+    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
+
+    url = f"sqlite+aiosqlite:///{database}"
+    events = {
+        n: ReceivedEvent(
+            id=uuid4(),
+            occurred=datetime.now(UTC),
+            event=f"casework.test.{n}",
+            resource={"prefect.resource.id": f"casework.case.HC-{n}"},
+        )
+        for flush in flushes
+        for n in flush
+    }
+
+    async def scenario() -> tuple[list[str], list[str], list[str]]:
+        db = provide_database_interface()
+        await db.create_db()
+        outcomes = []
+        for flush in flushes:
+            try:
+                async with db.session_context(begin_transaction=True) as session:
+                    await write_events(session, [events[n] for n in flush])
+                outcomes.append("stored")
+            except Exception as exc:
+                outcomes.append(str(exc).splitlines()[0])
+        async with db.session_context() as session:
+            stored = (await session.scalars(sa.select(db.Event.event))).all()
+            resources = (await session.scalars(sa.select(db.EventResource.resource_id))).all()
+        await (await db.engine()).dispose()
+        return outcomes, sorted(stored), sorted(resources)
+
+    with (
+        temporary_settings({PREFECT_API_DATABASE_CONNECTION_URL: url}),
+        temporary_database_config(AioSqliteConfiguration(connection_url=url)),
+    ):
+        return asyncio.run(scenario())
+
+
+@pytest.mark.unit
+def test_prefects_own_writer_fails_a_flush_of_events_it_has_stored(tmp_path: Path) -> None:
+    # What the bench met: the flush failed five times and was dropped, new events with it.
+    outcomes, stored, _ = _flushes(tmp_path / "p.db", [[1, 2], [1, 2], [3, 3]])
+    assert outcomes[0] == "stored"
+    assert "NOT NULL constraint failed: events.occurred" in outcomes[1]
+    assert "UNIQUE constraint failed: events.id" in outcomes[2]
+    assert stored == ["casework.test.1", "casework.test.2"]
+
+
+@pytest.mark.unit
+def test_the_stacks_server_stores_each_event_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.server.events.storage import database
+
+    monkeypatch.setattr(database, "_write_sqlite_events", database._write_sqlite_events)
+    store_each_event_once()
+    outcomes, stored, resources = _flushes(
+        tmp_path / "p.db", [[1, 2], [1, 2], [3, 3], [2, 4, 1, 5, 4]]
+    )
+    assert outcomes == ["stored"] * 4
+    assert stored == [f"casework.test.{n}" for n in (1, 2, 3, 4, 5)]
+    assert resources == [f"casework.case.HC-{n}" for n in (1, 2, 3, 4, 5)]
 
 
 @pytest.mark.integration
