@@ -490,12 +490,16 @@ def _cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, fl
 def _answer_each_when_it_waits(numbers: list[str], *, deadline: float) -> dict[str, float]:
     """The office: twice a second, every case whose run is suspended waiting for an agency is
     answered (the front desk forwards, the archive room sends the certificate), several
-    answers at once; when each "forwarded" was given."""
+    answers at once; when each "forwarded" was given. A case with no run, or a run that ended,
+    is looked up again every round: the reconciler starts the run the server was too busy to
+    start at intake (2026-12-06: two of fifty, and the office waited for them for ever), and
+    replaces one that crashed."""
     from gateways.prefect_api import read_runs
 
     answered_at: dict[str, float] = {}
     given: set[tuple[str, str]] = set()
-    runs = {number: flow_run_of(number) for number in numbers}
+    runs: dict[str, str | None] = dict.fromkeys(numbers)
+    states: dict[str, FlowRun] = {}
     with ThreadPoolExecutor(max_workers=8) as clerks:
         pending: list[Future[None]] = []
         while len(given) < 2 * len(numbers):
@@ -504,6 +508,7 @@ def _answer_each_when_it_waits(numbers: list[str], *, deadline: float) -> dict[s
             for done in [f for f in pending if f.done()]:
                 done.result()  # re-raises a clerk's error
                 pending.remove(done)
+            runs = {n: flow_run_of(n) if _gone(states, r) else r for n, r in runs.items()}
             states = read_runs([r for r in runs.values() if r is not None])
             for number, run_id in runs.items():
                 run = states.get(run_id or "")
@@ -521,6 +526,14 @@ def _answer_each_when_it_waits(numbers: list[str], *, deadline: float) -> dict[s
         for future in pending:
             future.result()
     return answered_at
+
+
+def _gone(states: dict[str, FlowRun], run_id: str | None) -> bool:
+    """No run, or one that ended: the case may have another by now."""
+    if run_id is None:
+        return True
+    run = states.get(run_id)
+    return run is not None and run.state is not None and run.state.is_final()
 
 
 def _answer(number: str, agency: str, forwarded: bool) -> None:

@@ -1,14 +1,20 @@
-"""The bench's CPU accounting: what a process and the machine have used, read from /proc."""
+"""The bench's own logic: what a process and the machine have used, read from /proc; which
+cases its office looks up again."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from typing import Any
+from uuid import uuid4
 
 import pytest
+from prefect.client.schemas.objects import FlowRun, State
+from prefect.states import Cancelled, Completed, Crashed, Failed, Pending, Running, Suspended
 
 from bench.figures import machine_cpu_seconds, process_cpu_seconds
+from bench.orchestration import _gone
 
 pytestmark = pytest.mark.unit
 
@@ -35,3 +41,20 @@ def test_a_process_that_is_gone_has_no_figure() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert process_cpu_seconds(child.pid) is None
+
+
+def test_the_office_looks_again_for_a_case_with_no_run_or_one_that_ended() -> None:
+    states_of: dict[str, State[Any]] = {
+        "waiting": Suspended(),
+        "running": Running(),
+        "pending": Pending(),
+        "crashed": Crashed(),
+        "failed": Failed(),
+        "cancelled": Cancelled(),
+        "closed": Completed(),
+    }
+    runs = {name: FlowRun(flow_id=uuid4(), state=state) for name, state in states_of.items()}
+    looked_again = {name for name in runs if _gone(runs, name)}
+    assert looked_again == {"crashed", "failed", "cancelled", "closed"}
+    assert _gone(runs, None)  # the server was too busy to start it at intake
+    assert not _gone(runs, "not read yet")  # its state comes with the next round
