@@ -19,8 +19,11 @@ from models.db import session_scope
 from stack.processes import Stack
 from tasks.chase import STALE_INPUT_LOOKBACK, reconcile
 
-# Short enough that the server's own writes, queued behind one, wait less than its 5 s bound.
-RUNS_PER_TRANSACTION = 200
+# Short enough that the server's own writes, queued behind one, wait less than its 5 s bound,
+# with a pause after each in which they get the lock: 200 back to back (3 s each) kept the
+# server's services waiting past it, and they logged "database is locked" 31 times.
+RUNS_PER_TRANSACTION = 50
+PAUSE_BETWEEN_TRANSACTIONS = 0.1
 
 # Cases wait on agencies for weeks: their runs suspended at any moment of the past month.
 WAITING_FOR = timedelta(days=30)
@@ -29,7 +32,7 @@ WAITING_FOR = timedelta(days=30)
 def _create_suspended_runs(case_numbers: list[str], as_of: datetime) -> dict[str, str]:
     """A suspended run of the case flow's deployment for each case, as a case run is while it
     waits for an agency (created in that state: nothing runs); the run ids by case number.
-    Through Prefect's own server functions in this process, 200 a transaction, into the stack's
+    Through Prefect's own server functions in this process, 50 a transaction, into the stack's
     database: its API creates about 5 runs a second here, 10,000 would take half an hour."""
     from prefect.client.orchestration import get_client
 
@@ -68,6 +71,7 @@ async def _insert_runs(
                     ),
                 )
                 runs[number] = str(run.id)
+        await asyncio.sleep(PAUSE_BETWEEN_TRANSACTIONS)
     return runs
 
 
