@@ -45,15 +45,16 @@ def test_the_stacks_server_is_mended_before_it_is_built(
     from prefect.server.api import server
     from prefect.server.database.dependencies import MODELS_DEPENDENCIES
     from prefect.server.events.storage import database
+    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
 
-    monkeypatch.setenv(
-        "PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{tmp_path}/p.db"
-    )
     monkeypatch.setitem(MODELS_DEPENDENCIES, "database_config", None)
     monkeypatch.setattr(server, "RequestLimitMiddleware", server.RequestLimitMiddleware)
     prefects_writer = database._write_sqlite_events
     monkeypatch.setattr(database, "_write_sqlite_events", prefects_writer)
-    mend_prefects_server()
+    # Prefect reads its settings once at import: the environment set now would not reach them.
+    url = f"sqlite+aiosqlite:///{tmp_path}/p.db"
+    with temporary_settings({PREFECT_API_DATABASE_CONNECTION_URL: url}):
+        mend_prefects_server()
     assert isinstance(MODELS_DEPENDENCIES["database_config"], BoundedWaitSqliteConfiguration)
     assert server.RequestLimitMiddleware.__name__ == "HttpRequestLimit"
     assert database._write_sqlite_events is not prefects_writer  # the one tested below
