@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import httpx
@@ -81,9 +81,12 @@ KILLS_PER_CASE = 2
 # reconciler a run in between.
 SERVICE_KILL_GAP_SECONDS = 150
 # A sender marks an email sent in milliseconds after the server's 250: a random kill of the
-# case's run this soon after the first copy arrived can have landed in between, and the copy
-# sent again (flagged) is the one the design allows.
+# process that sent the first copy, this soon after it arrived, can have landed in between, and
+# the copy sent again (flagged) is the one the design allows.
 ACCEPTED_TO_MARK_SECONDS = 2.0
+# How long the harness watches a killed run's processes go: a warm engine dies when it sees
+# its client gone, a moment after the client's SIGKILL.
+DEATH_WATCH_SECONDS = 5.0
 
 
 @dataclass
@@ -92,6 +95,8 @@ class Received:
     to: str
     resend: bool
     at: float = field(default_factory=time.time)  # when the server answered 250
+    sender_pid: int | None = None  # the process that held the client's end of the connection
+    connected_at: float | None = None  # when it said EHLO (it was alive then)
 
 
 @dataclass
@@ -100,6 +105,13 @@ class Kill:
     at: float  # wall clock (time.time()), to compare with the audit trail's timestamps
     case_number: str | None = None
     flow_run_id: str | None = None
+    # The processes this kill took down: a copy one of them had sent, accepted and not yet
+    # marked, goes again. A reconciler's run relays every case's outbox, so the case alone
+    # cannot say whose kill it was (a random-kill row failed on that in CI at f6cf66d).
+    pids: tuple[int, ...] = ()
+    # When the last of them was seen gone (None: not watched, or alive after the watch). A
+    # message its sender had written before it died can be accepted after the kill.
+    gone: float | None = None
 
 
 @dataclass
@@ -198,7 +210,7 @@ class MisbehavingMail:
             if not self.kill_at or self.kill_at[0][0] != moment:
                 return False
             aimed = self.kill_at[0][1]
-        pid = peer_pid(session.peer[1])
+        pid = self._sender(session)
         if pid is None or pid == os.getpid():
             return False
         flow_run_id = flow_run_processes().get(pid)
@@ -209,13 +221,22 @@ class MisbehavingMail:
                 return False
             self.kill_at.pop(0)
         os.kill(pid, signal.SIGKILL)
-        self.kills.append(Kill(f"smtp {moment}", time.time(), aimed, flow_run_id))
+        self.kills.append(Kill(f"smtp {moment}", time.time(), aimed, flow_run_id, (pid,)))
         return True
+
+    def _sender(self, session: Any) -> int | None:
+        """The client's process, looked up once a connection, at its EHLO: the client waits
+        for the answer, so it is alive (by DATA it may have died, its message in the pipe)."""
+        if not hasattr(session, "sender_pid"):
+            session.connected_at = time.time()
+            session.sender_pid = peer_pid(session.peer[1])
+        return cast("int | None", session.sender_pid)
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
     ) -> list[str]:
         session.host_name = hostname
+        self._sender(session)
         self._take(session, "connect")
         return responses
 
@@ -240,31 +261,34 @@ class MisbehavingMail:
                     message_id=str(message["Message-ID"]),
                     to=", ".join(envelope.rcpt_tos),
                     resend=message["X-Casework-Resend"] == "yes",
+                    sender_pid=self._sender(session),
+                    connected_at=session.connected_at,
                 )
             )
             self._take(session, "accepted")
         return answer
 
 
-def resends_explained_by_kills(
-    received: list[Received], case_of: dict[str, str | None], kills: list[Kill]
-) -> int:
-    """How many copies a flagged resend explains: an email accepted by the server, then its
-    case's run killed (at random) before it could mark it sent, so it went again, flagged. One
-    copy a message at most, and only when every copy after the first is flagged."""
+def resends_explained_by_kills(received: list[Received], kills: list[Kill]) -> int:
+    """How many copies a flagged resend explains: the process that sent the first copy (a
+    case's run or the reconciler's) killed at random after it connected and before it could
+    mark the copy sent, so it went again, flagged. One copy a message at most, and only when
+    every copy after the first is flagged."""
     copies: dict[str, list[Received]] = {}
     for message in sorted(received, key=lambda m: m.at):
         copies.setdefault(message.message_id, []).append(message)
     explained = 0
-    for message_id, found in copies.items():
+    for found in copies.values():
         if len(found) < 2 or not all(copy.resend for copy in found[1:]):
             continue
         first = found[0]
+        if first.sender_pid is None or first.connected_at is None:
+            continue
         if any(
-            k.case_number is not None
-            and k.case_number == case_of.get(message_id)
-            and k.what in ("flow run", "worker's run")
-            and first.at <= k.at <= first.at + ACCEPTED_TO_MARK_SECONDS
+            k.what in ("flow run", "worker's run")
+            and first.sender_pid in k.pids
+            and first.connected_at <= (k.gone or k.at)
+            and k.at <= first.at + ACCEPTED_TO_MARK_SECONDS
             for k in kills
         ):
             explained += 1
@@ -293,6 +317,33 @@ def peer_pid(port: int) -> int | None:
         except OSError:
             continue
     return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def watch_deaths(pids: set[int], timeout: float = DEATH_WATCH_SECONDS) -> dict[int, float]:
+    """When each of these processes was first seen gone (dead or a zombie), watched every few
+    milliseconds for up to `timeout` seconds; one still alive then is left out."""
+    gone: dict[int, float] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        for pid in pids - gone.keys():
+            if not _alive(pid):
+                gone[pid] = time.time()
+        if gone.keys() >= pids or time.monotonic() > deadline:
+            return gone
+        time.sleep(0.005)
+
+
+def _last_gone(pids: tuple[int, ...], gone: dict[int, float]) -> float | None:
+    """When the last of a kill's processes went; None if one outlived the watch."""
+    return max(gone[p] for p in pids) if pids and all(p in gone for p in pids) else None
 
 
 def flow_run_processes() -> dict[int, str]:
@@ -422,16 +473,23 @@ class Lab:
         one of those cases has had its share."""
         pid = self.stack.pid("worker")
         # Its runs in flight: those with a process, and those it claimed and has not started.
-        runs = set(flow_run_processes().values()) | pending_runs()
-        in_flight = [c for r in runs if (c := self.case_of_run(r))]
-        if pid is None or any(self.kills_by_case[c] >= KILLS_PER_CASE for c in in_flight):
+        processes = flow_run_processes()
+        runs = set(processes.values()) | pending_runs()
+        in_flight = {r: c for r in runs if (c := self.case_of_run(r))}
+        if pid is None or any(self.kills_by_case[c] >= KILLS_PER_CASE for c in in_flight.values()):
             return False
         os.kill(pid, signal.SIGKILL)
         moment = time.time()
-        self.kills.append(Kill(what="worker", at=moment))
-        for case_number in in_flight:
+        gone = watch_deaths({pid, *processes})
+        self.kills.append(Kill("worker", moment, pids=(pid,), gone=gone.get(pid)))
+        for case_number in in_flight.values():
             self.kills_by_case[case_number] += 1
-            self.kills.append(Kill("worker's run", moment, case_number))
+        # Every run dies with the worker: the cases' and the reconciler's, which relays mail.
+        for flow_run_id in runs:
+            pids = tuple(p for p, r in processes.items() if r == flow_run_id)
+            kill = Kill("worker's run", moment, in_flight.get(flow_run_id), flow_run_id, pids)
+            kill.gone = _last_gone(pids, gone)
+            self.kills.append(kill)
         return True
 
     def kill_server(self) -> None:
@@ -462,7 +520,10 @@ class Lab:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 continue
-            kill = Kill("flow run", time.time(), case_number, flow_run_id)
+            # The run's other process (a warm engine's client, or the engine) dies with it.
+            taken = tuple(p for p, r in running.items() if r == flow_run_id)
+            kill = Kill("flow run", time.time(), case_number, flow_run_id, taken)
+            kill.gone = _last_gone(taken, watch_deaths(set(taken)))
             if case_number is not None:
                 self.kills_by_case[case_number] += 1
             else:
@@ -712,19 +773,47 @@ class Lab:
             and k.at >= since
             and (k.flow_run_id is None or self.case_of_run(k.flow_run_id) in (*cases, None))
         ) + self._killed_after_acceptance(rows, since)
+        if tally.duplicates > tally.allowed_duplicates:
+            tally.problems.extend(self._duplicates_told(ids, since))
         tally.redrive_log = self._redrive_log(cases, since)
         tally.redrive_seconds = [r["seconds"] for r in tally.redrive_log if r["kill"]]
         tally.unprovoked = sum(1 for r in tally.redrive_log if not r["kill"])
         return tally
 
+    def _duplicates_told(self, ids: set[str], since: float) -> list[str]:
+        """Each message that arrived more than once, its copies and the kills around the first:
+        what a failed row needs to say for the duplicate to be traced (the mailbox is gone)."""
+        copies: dict[str, list[Received]] = {}
+        for m in sorted(self.mail.messages, key=lambda m: m.at):
+            if m.message_id in ids and m.at >= since:
+                copies.setdefault(m.message_id, []).append(m)
+        told = []
+        for message_id, found in copies.items():
+            if len(found) < 2:
+                continue
+            first = found[0].at
+            near = [k for k in [*self.kills, *self.mail.kills] if abs(k.at - first) <= 10]
+            told.append(
+                f"{message_id} copies: "
+                + "; ".join(
+                    f"{m.at:.3f} from pid {m.sender_pid} (EHLO {m.connected_at or 0:.3f})"
+                    + (" flagged" if m.resend else "")
+                    for m in found
+                )
+                + " | kills within 10 s: "
+                + (
+                    "; ".join(f"{k.what} {k.at:.3f} pids {k.pids} gone {k.gone}" for k in near)
+                    or "none"
+                )
+            )
+        return told
+
     def _killed_after_acceptance(self, rows: list[OutboxMessage], since: float) -> int:
-        """Copies sent again because a random kill of the case's run came right after the
-        server had accepted the first (see `resends_explained_by_kills`)."""
-        with session_scope() as session:
-            numbers = dict(session.exec(select(Case.id, Case.number)).all())
-        case_of = {row.message_id: numbers.get(row.case_id) for row in rows}
-        received = [m for m in self.mail.messages if m.at >= since and m.message_id in case_of]
-        return resends_explained_by_kills(received, case_of, self.kills)
+        """Copies sent again because a random kill of the sender came right after the server
+        had accepted the first (see `resends_explained_by_kills`)."""
+        ids = {row.message_id for row in rows}
+        received = [m for m in self.mail.messages if m.at >= since and m.message_id in ids]
+        return resends_explained_by_kills(received, self.kills)
 
     def replies_from(self, case_number: str, agency: str) -> int:
         """How many answers from this agency the case database holds."""

@@ -2,50 +2,107 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
+
 import pytest
 
-from tests.faults.lab import ACCEPTED_TO_MARK_SECONDS, Kill, Received, resends_explained_by_kills
+from tests.faults.lab import (
+    ACCEPTED_TO_MARK_SECONDS,
+    Kill,
+    Received,
+    _last_gone,
+    resends_explained_by_kills,
+    watch_deaths,
+)
 
 pytestmark = pytest.mark.unit
 
 CASE = "HC-2026-0018"
 NOTICE = "<notice-18@casework.local>"
+CASE_RUN = 4101  # the case's engine, which sent the first copy
+RECONCILER = 4202  # the reconciler's engine, which relays every case's outbox
+OTHER = 4303
 
 
-def _copies(*resends: bool, first_at: float = 100.0) -> list[Received]:
-    """The first copy at `first_at`, then one copy a second later for each flag given."""
-    first = Received(NOTICE, "applicant@family.example", resend=False, at=first_at)
+CONNECTED = 99.95  # the sender's EHLO, 50 ms before the server accepted the first copy
+
+
+def _copies(
+    *resends: bool, first_at: float = 100.0, sender: int | None = CASE_RUN
+) -> list[Received]:
+    """The first copy at `first_at` from `sender`, then one copy a minute later for each flag."""
+    first = Received(NOTICE, "applicant@family.example", False, first_at, sender, CONNECTED)
     again = [
-        Received(NOTICE, "applicant@family.example", resend=flag, at=first_at + 60 + n)
+        Received(NOTICE, "applicant@family.example", flag, first_at + 60 + n, RECONCILER)
         for n, flag in enumerate(resends)
     ]
     return [first, *again]
 
 
 def _explained(received: list[Received], *kills: Kill) -> int:
-    return resends_explained_by_kills(received, {NOTICE: CASE}, list(kills))
+    return resends_explained_by_kills(received, list(kills))
 
 
-def test_a_flagged_copy_after_a_kill_of_the_case_run_right_after_acceptance_is_explained() -> None:
-    assert _explained(_copies(True), Kill("flow run", 100.5, CASE)) == 1
-    assert _explained(_copies(True), Kill("worker's run", 100.0, CASE)) == 1
-    assert _explained(_copies(True), Kill("flow run", 100 + ACCEPTED_TO_MARK_SECONDS, CASE)) == 1
+def _kill(
+    at: float,
+    *pids: int,
+    what: str = "flow run",
+    case: str | None = CASE,
+    gone: float | None = None,
+) -> Kill:
+    return Kill(what, at, case, "run-id", pids, gone)
 
 
-def test_a_kill_before_the_first_copy_or_after_the_mark_explains_nothing() -> None:
-    assert _explained(_copies(True), Kill("flow run", 99.9, CASE)) == 0
+def test_a_flagged_copy_after_a_kill_of_its_sender_right_after_acceptance_is_explained() -> None:
+    assert _explained(_copies(True), _kill(100.5, CASE_RUN)) == 1
+    assert _explained(_copies(True), _kill(100.0, CASE_RUN, what="worker's run")) == 1
+    assert _explained(_copies(True), _kill(100 + ACCEPTED_TO_MARK_SECONDS, CASE_RUN)) == 1
+    # A run's kill takes its client and its engine: either may be the sender.
+    assert _explained(_copies(True), _kill(100.5, OTHER, CASE_RUN)) == 1
+
+
+def test_the_reconcilers_relay_killed_right_after_acceptance_explains_its_copy() -> None:
+    """The reconciler's run has no case: only the process says whose kill it was."""
+    relayed = _copies(True, sender=RECONCILER)
+    assert _explained(relayed, _kill(100.5, RECONCILER, case=None)) == 1
+    assert _explained(relayed, _kill(100.5, RECONCILER, case=None, what="worker's run")) == 1
+
+
+def test_a_sender_killed_with_its_message_in_the_pipe_explains_the_copy() -> None:
+    """Killed after its EHLO and before the server read the end of its message: the server
+    accepts what it wrote, and nobody marks it sent."""
+    assert _explained(_copies(True), _kill(CONNECTED, CASE_RUN, gone=CONNECTED + 0.001)) == 1
+    assert _explained(_copies(True), _kill(99.99, CASE_RUN)) == 1
+    # A warm engine's client killed first: the engine, still alive, connected, then went.
+    client_killed = _kill(99.9, 4100, CASE_RUN, gone=99.96)
+    assert _explained(_copies(True), client_killed) == 1
+
+
+def test_a_kill_before_the_sender_connected_or_after_the_mark_explains_nothing() -> None:
+    assert _explained(_copies(True), _kill(99.9, CASE_RUN)) == 0
+    assert _explained(_copies(True), _kill(99.9, CASE_RUN, gone=CONNECTED - 0.001)) == 0
     late = 100 + ACCEPTED_TO_MARK_SECONDS + 0.01
-    assert _explained(_copies(True), Kill("flow run", late, CASE)) == 0
+    assert _explained(_copies(True), _kill(late, CASE_RUN)) == 0
+    assert _explained(_copies(True), _kill(late, CASE_RUN, gone=late + 0.01)) == 0
 
 
-def test_another_case_or_another_process_killed_explains_nothing() -> None:
-    assert _explained(_copies(True), Kill("flow run", 100.5, "HC-2026-0019")) == 0
-    assert _explained(_copies(True), Kill("flow run", 100.5, None)) == 0
-    assert _explained(_copies(True), Kill("worker", 100.5, CASE)) == 0
+def test_a_kill_of_another_process_explains_nothing_even_of_the_same_case() -> None:
+    assert _explained(_copies(True), _kill(100.5, OTHER)) == 0
+    assert _explained(_copies(True, sender=RECONCILER), _kill(100.5, CASE_RUN)) == 0
+    assert _explained(_copies(True), _kill(100.5)) == 0  # a kill that took no known process
+    assert _explained(_copies(True, sender=None), _kill(100.5, CASE_RUN)) == 0
+    unknown_connection = _copies(True)
+    unknown_connection[0].connected_at = None
+    assert _explained(unknown_connection, _kill(100.5, CASE_RUN)) == 0
+    # The worker's own death is counted through its runs' kills, not as a sender's.
+    assert _explained(_copies(True), _kill(100.5, CASE_RUN, what="worker")) == 0
 
 
 def test_an_unflagged_copy_or_a_second_resend_is_not_explained() -> None:
-    kill = Kill("flow run", 100.5, CASE)
+    kill = _kill(100.5, CASE_RUN)
     assert _explained(_copies(False), kill) == 0
     assert _explained(_copies(True, False), kill) == 0
     # One kill explains one copy: a third copy, flagged or not, is still a duplicate.
@@ -55,4 +112,23 @@ def test_an_unflagged_copy_or_a_second_resend_is_not_explained() -> None:
 
 def test_copies_are_matched_in_the_order_they_arrived() -> None:
     arrived = list(reversed(_copies(True)))  # the list is not in arrival order
-    assert _explained(arrived, Kill("flow run", 100.5, CASE)) == 1
+    assert _explained(arrived, _kill(100.5, CASE_RUN)) == 1
+
+
+def test_the_death_watch_times_each_process_and_leaves_out_one_still_alive() -> None:
+    """A killed process is gone once dead or a zombie (nobody has reaped this one)."""
+    killed = subprocess.Popen(["sleep", "30"])
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        before = time.time()
+        os.kill(killed.pid, signal.SIGKILL)
+        gone = watch_deaths({killed.pid, alive.pid}, timeout=0.3)
+        assert set(gone) == {killed.pid}
+        assert before <= gone[killed.pid] <= time.time()
+        assert _last_gone((killed.pid,), gone) == gone[killed.pid]
+        assert _last_gone((killed.pid, alive.pid), gone) is None
+        assert _last_gone((), gone) is None
+    finally:
+        for process in (killed, alive):
+            process.kill()
+            process.wait()
