@@ -26,6 +26,7 @@ import pytest
 from casework.settings import PROJECT_DIR
 from stack.ports import free_port
 from stack.run_starter import _stale, _warm_caches, started_engines
+from tests.waiting import eventually, process_gone
 
 CLIENT = [sys.executable, "-S", str(PROJECT_DIR / "stack" / "start_run.py")]
 
@@ -229,23 +230,12 @@ def _catches(pid: int, signum: int, timeout: float = 10) -> bool:
 
 
 def _gone(pid: int, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.05)
-    return False
+    return eventually(lambda: process_gone(pid), seconds=timeout)
 
 
 def _logged(log_path: Path, text: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in (log := log_path.read_text()):
-        assert time.monotonic() < deadline, f"not logged: {text!r}\n{log}"
-        time.sleep(0.05)
+    if not eventually(lambda: text in log_path.read_text(), seconds=timeout):
+        raise AssertionError(f"not logged: {text!r}\n{log_path.read_text()}")
 
 
 def _closed_port_api() -> str:

@@ -3,7 +3,6 @@ the sweep here, the test only watches what the running stack does by itself."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from typer.testing import CliRunner
 from casework.clock import now
 from cli.main import app
 from stack.processes import Stack
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -36,14 +36,6 @@ def _runs_of(deployment: str) -> list[FlowRun]:
         )
 
 
-def _wait_for(check: Callable[[], bool], *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not seen within {seconds:.0f} s")
-        time.sleep(2)
-
-
 def test_the_scheduler_plans_every_scheduled_deployment_and_the_worker_runs_the_sweep(
     stack: Stack,
 ) -> None:
@@ -57,8 +49,11 @@ def test_the_scheduler_plans_every_scheduled_deployment_and_the_worker_runs_the_
         )
 
     for deployment in SCHEDULED:
-        _wait_for(
-            planned(deployment), seconds=120, what=f"a run of {deployment} planned by the scheduler"
+        wait_for(
+            planned(deployment),
+            seconds=120,
+            every=2,
+            what=f"a run of {deployment} planned by the scheduler",
         )
     board = [r for r in _runs_of("daily-board/every-morning") if r.auto_scheduled]
     assert all(
@@ -79,7 +74,7 @@ def test_the_scheduler_plans_every_scheduled_deployment_and_the_worker_runs_the_
         client.update_deployment(sweep.id, DeploymentUpdate(description=sweep.description))
     started = now()
     try:
-        _wait_for(
+        wait_for(
             lambda: any(
                 r.auto_scheduled
                 and r.state_name == "Completed"
@@ -88,6 +83,7 @@ def test_the_scheduler_plans_every_scheduled_deployment_and_the_worker_runs_the_
                 for r in _runs_of(SCHEDULED[0])
             ),
             seconds=240,
+            every=2,
             what="a scheduled sweep run completed by the worker",
         )
     finally:
@@ -96,7 +92,7 @@ def test_the_scheduler_plans_every_scheduled_deployment_and_the_worker_runs_the_
                 client.delete_deployment_schedule(sweep.id, schedule.id)
 
     # Removing a schedule drops the planned runs; the scheduler plans the 15-minute ones again.
-    _wait_for(planned(SCHEDULED[0]), seconds=120, what="the sweep planned again")
+    wait_for(planned(SCHEDULED[0]), seconds=120, every=2, what="the sweep planned again")
     scheduler_errors = [
         line
         for line in stack.service_errors(since=log_offset)

@@ -63,6 +63,7 @@ from models.tables import (
 )
 from stack.processes import Stack
 from stack.run_starter import started_engines
+from tests.waiting import process_gone
 from usecases import answers, intake
 
 PLAYBOOK = "recover-cremation-certificate"
@@ -106,8 +107,8 @@ class Kill:
     case_number: str | None = None
     flow_run_id: str | None = None
     # The processes this kill took down: a copy one of them had sent, accepted and not yet
-    # marked, goes again. A reconciler's run relays every case's outbox, so the case alone
-    # cannot say whose kill it was (a random-kill row failed on that in CI at f6cf66d).
+    # marked, goes again. The case alone cannot say whose copy it was: the reconciler's run
+    # relays every case's outbox and has no case.
     pids: tuple[int, ...] = ()
     # When the last of them was seen gone (None: not watched, or alive after the watch). A
     # message its sender had written before it died can be accepted after the kill.
@@ -319,14 +320,6 @@ def peer_pid(port: int) -> int | None:
     return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def watch_deaths(pids: set[int], timeout: float = DEATH_WATCH_SECONDS) -> dict[int, float]:
     """When each of these processes was first seen gone (dead or a zombie), watched every few
     milliseconds for up to `timeout` seconds; one still alive then is left out."""
@@ -334,7 +327,7 @@ def watch_deaths(pids: set[int], timeout: float = DEATH_WATCH_SECONDS) -> dict[i
     deadline = time.monotonic() + timeout
     while True:
         for pid in pids - gone.keys():
-            if not _alive(pid):
+            if process_gone(pid):
                 gone[pid] = time.time()
         if gone.keys() >= pids or time.monotonic() > deadline:
             return gone

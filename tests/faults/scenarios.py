@@ -7,10 +7,12 @@ import contextlib
 import random
 import threading
 import time
+from functools import partial
 
 from casework.clock import now
 from casework.errors import UserError
 from tests.faults.lab import ARCHIVE_EMAIL, ARCHIVE_ROOM, FRONT_DESK, LEASE_SECONDS, Lab, Tally
+from tests.waiting import wait_for
 from usecases import answers, office
 
 # How long the stack gets to put things right after the last fault: two reconciler rounds
@@ -22,14 +24,6 @@ OUTAGE_SECONDS = 120
 # start can be slow (seen: a resumed run began 128 s after its resume, behind two of the 60 s
 # SQLite lock waits Prefect's server had before stack/prefect_server.py bounded them).
 STEP_SECONDS = 300
-
-
-def _wait_for(condition: object, timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.time() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.5)
 
 
 def _finish(lab: Lab, scenario: str, cases: list[str], *, trials: int, since: float) -> Tally:
@@ -104,8 +98,10 @@ def targeted_kills(lab: Lab, *, rounds: int = 1) -> list[Tally]:
         for _ in range(rounds):  # one at a time: the kill hits the case's next message
             cases.append(lab.open_case())  # its run sends the notice seconds later
             lab.mail.kill_at.append((moment, cases[-1]))
-            _wait_for(
-                lambda: not lab.mail.kill_at, STEP_SECONDS, f"no mail reached the {moment} kill"
+            wait_for(
+                lambda: not lab.mail.kill_at,
+                seconds=STEP_SECONDS,
+                what=f"no mail reached the {moment} kill",
             )
         groups.append((scenario, cases, since))
 
@@ -117,7 +113,7 @@ def targeted_kills(lab: Lab, *, rounds: int = 1) -> list[Tally]:
     resuming = [lab.open_case() for _ in range(rounds)]
     committing = [lab.open_case() for _ in range(rounds)]
     for case_number, fired in suspending:
-        _wait_for(fired.exists, STEP_SECONDS, "the case run never reached its suspend")
+        wait_for(fired.exists, seconds=STEP_SECONDS, what="the case run never reached its suspend")
         lab.crashed_at_point(fired, case_number)
     groups.append(("kill while suspending", [c for c, _ in suspending], since))
 
@@ -125,8 +121,8 @@ def targeted_kills(lab: Lab, *, rounds: int = 1) -> list[Tally]:
     lab.settle(resuming + committing, timeout=SETTLE_SECONDS)
     for case_number in resuming:
         fired = lab.arm("after-resume", case_number)
-        _wait_for(lambda c=case_number: lab.answer(c, via_form=True), 60, "no form answer")
-        _wait_for(fired.exists, STEP_SECONDS, "the resumed run never read its input")
+        wait_for(partial(lab.answer, case_number, via_form=True), seconds=60, what="no form answer")
+        wait_for(fired.exists, seconds=STEP_SECONDS, what="the resumed run never read its input")
         lab.crashed_at_point(fired, case_number)
     groups.append(("kill after resuming, before the form answer is recorded", resuming, since))
     since = time.time()
