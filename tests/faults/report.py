@@ -37,7 +37,10 @@ def problems(tallies: list[Tally]) -> str:
 
 def write_json(tallies: list[Tally], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [dict(t.row(), problems=t.problems, redrive_log=t.redrive_log) for t in tallies]
+    rows = [
+        dict(t.row(), problems=t.problems, redrive_log=t.redrive_log, resend_log=t.resend_log)
+        for t in tallies
+    ]
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -14,6 +14,7 @@ from tests.faults.lab import (
     Kill,
     Received,
     _last_gone,
+    resend_causes,
     resends_explained_by_kills,
     watch_deaths,
 )
@@ -79,6 +80,27 @@ def test_a_sender_killed_with_its_message_in_the_pipe_explains_the_copy() -> Non
     # A warm engine's client killed first: the engine, still alive, connected, then went.
     client_killed = _kill(99.9, 4100, CASE_RUN, gone=99.96)
     assert _explained(_copies(True), client_killed) == 1
+
+
+def test_the_kill_aimed_at_the_sender_right_after_the_250_explains_its_copy() -> None:
+    assert _explained(_copies(True), _kill(100.001, CASE_RUN, what="smtp accepted")) == 1
+    # Aimed before the 250 (at its connection, during DATA), a kill leaves nothing accepted.
+    assert _explained(_copies(True), _kill(100.001, CASE_RUN, what="smtp data")) == 0
+    assert _explained(_copies(True), _kill(100.001, CASE_RUN, what="smtp connect")) == 0
+
+
+def test_each_message_sent_more_than_once_is_told_with_the_kill_that_explains_it() -> None:
+    explained = _kill(100.5, CASE_RUN)
+    other = [
+        Received("<request-18@casework.local>", "archive@agency.example", False, 200.0, OTHER, 199.9),
+        Received("<request-18@casework.local>", "archive@agency.example", True, 260.0, RECONCILER),
+        Received("<closing-18@casework.local>", "applicant@family.example", False, 300.0, OTHER),
+    ]  # fmt: skip
+    causes = resend_causes([*_copies(True), *other], [_kill(150.0, RECONCILER), explained])
+    assert [([c.at for c in copies], cause) for copies, cause in causes] == [
+        ([100.0, 160.0], explained),
+        ([200.0, 260.0], None),  # its sender was not killed: a duplicate the design does not allow
+    ]
 
 
 def test_a_kill_before_the_sender_connected_or_after_the_mark_explains_nothing() -> None:
