@@ -1,8 +1,8 @@
 """The fault harness, short (kills): about ten random SIGKILLs and a kill at each dangerous
 moment on the real stack (the long run, 100+ kills, is `python -m tests.faults`; its table is
 in the README). Each test fails on any case lost or stalled, any answer lost, any duplicate
-message other than a flagged resend after a kill between the server's 250 and the sent mark,
-or a re-drive slower than two minutes."""
+message other than a flagged resend after a kill of its sender between its connection and its
+sent mark (`resend_causes`), or a re-drive slower than two minutes."""
 
 from __future__ import annotations
 
