@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                 tallies += scenarios.mail_server_faults(lab, cases=args.rounds)
             if "server" in chosen:
                 tallies.append(scenarios.server_restarts(lab, rounds=args.rounds))
+                tallies.append(scenarios.starter_restarts(lab, rounds=args.rounds))
             if "race" in chosen:
                 tallies.append(scenarios.racing_answers(lab, rounds=args.rounds))
     finally:

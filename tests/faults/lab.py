@@ -63,7 +63,7 @@ from models.tables import (
 )
 from stack.processes import Stack
 from stack.run_starter import started_engines
-from tests.waiting import process_gone
+from tests.waiting import process_gone, wait_for
 from usecases import answers, intake
 
 PLAYBOOK = "recover-cremation-certificate"
@@ -539,6 +539,17 @@ class Lab:
             os.killpg(pid, signal.SIGKILL)
             self.kills.append(Kill(what="prefect server", at=time.time()))
 
+    def kill_starter(self) -> int:
+        """SIGKILL the run starter (its process group) as soon as engines it forked are running
+        (they live on, each in a session of its own); how many were."""
+        pid = self.stack.pid("run-starter")
+        wait_for(_warm_engines, seconds=120, what="no engine running to kill the starter under")
+        engines = len(_warm_engines())
+        if pid is not None:
+            os.killpg(pid, signal.SIGKILL)
+            self.kills.append(Kill(what="run starter", at=time.time()))
+        return engines
+
     def revive(self) -> None:
         """What a supervisor (systemd, `casework up`) does: restart whatever died."""
         self.stack.revive(mail_server=False)
@@ -866,8 +877,10 @@ class Lab:
             if case_number is None and kill.flow_run_id is not None:
                 case_number = self.case_of_run(kill.flow_run_id)
             deaths_of.setdefault(case_number, []).append(kill)
-        # A server restart may crash any run in flight.
-        server_deaths = [k for k in self.kills if k.what == "prefect server" and k.at >= since]
+        # A restart of the server or of the run starter may crash any run in flight.
+        server_deaths = [
+            k for k in self.kills if k.what in ("prefect server", "run starter") and k.at >= since
+        ]
         log: list[dict[str, Any]] = []
         with session_scope() as session:
             for case_number in cases:

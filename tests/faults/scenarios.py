@@ -192,6 +192,18 @@ def server_restarts(lab: Lab, *, rounds: int = 1, cases: int = 3) -> Tally:
     return _finish(lab, "Prefect server killed and restarted", opened, trials=rounds, since=since)
 
 
+def starter_restarts(lab: Lab, *, rounds: int = 1, cases: int = 3) -> Tally:
+    """The run starter SIGKILLed with engines it forked in flight, and started again."""
+    since = time.time()
+    opened: list[str] = []
+    for _ in range(rounds):
+        opened += [lab.open_case() for _ in range(cases)]
+        assert lab.kill_starter() > 0
+        time.sleep(1)
+        lab.revive()
+    return _finish(lab, "run starter killed and restarted", opened, trials=rounds, since=since)
+
+
 def racing_answers(lab: Lab, *, rounds: int = 1) -> Tally:
     """Two answers to one request at the same moment: two clerks, or a clerk and a manager's
     Resume form. One is recorded; the other is refused where its author sees it (the clerk's
