@@ -91,7 +91,7 @@ class Stack:
             pid = int(path.read_text().strip())
         except ValueError:
             return None
-        return pid if _alive(pid) else None
+        return pid if process_alive(pid) else None
 
     def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> int:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -276,17 +276,19 @@ class Stack:
         return result
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether the process runs: there, and not a zombie waiting to be reaped."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    # A zombie child of ours is not alive for our purposes.
+    # A zombie child of ours is not alive for our purposes. The state follows the command
+    # name, which is in parentheses and may hold spaces.
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return True
 
@@ -298,7 +300,7 @@ def _stop_group(pid: int, timeout: float) -> None:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not process_alive(pid):
             return
         time.sleep(0.2)
     with contextlib.suppress(ProcessLookupError):

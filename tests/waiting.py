@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
+
+from stack.processes import process_alive
 
 
 def eventually(check: Callable[[], object], *, seconds: float, every: float = 0.05) -> bool:
@@ -25,8 +26,4 @@ def wait_for(check: Callable[[], object], *, seconds: float, what: str, every: f
 
 def process_gone(pid: int) -> bool:
     """Whether the process has ended: no longer there, or a zombie nobody has reaped."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+    return not process_alive(pid)

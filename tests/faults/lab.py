@@ -63,7 +63,7 @@ from models.tables import (
 )
 from stack.processes import Stack
 from stack.run_starter import started_engines
-from tests.waiting import process_gone, wait_for
+from tests.waiting import eventually, process_gone, wait_for
 from usecases import answers, intake
 
 PLAYBOOK = "recover-cremation-certificate"
@@ -310,11 +310,6 @@ def resend_causes(
     return causes
 
 
-def resends_explained_by_kills(received: list[Received], kills: list[Kill]) -> int:
-    """How many copies a kill explains (see `resend_causes`): one a message at most."""
-    return sum(1 for _, cause in resend_causes(received, kills) if cause is not None)
-
-
 def _clock(moment: float | None) -> str:
     """A wall-clock moment as the stack's logs write it (UTC, milliseconds)."""
     if moment is None:
@@ -364,14 +359,15 @@ def watch_deaths(pids: set[int], timeout: float = DEATH_WATCH_SECONDS) -> dict[i
     """When each of these processes was first seen gone (dead or a zombie), watched every few
     milliseconds for up to `timeout` seconds; one still alive then is left out."""
     gone: dict[int, float] = {}
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def all_gone() -> bool:
         for pid in pids - gone.keys():
             if process_gone(pid):
                 gone[pid] = time.time()
-        if gone.keys() >= pids or time.monotonic() > deadline:
-            return gone
-        time.sleep(0.005)
+        return gone.keys() >= pids
+
+    eventually(all_gone, seconds=timeout, every=0.005)
+    return gone
 
 
 def _last_gone(pids: tuple[int, ...], gone: dict[int, float]) -> float | None:
@@ -391,8 +387,7 @@ def flow_run_processes() -> dict[int, str]:
             continue
         try:
             environ = (proc / "environ").read_bytes().split(b"\0")
-            stat = (proc / "stat").read_text()
-            if stat.rsplit(")", 1)[1].split()[0] == "Z" or home not in environ:
+            if home not in environ or process_gone(int(proc.name)):
                 continue
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
@@ -542,13 +537,19 @@ class Lab:
     def kill_starter(self) -> int:
         """SIGKILL the run starter (its process group) as soon as engines it forked are running
         (they live on, each in a session of its own); how many were."""
+        engines: dict[int, str] = {}
+
+        def running() -> bool:
+            engines.update(_warm_engines())
+            return bool(engines)
+
+        # What was seen running is what the kill counts: a second look could come after they ended.
+        wait_for(running, seconds=120, what="no engine running to kill the starter under")
         pid = self.stack.pid("run-starter")
-        wait_for(_warm_engines, seconds=120, what="no engine running to kill the starter under")
-        engines = len(_warm_engines())
         if pid is not None:
             os.killpg(pid, signal.SIGKILL)
             self.kills.append(Kill(what="run starter", at=time.time()))
-        return engines
+        return len(engines)
 
     def revive(self) -> None:
         """What a supervisor (systemd, `casework up`) does: restart whatever died."""
