@@ -46,6 +46,7 @@ from stack.processes import Stack
 from tasks.record import next_step
 from tasks.steps import carry_out
 from usecases import answers, intake, reading
+from usecases.accounts import console_actor
 from usecases.runs import flow_run_of
 
 PLAYBOOK = "recover-cremation-certificate"
@@ -189,7 +190,7 @@ def product_case(serial: int, stack: Stack | None = None) -> tuple[Trial, str]:
     _wait_to_act(stack)
     started = time.time()
     starts = [started]
-    opened = intake.open_case(form=_form(serial), as_of=now())
+    opened = intake.open_case(actor=console_actor(), form=_form(serial), as_of=now())
     run_id = flow_run_of(opened.case_number)
     assert run_id is not None
     waiting = _settled(run_id, started, final=False)
@@ -202,6 +203,7 @@ def product_case(serial: int, stack: Stack | None = None) -> tuple[Trial, str]:
         started = time.time()
         starts.append(started)
         answers.record_answer(
+            actor=console_actor(),
             case_number=opened.case_number,
             agency=agency,
             outcome=outcome,
@@ -270,7 +272,9 @@ def plain_case(serial: int) -> list[float]:
 
     segments: list[float] = []
     started = time.perf_counter()
-    number = intake.open_case(form=_form(serial), as_of=now(), start=False).case_number
+    number = intake.open_case(
+        actor=console_actor(), form=_form(serial), as_of=now(), start=False
+    ).case_number
     drive(number)
     segments.append(time.perf_counter() - started)
     for agency, outcome, forward_to in (
@@ -279,7 +283,12 @@ def plain_case(serial: int) -> list[float]:
     ):
         started = time.perf_counter()
         answers.record_answer(
-            case_number=number, agency=agency, outcome=outcome, forward_to=forward_to, as_of=now()
+            actor=console_actor(),
+            case_number=number,
+            agency=agency,
+            outcome=outcome,
+            forward_to=forward_to,
+            as_of=now(),
         )
         drive(number)
         segments.append(time.perf_counter() - started)
@@ -363,8 +372,8 @@ def clerk_latency(*, trials: int) -> list[Figure]:
     printable, visible = [], []
     for n in range(trials):
         started = time.perf_counter()
-        opened = intake.open_case(form=_form(7000 + n), as_of=now())
-        reading.notice_pdf(case_number=opened.case_number, as_of=now())
+        opened = intake.open_case(actor=console_actor(), form=_form(7000 + n), as_of=now())
+        reading.notice_pdf(actor=console_actor(), case_number=opened.case_number, as_of=now())
         printable.append(time.perf_counter() - started)
         run_id = flow_run_of(opened.case_number)
         assert run_id is not None
@@ -372,9 +381,15 @@ def clerk_latency(*, trials: int) -> list[Figure]:
         answered_at = time.time()
         started = time.perf_counter()
         answers.record_answer(
-            case_number=opened.case_number, agency=FRONT_DESK, outcome="no-record", as_of=now()
+            actor=console_actor(),
+            case_number=opened.case_number,
+            agency=FRONT_DESK,
+            outcome="no-record",
+            as_of=now(),
         )
-        detail, _ = reading.show_case(case_number=opened.case_number, as_of=now())
+        detail = reading.show_case(
+            actor=console_actor(), case_number=opened.case_number, as_of=now()
+        )
         assert any(c.outcome == "no-record" for c in detail.contacts)
         visible.append(time.perf_counter() - started)
         _settled(run_id, answered_at, final=False)  # the archive room asked in turn
@@ -436,7 +451,8 @@ def throughput(
         cpu_before = _cpu_snapshot(watched)
         started = time.time()
         numbers = [
-            intake.open_case(form=_form(serial + n), as_of=now()).case_number for n in range(cases)
+            intake.open_case(actor=console_actor(), form=_form(serial + n), as_of=now()).case_number
+            for n in range(cases)
         ]
         answered_at = _answer_each_when_it_waits(numbers, deadline=time.monotonic() + 60 * 30)
         deadline = time.monotonic() + 60 * 10
@@ -538,6 +554,7 @@ def _gone(states: dict[str, FlowRun], run_id: str | None) -> bool:
 
 def _answer(number: str, agency: str, forwarded: bool) -> None:
     answers.record_answer(
+        actor=console_actor(),
         case_number=number,
         agency=agency,
         outcome="forwarded" if forwarded else "received",

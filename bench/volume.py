@@ -49,6 +49,7 @@ def seed_open_cases(count: int, as_of: datetime) -> list[str]:
         with session_scope() as session:
             for serial in range(start, min(count, start + 100)):
                 form = intake.CaseIntake(
+                    actor="staff",
                     playbook=PLAYBOOK,
                     applicant=intake.ApplicantIn(
                         name="沈桂兰", id_number=id_number(serial), phone="13800001234"

@@ -29,5 +29,7 @@ def start_of_office_day(day: date) -> datetime:
 
 
 def chinese_date(day: date) -> str:
-    """2026年11月23日"""
+    """2026年11月23日 (an instant: its date at the office)."""
+    if isinstance(day, datetime):
+        day = office_date(day)
     return f"{day.year}年{day.month}月{day.day}日"

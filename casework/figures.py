@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -49,6 +49,15 @@ class LetterToPost(BaseModel):
     agency: str
     agency_name: str
     written_on: date
+
+
+class LateAnswerFlag(BaseModel):
+    """An agency's answer that came after its request was answered another way: to check."""
+
+    case_number: str
+    agency_name: str
+    outcome: str
+    at: datetime
 
 
 class TimeLimitAlert(BaseModel):
@@ -102,6 +111,7 @@ class DailyBoard(BaseModel):
     paused_clocks: int = 0
     rectifications: list[RectificationDue] = []
     second_notices_this_month: int = 0
+    late_answers: list[LateAnswerFlag] = []
     month_to_date: RuleFigures = RuleFigures()  # the month's report figures so far
 
 

@@ -48,6 +48,11 @@ def status_token(case_number: str) -> str:
     return base64.urlsafe_b64encode(_digest("status", case_number)[:16]).decode().rstrip("=")
 
 
+def status_token_matches(case_number: str, token: str) -> bool:
+    """Whether `token` opens this case's status page (compared in constant time)."""
+    return hmac.compare_digest(status_token(case_number).encode(), token.encode())
+
+
 def sign(purpose: str, value: str) -> str:
     """`value` with a signature only this install can make (the session cookie)."""
     mac = base64.urlsafe_b64encode(_digest(purpose, value)).decode().rstrip("=")

@@ -151,7 +151,7 @@ def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
     """Derive the next step; calling it again after the step is recorded gives the one after."""
     today = office_date(as_of)
     gen = view.wait_generation
-    if view.status == "closed":
+    if view.status in ("closed", "withdrawn"):
         return Step(action=Action.DONE, generation=gen)
     if not view.notified:
         return Step(action=Action.NOTIFY, generation=gen)

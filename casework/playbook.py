@@ -162,11 +162,17 @@ class Playbook(_Strict):
     materials: list[Material] = Field(min_length=1)
     services: list[Service] = Field(default_factory=list)
     templates: Templates = Field(default_factory=Templates)
+    # What the citizen does once every material is in (the closing letter and her status page
+    # say it); "{office_address}" stands for the office's address.
+    after_closing: str = "请您携带身份证到{office_address}办理后续手续，我们已为您优先安排。"
 
     def time_limit(self, overrides: dict[str, int]) -> int:
         """限时办结 in working days: the office's override for this playbook, else for its tier,
         else the playbook's promise."""
         return overrides.get(self.slug, overrides.get(str(self.tier), self.promised_working_days))
+
+    def next_step_after_closing(self, office_address: str) -> str:
+        return self.after_closing.replace("{office_address}", office_address)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:

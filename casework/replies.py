@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 
 class ReplyOutcome(StrEnum):
-    RECEIVED = "received"
+    RECEIVED = "received"  # the office has it in hand
+    POSTED = "posted"  # the agency has sent it by post: the case waits for it to arrive
     FORWARDED = "forwarded"
     NO_RECORD = "no-record"
     NEEDS_INFO = "needs-info"
@@ -34,6 +35,8 @@ class Reply(BaseModel):
     forward_to: str | None = None
     note: str = Field(default="", max_length=2000)
     via: ReplyChannel = ReplyChannel.PHONE
+    tracking: str | None = None  # of what the agency posted
+    answered_by: str | None = None  # the person at the agency, as they gave their name
 
 
 class TripReason(StrEnum):

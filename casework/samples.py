@@ -27,7 +27,10 @@ def office_context(playbook: Playbook, today: date) -> dict[str, Any]:
             "name": settings.office_name,
             "address": settings.office_address,
             "phone": settings.office_phone,
-            "clerk": settings.office_clerk,
+            "supervision_phone": settings.office_phone,
+            "clerk": "示例经办人",
+            "first_contact": "示例经办人",
+            "public_url": settings.web_url,
         },
         "today": today,
     }

@@ -65,16 +65,20 @@ class Settings(BaseSettings):
     imap_folder: str = "INBOX"
     imap_ca_file: Path | None = None
 
-    # The street office of a single-office install; cases opened at the CLI belong to it.
+    # The street office of a single-office install; cases opened at the CLI belong to it. Its
+    # name, address and phone here sign letters only until `casework office add` records it
+    # (the demo's office): an office's own details live in the case database.
     office_code: str = "taoranting"
     office_name: str = "陶然亭街道服务中心 “悉心听”窗口"
     office_address: str = "北京市西城区陶然亭街道服务中心一层"
     office_phone: str = "010-0000-0000"
-    office_clerk: str = "徐畅"
     # 限时办结 overrides, in working days, by playbook slug or by tier (general, hard, complex):
     # CASEWORK_TIME_LIMITS='{"complex": 22, "remote-medical-filing": 7}'. A slug beats its tier,
     # a tier beats the playbook's promised_working_days.
     time_limits: dict[str, int] = Field(default_factory=dict)
+    # 二次告知: the 限时办结 clock stands still from the amended notice until the citizen brings
+    # what it asks for (the letter says so); false: it runs on (and the letter does not say so).
+    second_notice_pauses_clock: bool = True
     # 好差评: a 不满意 / 非常不满意 rating must be followed up within this many working days.
     rectify_within_working_days: int = Field(default=5, ge=1)
     manager_email: str = "manager@street-office.example"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 from pydantic import BaseModel
 
-from casework.clock import chinese_date
+from casework.clock import OFFICE_TZ, chinese_date, office_date
 from casework.masking import mask_name
 from casework.settings import get_settings
 
@@ -49,6 +49,7 @@ def _environment(templates_dir: Path) -> Environment:
     )
     env.filters["cn_date"] = chinese_date
     env.filters["letter_date"] = _letter_date
+    env.filters["office_time"] = _office_moment
     env.filters["mask_name"] = mask_name
     return env
 
@@ -82,10 +83,20 @@ _MONTHS = "January February March April May June July August September October N
 
 @pass_context
 def _letter_date(context: Context, day: date) -> str:
-    """A date the way the letter's language writes it: 2026年11月23日 or 23 November 2026."""
+    """A date the way the letter's language writes it: 2026年11月23日 or 23 November 2026;
+    an instant is dated at the office (Beijing time), never in UTC."""
+    if isinstance(day, datetime):
+        day = office_date(day)
     if context.get("lang", "zh") == "en":
         return f"{day.day} {_MONTHS.split()[day.month - 1]} {day.year}"
     return chinese_date(day)
+
+
+@pass_context
+def _office_moment(context: Context, moment: datetime) -> str:
+    """An instant at the office, with its time of day: 2026年11月23日 09:05."""
+    local = moment.astimezone(OFFICE_TZ)
+    return f"{_letter_date(context, local.date())} {local:%H:%M}"
 
 
 def environment() -> Environment:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from ipaddress import ip_address
 from typing import Literal
+from urllib.parse import urlsplit
 
 from casework.errors import UserError
 
@@ -197,3 +199,33 @@ def free_text(
             raise InvalidInput("text_required", field=field)
         return None
     return text
+
+
+def public_url(value: str) -> str:
+    """The address citizens and agencies open the workbench at (printed in letters and QR
+    codes): http or https, a host, an optional path; no query, no fragment, no password."""
+    text = value.strip().rstrip("/")
+    parts = urlsplit(text)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or any(c.isspace() or ord(c) < 32 for c in text)
+        or len(text) > 200
+    ):
+        raise InvalidInput("public_url", value=text[:80])
+    return text
+
+
+def is_loopback_url(url: str) -> bool:
+    """An address only this machine can open (127.x, ::1, localhost): printed on a letter, it
+    reaches no one."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False

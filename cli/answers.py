@@ -11,6 +11,7 @@ from casework.errors import UserError
 from cli.app import (
     CaseNumber,
     JsonOption,
+    actor,
     app,
     emit_json,
     parse_answer_date,
@@ -47,6 +48,7 @@ def reply(
 ) -> None:
     """记录单位的答复，案件流程随即继续。"""
     recorded = answers.record_answer(
+        actor=actor(),
         case_number=case_number,
         agency=agency,
         outcome=outcome,
@@ -103,6 +105,7 @@ def visit(
 ) -> None:
     """申请人来到窗口：记一次跑动，收下带来的材料。"""
     taken = answers.take_in(
+        actor=actor(),
         case_number=case_number,
         brought=brought or [],
         reason=reason,
@@ -126,6 +129,7 @@ def receive(
     if via == "window":  # a visit to the window is `casework visit`: it counts as a trip
         raise UserError("bad_via", value=via)
     taken = answers.take_in(
+        actor=actor(),
         case_number=case_number,
         brought=brought,
         reason="other",
@@ -151,6 +155,7 @@ def posted(
 ) -> None:
     """打印的信函已寄出：登记邮件单号（记入往来记录和审计）。"""
     posting = answers.record_posting(
+        actor=actor(),
         case_number=case_number,
         tracking=tracking,
         letter_id=letter,
@@ -178,14 +183,24 @@ def withdraw(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """终止一个无法或无需继续办理的案件（主管决定），记录原因。"""
-    withdrawn = answers.withdraw_case(case_number=case_number, reason=reason, as_of=now())
+    """终止一个无法或无需继续办理的案件（主管决定），记录原因；仍在等待答复的单位会收到
+    撤回协查函，其答复链接随即停用。"""
+    withdrawn = answers.withdraw_case(
+        actor=actor(), case_number=case_number, reason=reason, as_of=now()
+    )
     if as_json:
         emit_json(
-            {"case_number": case_number, "status": "closed", "flow_resumed": withdrawn.run.woken}
+            {
+                "case_number": case_number,
+                "status": "withdrawn",
+                "agencies_told": withdrawn.agencies_told,
+                "flow_resumed": bool(withdrawn.run and withdrawn.run.woken),
+            }
         )
+    elif withdrawn.already:
+        say("already_withdrawn", case=case_number)
     else:
-        say("withdrawn", case=case_number)
+        say("withdrawn", case=case_number, agencies="、".join(withdrawn.agencies_told) or "—")
 
 
 @app.command()
@@ -202,6 +217,7 @@ def appoint(
 ) -> None:
     """预约单位办理时间（可安排工作人员陪同）；前一个工作日自动提醒陪同人员。"""
     booked = answers.book_appointment(
+        actor=actor(),
         case_number=case_number,
         agency=agency,
         at=at,

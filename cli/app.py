@@ -18,6 +18,8 @@ from casework.messages import label, message
 from casework.playbook import PlaybookError, UnknownPlaybook
 from casework.prefect_env import apply_prefect_env
 from casework.settings import Settings, get_settings
+from usecases import accounts
+from usecases.accounts import Actor
 
 
 def _settings_or_exit() -> Settings:
@@ -51,6 +53,7 @@ R = TypeVar("R")
 
 class _State:
     lang = "zh"
+    acting_as: str | None = None  # --as / CASEWORK_USER: the account the command acts as
 
 
 state = _State()
@@ -64,13 +67,32 @@ def _main(
     lang: Annotated[
         str | None, typer.Option("--lang", help="zh 或 en（默认 CASEWORK_LANG）")
     ] = None,
+    acting_as: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="CASEWORK_USER",
+            help="以哪个工作台账号办理（记入审计、受理时为首问责任人）；不填为“命令行”",
+        ),
+    ] = None,
 ) -> None:
     chosen = lang or get_settings().lang
     state.lang = "en" if chosen.lower().startswith("en") else "zh"
+    state.acting_as = acting_as
+
+
+def actor() -> Actor:
+    """The person this command acts for: the --as account, or the command line itself."""
+    return accounts.command_line_actor(state.acting_as)
 
 
 def say(code: str, **params: object) -> None:
     typer.echo(message(code, state.lang, **params))
+
+
+def warn(code: str, **params: object) -> None:
+    """A line to stderr that does not end the command (a warning to read first)."""
+    typer.echo(message(code, state.lang, **params), err=True)
 
 
 def fail(code: str, **params: object) -> None:

@@ -13,6 +13,7 @@ from casework.settings import get_settings
 from cli import local_stack, office, reading
 from cli.app import app, user_errors
 from cli.stories import STORIES, Driver, today_at_office
+from usecases.accounts import console_actor
 from usecases.reading import show_case
 
 
@@ -29,14 +30,18 @@ def run_demo(*, only: list[str] | None = None) -> None:
         reading.show(case_number=case_numbers[0])
     typer.secho("\n▶ 汇总", bold=True)
     for case_number in case_numbers:
-        d, _ = show_case(case_number=case_number, as_of=now())
+        d = show_case(actor=console_actor(), case_number=case_number, as_of=now())
         collected = sum(1 for m in d.materials if m.status == "collected")
         typer.echo(
             f"  {d.case_number}  {d.playbook_title}  {label('case_status', d.status)}"
             f"  材料 {collected}/{len(d.materials)}"
             f"  往来 {len(d.contacts):2}  邮件 {len(d.emails):2}  跑动 {d.trips} 次"
         )
-    closed = [n for n in case_numbers if show_case(case_number=n, as_of=now())[0].closed_at]
+    closed = [
+        n
+        for n in case_numbers
+        if show_case(actor=console_actor(), case_number=n, as_of=now()).closed_at
+    ]
     if closed:
         typer.secho("\n▶ 办结回访：群众评价（好差评，电话记录）", bold=True)
         for case_number in closed:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from casework.clock import now
-from cli.app import JsonOption, app, emit_json, report_run, say, user_errors
+from cli.app import JsonOption, actor, app, emit_json, report_run, say, user_errors, warn
 from usecases import intake, runs
 
 
@@ -56,10 +56,47 @@ def open_(
         str, typer.Option("--letter-lang", help="给申请人的告知书和通知的语言：zh 或 en")
     ] = "zh",
     start: Annotated[bool, typer.Option(help="立即启动案件流程")] = True,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm", help="已核对提示（此人已有同类案件在办、法定时限已过），仍然受理"
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> str:
     """受理一个疑难案件，并启动它的流程。"""
+    try:
+        return _open(
+            slug, name, id_number, phone, email, address, field, brought, letter_lang, start,
+            confirm, as_json,
+        )  # fmt: skip
+    except intake.NeedsConfirmation as needs:
+        for warning in needs.warnings:
+            warn(
+                warning.code,
+                case=warning.case_number,
+                deadline=warning.deadline,
+                day=warning.last_day,
+            )
+        raise
+
+
+def _open(
+    slug: str,
+    name: str,
+    id_number: str,
+    phone: str,
+    email: str | None,
+    address: str | None,
+    field: list[str] | None,
+    brought: list[str] | None,
+    letter_lang: str,
+    start: bool,
+    confirm: bool,
+    as_json: bool,
+) -> str:
     opened = intake.open_case(
+        actor=actor(),
         form=intake.IntakeForm(
             playbook=slug,
             name=name,
@@ -70,6 +107,7 @@ def open_(
             fields=intake.parse_field_pairs(field or []),
             brought=brought or [],
             letter_lang=letter_lang,
+            confirmed=confirm,
         ),
         as_of=now(),
         start=False,  # the clerk sees the case number first; the run starts right after

@@ -6,10 +6,30 @@ application layer (usecases/) and print labels from the message catalogue.
 
 from __future__ import annotations
 
-from cli import agencies, answers, demo, intake, local_stack, office, office_rules, reading
+from cli import (
+    accounts,
+    agencies,
+    answers,
+    demo,
+    intake,
+    local_stack,
+    office,
+    office_rules,
+    reading,
+)
 from cli.app import app
 
-COMMAND_GROUPS = (local_stack, intake, answers, agencies, reading, office, office_rules, demo)
+COMMAND_GROUPS = (
+    local_stack,
+    accounts,
+    intake,
+    answers,
+    agencies,
+    reading,
+    office,
+    office_rules,
+    demo,
+)
 
 __all__ = ["COMMAND_GROUPS", "app"]
 

@@ -17,7 +17,7 @@ from casework.report_formats import (
     monthly_markdown,
     monthly_xlsx,
 )
-from cli.app import JsonOption, app, emit_json, parse_as_of, say, state, user_errors
+from cli.app import JsonOption, actor, app, emit_json, parse_as_of, say, state, user_errors
 from usecases import office
 
 
@@ -99,7 +99,7 @@ def poll_mailbox(as_json: JsonOption = False) -> None:
 @user_errors
 def board(as_json: JsonOption = False) -> None:
     """每日看板：在办、逾期、上报、30天内到期、各单位答复情况。"""
-    figures = office.daily_board(as_of=now())
+    figures = office.daily_board(actor=actor(), as_of=now())
     if as_json:
         emit_json(figures.model_dump(mode="json"))
     else:

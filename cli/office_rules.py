@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from casework.clock import now
-from cli.app import CaseNumber, JsonOption, app, emit_json, fail, say, user_errors
+from cli.app import CaseNumber, JsonOption, actor, app, emit_json, say, user_errors
 from usecases import office_rules
 
 
@@ -19,23 +19,17 @@ def extend(
     case_number: CaseNumber,
     days: Annotated[int, typer.Option("--days", help="延长的工作日数")],
     reason: Annotated[str, typer.Option("--reason", help="延期理由（写入延期告知书）")],
-    approved_by: Annotated[str, typer.Option("--approved-by", help="批准延期的主管姓名")] = "",
     as_json: JsonOption = False,
 ) -> None:
-    """延期办结：主管在时限届满前批准，写明理由，并向申请人发出延期告知书。"""
-    if not approved_by.strip():
-        fail("managers_only_extension")
+    """延期办结：主管（casework --as 主管用户名 extend …）在时限届满前批准，写明理由，
+    并向申请人发出延期告知书（写明原定和延期后的办结日）。"""
     done = office_rules.extend_time_limit(
-        case_number=case_number,
-        days=days,
-        reason=reason,
-        as_of=now(),
-        approved_by=approved_by.strip()[:64],
+        actor=actor(), case_number=case_number, days=days, reason=reason, as_of=now()
     )
     if as_json:
         emit_json(done.model_dump(mode="json"))
     else:
-        say("extended", case=case_number, days=done.days, due=done.due_on)
+        say("extended", case=case_number, days=done.days, before=done.due_before, due=done.due_on)
 
 
 @app.command("notice-again")
@@ -48,7 +42,7 @@ def notice_again(
 ) -> None:
     """二次告知：向申请人要一次性告知书没有列出的材料，须写明原因；计入二次告知率。"""
     done = office_rules.record_second_notice(
-        case_number=case_number, item=item, reason=reason, as_of=now(), actor="staff"
+        actor=actor(), case_number=case_number, item=item, reason=reason, as_of=now()
     )
     if as_json:
         emit_json(done.model_dump(mode="json"))
@@ -70,12 +64,12 @@ def rate(
 ) -> None:
     """好差评：记录群众对已办结案件的评价；不满意的须限期整改并回访。"""
     done = office_rules.record_rating(
+        actor=actor(),
         case_number=case_number,
         level=level,
         comment=comment or None,
         channel=via,
         as_of=now(),
-        actor="staff",
     )
     if as_json:
         emit_json(done.model_dump(mode="json"))
@@ -92,7 +86,7 @@ def follow_up(
     note: Annotated[str, typer.Option("--note", help="回访情况及整改结果")],
 ) -> None:
     """回访：记录对差评群众的回访电话和整改结果。"""
-    office_rules.record_follow_up(case_number=case_number, note=note, as_of=now(), actor="staff")
+    office_rules.record_follow_up(actor=actor(), case_number=case_number, note=note, as_of=now())
     say("followed_up", case=case_number)
 
 
@@ -103,7 +97,7 @@ def receipt(
     out: Annotated[Path | None, typer.Option("--out", help="PDF 保存位置")] = None,
 ) -> None:
     """首问回执：打印给申请人留存的受理回执（PDF）。"""
-    pdf = office_rules.receipt_pdf(case_number=case_number, as_of=now())
+    pdf = office_rules.receipt_pdf(actor=actor(), case_number=case_number, as_of=now())
     path = out or Path(f"{case_number}-receipt.pdf")
     path.write_bytes(pdf)
     say("receipt_written", path=path)

@@ -8,8 +8,7 @@ import typer
 
 from casework.clock import now, office_date, office_time
 from casework.messages import message
-from casework.playbook import get_playbook
-from cli.app import JsonOption, app, emit_json, fail, say, state, user_errors, words
+from cli.app import JsonOption, actor, app, emit_json, fail, say, state, user_errors, words
 from usecases import reading
 from usecases.reading import CaseDetail, ClockRow, RatingRow
 from usecases.runs import run_url
@@ -159,7 +158,11 @@ def show(
     """一个案件的全貌：材料、往来记录、审计记录、文书（个人信息脱敏）。"""
     if full is not None and not full.strip():
         fail("reason_needed")
-    detail, revealed = reading.show_case(case_number=case_number, as_of=now(), full_reason=full)
+    who = actor()
+    revealed = None
+    if full is not None:
+        revealed = reading.reveal(actor=who, case_number=case_number, reason=full, as_of=now())
+    detail = reading.show_case(actor=who, case_number=case_number, as_of=now())
     if as_json:
         emit_json(
             {**detail.model_dump(mode="json"), **({"applicant": revealed} if revealed else {})}
@@ -170,14 +173,7 @@ def show(
     print_case(detail)
 
 
-@app.command("cases")
-@user_errors
-def cases_(
-    overdue: Annotated[bool, typer.Option("--overdue", help="只看逾期或该催办的")] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """列出案件（申请人姓名已脱敏）。"""
-    rows = reading.list_cases(as_of=now(), overdue_only=overdue)
+def _print_rows(rows: list[reading.CaseSummary], as_json: bool) -> None:
     if as_json:
         emit_json([r.model_dump(mode="json") for r in rows])
         return
@@ -190,7 +186,7 @@ def cases_(
         say(
             "cases_row",
             case=r.case_number,
-            title=get_playbook(r.playbook).title,
+            title=r.playbook_title,
             status=words("case_status", r.status),
             name=r.applicant_name,
             promised=r.promised_by,
@@ -198,20 +194,40 @@ def cases_(
         )
 
 
+@app.command("cases")
+@user_errors
+def cases_(
+    overdue: Annotated[bool, typer.Option("--overdue", help="只看逾期或该催办的")] = False,
+    mine: Annotated[
+        bool, typer.Option("--mine", help="只看 --as 账号作为首问责任人受理的")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """列出案件（申请人姓名已脱敏），上报和逾期的在前。"""
+    found = reading.list_cases(
+        actor=actor(), as_of=now(), overdue_only=overdue, scope="mine" if mine else "office"
+    )
+    _print_rows(found.rows, as_json)
+
+
 @app.command()
 @user_errors
 def find(
-    id_number: Annotated[str, typer.Option("--id-number", help="申请人身份证号")],
+    id_number: Annotated[str | None, typer.Option("--id-number", help="申请人身份证号")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="申请人电话")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="申请人姓名（全名）")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """按身份证号查找申请人的案件（库中只存加密后的号码和不可逆的检索值）。"""
-    found = reading.find_cases(id_number=id_number, as_of=now())
+    """按身份证号、电话或姓名查找申请人的案件（库中只存加密后的号码和不可逆的检索值；
+    每次查找记入所找到案件的审计记录）。"""
+    given = [v for v in (id_number, phone, name) if v]
+    if len(given) != 1:
+        fail("find_one_of")
+    rows = reading.search(actor=actor(), text=given[0], as_of=now())
     if as_json:
-        emit_json(found)
-    elif not found:
-        say("no_cases")
-    else:
-        typer.echo("\n".join(found))
+        emit_json([r.case_number for r in rows])
+        return
+    _print_rows(rows, as_json=False)
 
 
 @app.command()

@@ -13,9 +13,17 @@ from casework.planning import Action
 from gateways.resume_form import CaseInput, FormOutcome, wait_for_answer
 from gateways.run_logs import install_log_masking
 from tasks.publish import publish_case_view
-from tasks.record import claim_case, next_step, read_answer, record_reply, record_wake
+from tasks.record import (
+    case_ended_as,
+    claim_case,
+    next_step,
+    read_answer,
+    record_reply,
+    record_wake,
+)
 from tasks.render import file_missing_letters, letters_filed, letters_printed_behind
 from tasks.report import describe_wait
+from tasks.send import relay_outbox
 from tasks.steps import carry_out
 
 install_log_masking()
@@ -59,11 +67,14 @@ def hard_case(case_number: str) -> str:
             step = next_step(case_number, as_of)
             match step.action:
                 case Action.DONE:
+                    relay_outbox.fn(case_number)  # a withdrawal's notices to agencies, say
                     publish_case_view(case_number, run_id, as_of)
                     letters_filed()
-                    logger.info("Case %s is closed: every material collected", case_number)
-                    return "closed"
+                    ended = case_ended_as(case_number)
+                    logger.info("Case %s has ended: %s", case_number, ended)
+                    return ended
                 case Action.WAIT:
+                    relay_outbox.fn(case_number)  # letters staff wrote meanwhile (an extension)
                     publish_case_view(case_number, run_id, as_of)
                     letters_filed()  # every letter is on file before the run waits
                     crash_point("before-suspend", case_number)

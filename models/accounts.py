@@ -1,37 +1,55 @@
-"""Street offices and workbench accounts, and which cases an account may see."""
+"""Workbench accounts, the person acting (an account or the command line), and which cases
+each may see."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy import true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from casework.errors import UserError
 from casework.passwords import DUMMY_HASH, hash_password, password_matches
 from casework.settings import get_settings
+from models.lookups import get_case
 from models.tables import Account, Case, Office, Role
 
+# The audit trail's name for the command line run on the server without --as.
+CONSOLE = "console"
 
-class AccountView(BaseModel):
-    """Who is signed in: enough to scope and sign every action, no password hash."""
+
+class Actor(BaseModel):
+    """Who acts: enough to scope and sign every action, no password hash. A workbench account,
+    or the command line on the server (`console`: sees every case, as the database does)."""
 
     username: str
     display_name: str
     role: Role
     office_code: str
     office_name: str
-    office_phone: str
     district: str
+    console: bool = False
+
+    @property
+    def manages(self) -> bool:
+        return self.role is not Role.CLERK
 
 
-def add_office(*, session: Session, code: str, name: str, district: str, phone: str) -> Office:
-    if session.get(Office, code) is not None:
-        raise UserError("office_exists", office=code)
-    office = Office(code=code, name=name, district=district, phone=phone)
-    session.add(office)
-    return office
+def console_actor() -> Actor:
+    """The command line without --as: the install's office, every case, a manager's rights
+    (whoever runs it on the server reads the database anyway)."""
+    settings = get_settings()
+    return Actor(
+        username=CONSOLE,
+        display_name="命令行",
+        role=Role.MANAGER,
+        office_code=settings.office_code,
+        office_name=settings.office_name,
+        district="",
+        console=True,
+    )
 
 
 def add_account(
@@ -43,9 +61,11 @@ def add_account(
     office_code: str,
     password: str,
     as_of: datetime,
-) -> AccountView:
+) -> Actor:
     if session.get(Office, office_code) is None:
         raise UserError("office_unknown", office=office_code)
+    if username == CONSOLE:
+        raise UserError("account_exists", username=username)
     if session.exec(select(Account).where(Account.username == username)).first() is not None:
         raise UserError("account_exists", username=username)
     account = Account(
@@ -58,84 +78,97 @@ def add_account(
     )
     session.add(account)
     session.flush()
-    return _view(session, account)
+    return _actor(session, account)
 
 
-def _view(session: Session, account: Account) -> AccountView:
+class AccountRow(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+    office_code: str
+    disabled: bool
+
+
+def list_accounts(*, session: Session, office_code: str | None = None) -> list[AccountRow]:
+    query = select(Account).order_by(col(Account.office_code), col(Account.username))
+    if office_code:
+        query = query.where(Account.office_code == office_code)
+    return [
+        AccountRow(
+            username=a.username,
+            display_name=a.display_name,
+            role=a.role,
+            office_code=a.office_code,
+            disabled=a.disabled,
+        )
+        for a in session.exec(query)
+    ]
+
+
+def _actor(session: Session, account: Account) -> Actor:
     office = session.get(Office, account.office_code)
     assert office is not None
-    return AccountView(
+    return Actor(
         username=account.username,
         display_name=account.display_name,
         role=account.role,
         office_code=office.code,
         office_name=office.name,
-        office_phone=office.phone,
         district=office.district,
     )
 
 
-def authenticate(*, session: Session, username: str, password: str) -> AccountView | None:
+def authenticate(*, session: Session, username: str, password: str) -> Actor | None:
     """The account if the password matches (same work whether or not the name exists)."""
     account = session.exec(select(Account).where(Account.username == username)).first()
     if account is None or account.disabled:
         password_matches(DUMMY_HASH, password)
         return None
-    return _view(session, account) if password_matches(account.password_hash, password) else None
+    return _actor(session, account) if password_matches(account.password_hash, password) else None
 
 
-def account_view(*, session: Session, username: str) -> AccountView | None:
+def actor_of(*, session: Session, username: str) -> Actor | None:
+    """The account behind a session or `--as` (None once disabled or removed)."""
     account = session.exec(select(Account).where(Account.username == username)).first()
-    return None if account is None or account.disabled else _view(session, account)
+    return None if account is None or account.disabled else _actor(session, account)
 
 
-def visible_cases(
-    session: Session, viewer: AccountView, default_office: str
-) -> ColumnElement[bool]:
-    """The condition on Case rows this account may see: its office's (cases opened at the
-    CLI belong to the default office), or its whole district's."""
-    if viewer.role is Role.DISTRICT:
+def display_names(session: Session) -> dict[str, str]:
+    """Every account's display name by username: the audit trail and lists show people so."""
+    return {a.username: a.display_name for a in session.exec(select(Account))}
+
+
+def visible_cases(session: Session, actor: Actor) -> ColumnElement[bool]:
+    """The condition on Case rows this person may see: their office's (cases opened at the
+    command line belong to the install's office), their district's, or (console) all."""
+    if actor.console:
+        return true()
+    if actor.role is Role.DISTRICT:
         offices = [
-            o.code for o in session.exec(select(Office).where(Office.district == viewer.district))
+            o.code for o in session.exec(select(Office).where(Office.district == actor.district))
         ]
     else:
-        offices = [viewer.office_code]
+        offices = [actor.office_code]
     condition = col(Case.office_code).in_(offices)
-    if default_office in offices:
+    if get_settings().office_code in offices:
         return or_(condition, col(Case.office_code).is_(None))
     return condition
 
 
-def may_see(session: Session, viewer: AccountView, case_number: str, default_office: str) -> bool:
-    return (
-        session.exec(
-            select(Case.id).where(
-                Case.number == case_number, visible_cases(session, viewer, default_office)
-            )
-        ).first()
-        is not None
-    )
+def visible_case(session: Session, actor: Actor, case_number: str, *, lock: bool = False) -> Case:
+    """The case, if this person may see it; otherwise the same error as for a case that does
+    not exist, so nobody can probe across offices."""
+    case = get_case(session, case_number, lock=lock)
+    if actor.console:
+        return case
+    seen = session.exec(
+        select(Case.id).where(Case.id == case.id, visible_cases(session, actor))
+    ).first()
+    if seen is None:
+        raise UserError("unknown_case", case=case_number[:20])
+    return case
 
 
-class FirstContact(BaseModel):
-    """Who answers for a case to the citizen: the clerk who took it (首问责任人, by name) and
-    the office's phone."""
-
-    clerk: str
-    office_name: str
-    office_phone: str
-
-
-def first_contact(session: Session, case: Case) -> FirstContact:
-    """The case's clerk and office; a case opened at the CLI falls back to the settings."""
-    settings = get_settings()
-    clerk = settings.office_clerk
-    if case.taken_by:
-        account = account_view(session=session, username=case.taken_by)
-        clerk = account.display_name if account else clerk
-    office = session.get(Office, case.office_code) if case.office_code else None
-    if office is None:
-        return FirstContact(
-            clerk=clerk, office_name=settings.office_name, office_phone=settings.office_phone
-        )
-    return FirstContact(clerk=clerk, office_name=office.name, office_phone=office.phone)
+def require_manager(actor: Actor) -> None:
+    if not actor.manages:
+        raise UserError("managers_only")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from casework.crypto import lookup_hash
+from casework.search import Query
 from models.tables import Applicant, Case
 
 
@@ -18,6 +20,22 @@ def cases_of_person(*, session: Session, id_number: str) -> list[str]:
         .order_by(col(Case.id))
     )
     return list(session.exec(query))
+
+
+def cases_found(*, session: Session, query: Query, where: ColumnElement[bool]) -> list[Case]:
+    """The cases (among those `where` admits) of the person the search names, newest first."""
+    column = {
+        "id_number": Applicant.id_number_hash,
+        "phone": Applicant.phone_hash,
+        "name": Applicant.name_hash,
+    }[query.kind]
+    found = (
+        select(Case)
+        .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
+        .where(column == query.key, where)
+        .order_by(col(Case.id).desc())
+    )
+    return list(session.exec(found))
 
 
 def rotate_encryption(*, session: Session) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from casework.actors import SYSTEM
 from casework.templating import one_line
 from models.keys import inbound_key
 from models.tables import Case, Channel, Contact, ContactKind, Direction, EventKind
@@ -81,6 +82,11 @@ def file_inbound_email(
         )
     )
     record_event(
-        session, case, EventKind.EMAIL_RECEIVED, as_of, detail="待分类：用 casework reply 记录答复"
+        session,
+        case,
+        EventKind.EMAIL_RECEIVED,
+        as_of,
+        detail="待分类：用 casework reply 记录答复",
+        actor=SYSTEM,
     )
     return case.number

@@ -129,7 +129,7 @@ def record_reply(
     case_number: str,
     reply: Reply,
     as_of: datetime,
-    actor: str = "staff",
+    actor: str,
 ) -> Contact:
     """Record an agency's answer and what follows from it.
 
@@ -171,12 +171,16 @@ def record_reply(
         outcome=str(reply.outcome),
         note=reply.note or None,
         occurred_at=as_of,
+        recorded_by=actor,
+        details=_reply_details(reply),
     )
     session.add(contact)
 
     if reply.outcome == ReplyOutcome.RECEIVED:
         material.status = MaterialStatus.COLLECTED
         material.collected_at = as_of
+    elif reply.outcome == ReplyOutcome.POSTED:
+        material.status = MaterialStatus.IN_POST  # collected when it arrives
     elif reply.outcome == ReplyOutcome.FORWARDED:
         material.status = MaterialStatus.PENDING
         material.agency_slug = reply.forward_to
@@ -186,7 +190,7 @@ def record_reply(
     elif reply.outcome == ReplyOutcome.NEEDS_INFO:
         material.status = MaterialStatus.WAITING_APPLICANT
         material.note = reply.note or None
-        pause_clock(session, case, material_slug, as_of)  # 补正 stops the 限时办结 clock
+        pause_clock(session, case, material_slug, as_of, actor)  # 补正 stops the 限时办结 clock
     elif reply.outcome == ReplyOutcome.REFUSED:
         material.status = MaterialStatus.UNOBTAINABLE  # the planner escalates it next
         material.note = reply.note or None
@@ -212,6 +216,35 @@ def record_reply(
     return contact
 
 
+def _reply_details(reply: Reply) -> dict[str, str] | None:
+    details = {
+        key: value
+        for key, value in (("tracking_number", reply.tracking), ("answered_by", reply.answered_by))
+        if value
+    }
+    return details or None
+
+
+def confirm_arrival(
+    *, session: Session, case_number: str, material_slug: str, as_of: datetime, actor: str
+) -> CaseMaterial:
+    """What an agency posted has arrived: the material is in."""
+    case = get_case(session, case_number, lock=True)
+    if case.closed_at is not None:
+        raise UserError("case_closed", case=case_number)
+    material = material_of(session, case, material_slug)
+    if material.status != MaterialStatus.IN_POST:
+        raise UserError("not_in_post", material=material.name)
+    material.status = MaterialStatus.COLLECTED
+    material.collected_at = as_of
+    session.add(material)
+    record_event(
+        session, case, EventKind.MATERIAL_ARRIVED, as_of, detail=material.name, actor=actor
+    )
+    refresh_status(session, case, as_of, actor)
+    return material
+
+
 def record_visit(
     *,
     session: Session,
@@ -221,7 +254,7 @@ def record_visit(
     as_of: datetime,
     channel: Channel = Channel.WINDOW,
     note: str | None = None,
-    actor: str = "staff",
+    actor: str,
 ) -> Contact:
     """The applicant came to the window (a trip) or sent or handed over materials without one.
 
@@ -233,8 +266,8 @@ def record_visit(
         raise UserError("case_closed", case=case_number)
     materials = [material_of(session, case, slug) for slug in brought]
     for material in materials:
-        if material.status != MaterialStatus.WAITING_APPLICANT:
-            raise UserError("not_waiting_applicant", case=case_number, material=material.slug)
+        if material.status not in (MaterialStatus.WAITING_APPLICANT, MaterialStatus.IN_POST):
+            raise UserError("not_waiting_applicant", material=material.name)
     trip = channel == Channel.WINDOW
     assert case.id is not None
     contact = Contact(
@@ -246,11 +279,12 @@ def record_visit(
         note=note or (("带来：" + "、".join(m.name for m in materials)) if materials else None),
         occurred_at=as_of,
         trip=trip,
+        recorded_by=actor,
     )
     session.add(contact)
     resume_clock(session, case, [m.slug for m in materials], as_of, actor)
     for material in materials:
-        if material.obtained_by == "office":
+        if material.obtained_by == "office" and material.status != MaterialStatus.IN_POST:
             # The agency asked for something only the applicant has: ask the same agency again.
             material.status = MaterialStatus.PENDING
         else:
@@ -282,7 +316,7 @@ def record_appointment(
     pickup: bool,
     applicant_attends: bool,
     as_of: datetime,
-    actor: str = "staff",
+    actor: str,
 ) -> Contact:
     """Book an appointment with an agency; if the applicant attends it is a trip (reason
     appointment)."""
@@ -308,6 +342,7 @@ def record_appointment(
         scheduled_at=at,
         trip=applicant_attends,
         details={"escort": escort, "pickup": pickup, "applicant_attends": applicant_attends},
+        recorded_by=actor,
     )
     session.add(contact)
     record_event(

@@ -13,6 +13,7 @@ from casework.crypto import lookup_hash
 from casework.errors import UserError
 from casework.playbook import Playbook, get_playbook
 from casework.replies import TripReason
+from casework.search import name_key, phone_key
 from casework.settings import get_settings
 from casework.workdays import add_working_days
 from models.lookups import ADDED_AGENCY_PREFIX, find_agency, material_of
@@ -50,7 +51,7 @@ class CaseIntake(BaseModel):
     applicant: ApplicantIn
     fields: dict[str, Any]
     brought: list[str] = []
-    actor: str = "staff"
+    actor: str  # the account (or the console) that took the case in
     letter_lang: Literal["zh", "en"] = "zh"
     office_code: str | None = None  # the workbench's office; None from the CLI
     taken_by: str | None = None  # the workbench account that took the case (首问责任人)
@@ -89,7 +90,10 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
     playbook = get_playbook(intake.playbook)
     sync_agencies(session, playbook)
     applicant = Applicant(
-        **intake.applicant.model_dump(), id_number_hash=lookup_hash(intake.applicant.id_number)
+        **intake.applicant.model_dump(),
+        id_number_hash=lookup_hash(intake.applicant.id_number),
+        phone_hash=phone_key(intake.applicant.phone),
+        name_hash=name_key(intake.applicant.name),
     )
     session.add(applicant)
     session.flush()
@@ -159,12 +163,32 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
     for slug in intake.brought:
         material = material_of(session, case, slug)
         if material.obtained_by != "applicant":
-            raise UserError("not_waiting_applicant", case=case.number, material=slug)
+            raise UserError("not_waiting_applicant", material=material.name)
         material.status = MaterialStatus.COLLECTED
         material.collected_at = as_of
         session.add(material)
     refresh_status(session, case, as_of, intake.actor)
     return case
+
+
+def open_case_of_person(*, session: Session, id_number: str, playbook: str) -> str | None:
+    """The number of an open case of this type for the person with this resident ID."""
+    found = session.exec(
+        select(Case.number)
+        .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
+        .where(
+            Applicant.id_number_hash == lookup_hash(id_number),
+            Case.playbook == playbook,
+            col(Case.closed_at).is_(None),
+        )
+        .order_by(col(Case.id).desc())
+    ).first()
+    return found
+
+
+def opened_by_key(*, session: Session, intake_key: str) -> bool:
+    """Whether a case was opened from this intake form already."""
+    return session.exec(select(Case.id).where(Case.intake_key == intake_key)).first() is not None
 
 
 def add_agency(

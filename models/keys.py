@@ -52,6 +52,10 @@ def second_notice_key(case_number: str, number: int) -> str:
     return _key("second-notice", case_number, number)
 
 
+def withdrawal_key(case_number: str, request_id: int) -> str:
+    return _key("withdrawal", case_number, request_id)
+
+
 def inbound_key(message_key: str) -> str:
     return f"inbound{SEPARATOR}{message_key}"
 

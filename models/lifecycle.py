@@ -6,12 +6,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from casework.actors import SYSTEM
 from casework.errors import UserError
 from casework.templating import RenderedMessage
 from models import keys
 from models.lookups import contact_by_key, get_case, materials_of
-from models.outgoing import record_closing_letter
+from models.outgoing import record_closing_letter, record_withdrawal_notice
 from models.tables import (
+    Case,
     CaseEvent,
     CaseStatus,
     Channel,
@@ -29,7 +31,9 @@ def set_flow_run(*, session: Session, case_number: str, flow_run_id: str, as_of:
     if case.flow_run_id != flow_run_id:
         case.flow_run_id = flow_run_id
         session.add(case)
-        record_event(session, case, EventKind.FLOW_RUN_LINKED, as_of, detail=flow_run_id)
+        record_event(
+            session, case, EventKind.FLOW_RUN_LINKED, as_of, detail=flow_run_id, actor=SYSTEM
+        )
 
 
 def claim_flow_run(
@@ -50,7 +54,7 @@ def claim_flow_run(
         return False
     case.flow_run_id = flow_run_id
     session.add(case)
-    record_event(session, case, EventKind.FLOW_RUN_LINKED, as_of, detail=flow_run_id)
+    record_event(session, case, EventKind.FLOW_RUN_LINKED, as_of, detail=flow_run_id, actor=SYSTEM)
     return True
 
 
@@ -66,6 +70,7 @@ def mark_urgent(*, session: Session, case_number: str, urgent: bool, as_of: date
         EventKind.MARKED_URGENT if urgent else EventKind.URGENCY_CLEARED,
         as_of,
         detail=f"法定时限 {case.deadline_date}",
+        actor=SYSTEM,
     )
 
 
@@ -82,7 +87,9 @@ def record_service_completed(
         )
     ).first()
     if done is None:
-        record_event(session, case, EventKind.SERVICE_COMPLETED, as_of, detail=service)
+        record_event(
+            session, case, EventKind.SERVICE_COMPLETED, as_of, detail=service, actor=SYSTEM
+        )
 
 
 def close_case(
@@ -103,13 +110,39 @@ def close_case(
     return contact
 
 
+def open_requests(session: Session, case: Case) -> list[Contact]:
+    """The case's requests still waiting for an agency's answer."""
+    return list(
+        session.exec(
+            select(Contact).where(
+                Contact.case_id == case.id,
+                Contact.kind == ContactKind.REQUEST,
+                col(Contact.answered_at).is_(None),
+            )
+        )
+    )
+
+
 def withdraw_case(
-    *, session: Session, case_number: str, reason: str, as_of: datetime, actor: str = "staff"
-) -> None:
-    """Close a case that cannot or need not be completed (a manager's decision), with why."""
+    *,
+    session: Session,
+    case_number: str,
+    reason: str,
+    as_of: datetime,
+    actor: str,
+    notices: dict[int, RenderedMessage],
+) -> list[Contact]:
+    """Stop a case that cannot or need not be completed (a manager's decision), with why: it
+    ends as withdrawn (已终止), not done, and each agency with an open request is told, by the
+    letter in `notices` (by request), so its reply link closes with it. Returns the notices."""
     case = get_case(session, case_number, lock=True)
+    if case.status == CaseStatus.WITHDRAWN:
+        raise UserError("already_withdrawn", case=case_number)
     if case.closed_at is not None:
         raise UserError("case_closed", case=case_number)
+    waiting = open_requests(session, case)
+    if {r.id for r in waiting} != set(notices):
+        raise UserError("withdrawal_changed", case=case_number)  # an answer came meanwhile
     assert case.id is not None
     session.add(
         Contact(
@@ -120,8 +153,15 @@ def withdraw_case(
             outcome="withdrawn",
             note=reason,
             occurred_at=as_of,
+            recorded_by=actor,
         )
     )
+    told = [
+        record_withdrawal_notice(
+            session, case, request, message=notices[request.id or 0], as_of=as_of, actor=actor
+        )
+        for request in waiting
+    ]
     case.closed_at = as_of
     case.escalated_at = None
     session.add(case)
@@ -131,9 +171,10 @@ def withdraw_case(
         EventKind.CASE_WITHDRAWN,
         as_of,
         detail=reason,
-        to_status=CaseStatus.CLOSED,
+        to_status=CaseStatus.WITHDRAWN,
         actor=actor,
     )
+    return told
 
 
 def record_redrive(
@@ -163,7 +204,14 @@ def record_redrive(
         return False
     case.flow_run_id = flow_run_id
     session.add(case)
-    record_event(session, case, EventKind.RUN_REDRIVEN, as_of, detail=f"{why} → {flow_run_id}")
+    record_event(
+        session,
+        case,
+        EventKind.RUN_REDRIVEN,
+        as_of,
+        detail=f"{why} → {flow_run_id}",
+        actor=SYSTEM,
+    )
     return True
 
 

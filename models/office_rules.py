@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from casework.clock import office_date
+from casework.actors import SYSTEM
+from casework.clock import chinese_date, office_date
 from casework.errors import UserError
 from casework.playbook import get_playbook
 from casework.ratings import LEVEL_WORDS, needs_follow_up
@@ -20,18 +21,23 @@ from models.lookups import get_case, material_of
 from models.outgoing import record_applicant_letter
 from models.tables import (
     Case,
+    CaseMaterial,
+    CaseStatus,
     Channel,
     ClockPause,
     Contact,
     ContactKind,
     EventKind,
+    MaterialStatus,
     Rating,
     SecondNotice,
 )
-from models.transitions import record_event
+from models.transitions import record_event, refresh_status
 
 EXTENSION_LETTER = "common/extension.txt.j2"
 SECOND_NOTICE_LETTER = "common/second-notice.txt.j2"
+# Materials added to a case after intake: no playbook names them.
+EXTRA_MATERIAL_PREFIX = "extra-"
 
 
 def time_limit_of(case: Case) -> int:
@@ -72,7 +78,19 @@ def clock_on_day(
     )
 
 
-def pause_clock(session: Session, case: Case, material_slug: str, as_of: datetime) -> None:
+def pauses_of(session: Session, case_ids: list[int]) -> dict[int, list[ClockPause]]:
+    """The clock pauses of many cases in a few queries, by case id."""
+    found: dict[int, list[ClockPause]] = {}
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start : start + 500]
+        for pause in session.exec(select(ClockPause).where(col(ClockPause.case_id).in_(chunk))):
+            found.setdefault(pause.case_id, []).append(pause)
+    return found
+
+
+def pause_clock(
+    session: Session, case: Case, material_slug: str, as_of: datetime, actor: str
+) -> None:
     """补正: the office now waits for the citizen to supply something for this material."""
     assert case.id is not None
     open_for_material = session.exec(
@@ -86,7 +104,9 @@ def pause_clock(session: Session, case: Case, material_slug: str, as_of: datetim
         return
     session.add(ClockPause(case_id=case.id, material_slug=material_slug, started_at=as_of))
     name = material_of(session, case, material_slug).name
-    record_event(session, case, EventKind.CLOCK_PAUSED, as_of, detail=f"等待申请人补正：{name}")
+    record_event(
+        session, case, EventKind.CLOCK_PAUSED, as_of, detail=f"等待申请人补正：{name}", actor=actor
+    )
 
 
 def resume_clock(
@@ -119,9 +139,10 @@ def extend_time_limit(
     as_of: datetime,
     actor: str,
     message: RenderedMessage,
+    old_due_on: date,
 ) -> tuple[Contact, Clock]:
     """A manager extends the limit before it runs out; the citizen is told (letter, and email
-    when there is an address)."""
+    when there is an address) of the date promised before and the new one."""
     case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         raise UserError("case_closed", case=case_number)
@@ -148,12 +169,14 @@ def extend_time_limit(
             "template": EXTENSION_LETTER,
             "days": days,
             "reason": reason,
+            "old_due_on": old_due_on.isoformat(),
             "new_due_on": after.due_on.isoformat(),
         },
         as_of=as_of,
         event=(
             EventKind.TIME_LIMIT_EXTENDED,
-            f"延长{days}个工作日，办结时限至{after.due_on.isoformat()}：{reason}",
+            f"延长{days}个工作日，应办结日由{chinese_date(old_due_on)}改为"
+            f"{chinese_date(after.due_on)}：{reason}",
         ),
         without_email=Channel.POST,
         actor=actor,
@@ -171,37 +194,70 @@ def record_second_notice(
     as_of: datetime,
     actor: str,
     message: RenderedMessage,
+    pauses_clock: bool,
 ) -> tuple[Contact, int]:
-    """二次告知: the citizen is asked for something the first notice did not list. Counted per
-    case type; the amended notice goes to her like the first. Returns the letter and how many
-    second notices the case has had."""
+    """二次告知: the citizen is asked for something the first notice did not list. It becomes a
+    material of the case that waits on her (the case cannot close without it), with the
+    限时办结 clock paused until she brings it when `pauses_clock` (the letter promises so).
+    Counted per case type; the amended notice goes to her like the first. Returns the letter
+    and how many second notices the case has had."""
     case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         raise UserError("case_closed", case=case_number)
     assert case.id is not None
     earlier = session.exec(select(SecondNotice).where(SecondNotice.case_id == case.id)).all()
+    count = len(earlier) + 1
+    material = add_applicant_material(session, case, name=item, note=reason)
     contact = record_applicant_letter(
         session,
         case,
         kind=ContactKind.AMENDED_NOTICE,
-        key=keys.second_notice_key(case.number, len(earlier) + 1),
+        key=keys.second_notice_key(case.number, count),
         message=message,
         letter={"template": SECOND_NOTICE_LETTER, "item": item, "reason": reason},
         as_of=as_of,
         event=(EventKind.SECOND_NOTICE, f"{item}（原因：{reason}）"),
         without_email=Channel.PHONE,
         actor=actor,
+        material_slug=material.slug,
     )
-    notice = SecondNotice(
-        case_id=case.id,
-        item=item,
-        reason=reason,
-        occurred_at=as_of,
-        actor=actor,
+    session.add(
+        SecondNotice(
+            case_id=case.id,
+            item=item,
+            reason=reason,
+            occurred_at=as_of,
+            actor=actor,
+            material_slug=material.slug,
+        )
     )
-    session.add(notice)
+    if pauses_clock:
+        pause_clock(session, case, material.slug, as_of, actor)
+    refresh_status(session, case, as_of, actor)
     session.flush()
-    return contact, len(earlier) + 1
+    return contact, count
+
+
+def add_applicant_material(session: Session, case: Case, *, name: str, note: str) -> CaseMaterial:
+    """A material the citizen must bring that her case type does not list (extra-1, extra-2…)."""
+    assert case.id is not None
+    existing = list(session.exec(select(CaseMaterial).where(CaseMaterial.case_id == case.id)))
+    taken = {m.slug for m in existing}
+    number = 1
+    while f"{EXTRA_MATERIAL_PREFIX}{number}" in taken:
+        number += 1
+    material = CaseMaterial(
+        case_id=case.id,
+        slug=f"{EXTRA_MATERIAL_PREFIX}{number}",
+        name=name,
+        position=max((m.position for m in existing), default=-1) + 1,
+        obtained_by="applicant",
+        status=MaterialStatus.WAITING_APPLICANT,
+        note=note,
+    )
+    session.add(material)
+    session.flush()
+    return material
 
 
 def second_notices(session: Session, case: Case) -> list[SecondNotice]:
@@ -225,6 +281,8 @@ def record_rating(
     """好差评 at closing: one rating per case. A bad one opens a rectification with its own
     working-day clock and wants a follow-up call."""
     case = get_case(session, case_number, lock=True)
+    if case.status == CaseStatus.WITHDRAWN:
+        raise UserError("rating_withdrawn", case=case_number)
     if case.closed_at is None:
         raise UserError("rating_before_closing", case=case_number)
     if rating_of(session, case) is not None:
@@ -297,6 +355,7 @@ def flag_overdue_rectifications(*, session: Session, as_of: datetime) -> list[st
             EventKind.RECTIFICATION_OVERDUE,
             as_of,
             detail=f"差评整改回访逾期（应于{rating.rectify_by.isoformat()}前完成）",
+            actor=SYSTEM,
         )
         flagged.append(case.number)
     return flagged

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
+from casework.actors import SYSTEM
 from casework.errors import UserError
 from casework.links import reply_code
 from casework.messages import label
@@ -53,7 +54,7 @@ def _send_once(
     event: tuple[EventKind, str],
     to_status: CaseStatus | None = None,
     without_email: Channel = Channel.PHONE,
-    actor: str = "system",
+    actor: str,
     **fields: Any,
 ) -> tuple[Contact, bool]:
     """Log an outgoing contact, queue its email when there is an address, write its audit
@@ -70,6 +71,7 @@ def _send_once(
         note=message.subject,
         dedupe_key=key,
         occurred_at=as_of,
+        recorded_by=actor,
         **fields,
     )
     session.add(contact)
@@ -96,6 +98,7 @@ def record_notice(
         as_of=as_of,
         event=(EventKind.APPLICANT_NOTIFIED, "一次性告知书"),
         without_email=Channel.WINDOW,
+        actor=SYSTEM,
     )
     return contact
 
@@ -138,6 +141,7 @@ def record_request(
         without_email=Channel.POST,
         agency_slug=agency,
         material_slug=material,
+        actor=SYSTEM,
     )
     assert contact.id is not None
     if session.exec(select(ReplyLink).where(ReplyLink.contact_id == contact.id)).first() is None:
@@ -154,6 +158,37 @@ def record_request(
         case_material.tried_agencies = [*case_material.tried_agencies, agency]
     session.add(case_material)
     refresh_status(session, case, as_of, "system")
+    return contact
+
+
+def record_withdrawal_notice(
+    session: Session,
+    case: Case,
+    request: Contact,
+    *,
+    message: RenderedMessage,
+    as_of: datetime,
+    actor: str,
+) -> Contact:
+    """Tell an agency its open request is withdrawn with the case (email, or a letter by post),
+    once per request."""
+    assert request.agency_slug is not None and request.id is not None
+    recipient = get_agency(session, request.agency_slug)
+    contact, _ = _send_once(
+        session,
+        case,
+        kind=ContactKind.WITHDRAWAL_NOTICE,
+        key=keys.withdrawal_key(case.number, request.id),
+        to_address=recipient.email,
+        message=message,
+        as_of=as_of,
+        event=(EventKind.REQUEST_WITHDRAWN, recipient.name),
+        without_email=Channel.POST,
+        agency_slug=request.agency_slug,
+        material_slug=request.material_slug,
+        in_reply_to=request.id,
+        actor=actor,
+    )
     return contact
 
 
@@ -212,6 +247,7 @@ def record_reminder(
         agency_slug=recipient.slug,
         material_slug=request.material_slug,
         in_reply_to=request_id,
+        actor=SYSTEM,
     )
     return contact
 
@@ -248,6 +284,7 @@ def record_escalation(
         material_slug=material,
         in_reply_to=request_id,
         outcome=str(reason),
+        actor=SYSTEM,
     )
     if not new:
         return contact
@@ -288,6 +325,7 @@ def record_appointment_notice(
             f"预约 #{appointment_id}",
         ),
         in_reply_to=appointment_id,
+        actor=SYSTEM,
     )
     return contact
 
@@ -306,6 +344,7 @@ def record_closing_letter(
         as_of=as_of,
         event=(EventKind.CASE_CLOSED, ""),
         to_status=CaseStatus.CLOSED,
+        actor=SYSTEM,
     )
     return contact
 
@@ -322,6 +361,7 @@ def record_applicant_letter(
     without_email: Channel,
     letter: dict[str, Any],
     actor: str,
+    material_slug: str | None = None,
 ) -> Contact:
     """A letter to the applicant beyond the first notice (an extension, an amended notice):
     logged once per key, emailed when there is an address. `letter` names its template and
@@ -338,6 +378,7 @@ def record_applicant_letter(
         without_email=without_email,
         actor=actor,
         details=letter,
+        material_slug=material_slug,
     )
     return contact
 

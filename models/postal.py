@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from casework.clock import office_date, start_of_office_day
 from casework.errors import UserError
 from models.lookups import agency_name, get_case
-from models.tables import Case, Channel, Contact, Direction, EventKind
+from models.tables import Case, Channel, Contact, ContactKind, Direction, EventKind
 from models.transitions import record_event
 
 
@@ -24,6 +24,7 @@ class PostalLetter(BaseModel):
     written_at: datetime
     tracking_number: str | None = None
     posted_at: datetime | None = None
+    printed_at: datetime | None = None
 
 
 def _letter(case_number: str, contact: Contact) -> PostalLetter:
@@ -37,6 +38,7 @@ def _letter(case_number: str, contact: Contact) -> PostalLetter:
         written_at=contact.occurred_at,
         tracking_number=contact.tracking_number,
         posted_at=contact.posted_at,
+        printed_at=contact.printed_at,
     )
 
 
@@ -52,8 +54,10 @@ def _letters_by_post(
     )
     if case_id is not None:
         query = query.where(Case.id == case_id)
-    if open_cases_only:
-        query = query.where(col(Case.closed_at).is_(None))
+    if open_cases_only:  # and a withdrawn case's notices to its agencies
+        query = query.where(
+            or_(col(Case.closed_at).is_(None), Contact.kind == ContactKind.WITHDRAWAL_NOTICE)
+        )
     return [(contact, case_number) for contact, case_number in session.exec(query)]
 
 
@@ -93,7 +97,7 @@ def record_posting(
     as_of: datetime,
     letter_id: int | None = None,
     posted_on: date | None = None,
-    actor: str = "staff",
+    actor: str,
 ) -> PostalLetter:
     """Staff posted a printed letter: keep its tracking number with the contact, audited.
 
@@ -157,4 +161,35 @@ def record_posting(
         actor=actor,
     )
     session.flush()
+    return _letter(case.number, contact)
+
+
+def mark_printed(
+    *,
+    session: Session,
+    case_number: str,
+    letter_id: int,
+    printed: bool,
+    as_of: datetime,
+    actor: str,
+) -> PostalLetter:
+    """Tick a letter by post as printed (or take the tick back): the print queue's column."""
+    case = get_case(session, case_number, lock=True)
+    contact = session.get(Contact, letter_id)
+    if contact is None or contact.case_id != case.id or not contact.awaiting_posting:
+        raise UserError("not_a_postal_letter", case=case.number, letter=letter_id)
+    details = {k: v for k, v in (contact.details or {}).items() if k != "printed_at"}
+    if printed:
+        details["printed_at"] = as_of.isoformat()
+    contact.details = details
+    session.add(contact)
+    if printed:
+        record_event(
+            session,
+            case,
+            EventKind.LETTER_PRINTED,
+            as_of,
+            detail=f"致{agency_name(session, contact.agency_slug) if contact.agency_slug else '申请人'}",
+            actor=actor,
+        )
     return _letter(case.number, contact)

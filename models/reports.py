@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import and_, distinct, func
 from sqlalchemy.orm import QueryableAttribute, defer
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from casework.clock import OFFICE_TZ, office_date
@@ -18,6 +19,7 @@ from casework.figures import (
     AgencyResponsiveness,
     DailyBoard,
     Escalation,
+    LateAnswerFlag,
     LetterToPost,
     MonthlyReport,
     NearDeadline,
@@ -26,14 +28,16 @@ from casework.figures import (
     RuleFigures,
     TimeLimitAlert,
 )
+from casework.messages import label
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
 from casework.ratings import LEVEL_WORDS, needs_follow_up, satisfied
 from casework.time_limit import ClockState
 from casework.workdays import add_working_days, working_days_between
-from models.lookups import CaseRows, shareable_agency_names
+from models.lookups import CaseRows, list_agencies, shareable_agency_names
 from models.office_rules import clock_on_day
 from models.postal import letters_to_post
+from models.reply_links import unseen_late_answers
 from models.tables import (
     Case,
     CaseEvent,
@@ -50,10 +54,26 @@ from models.views import is_overdue
 # ---------------------------------------------------------------- daily board
 
 
-def daily_board(*, session: Session, today: date) -> DailyBoard:
-    """Open cases by type and status, overdue contacts, escalations, near deadlines, agencies."""
-    open_cases = list(session.exec(select(Case).where(col(Case.closed_at).is_(None))))
-    names = shareable_agency_names(session)
+def daily_board(
+    *,
+    session: Session,
+    today: date,
+    where: ColumnElement[bool] | None = None,
+    shareable: bool = True,
+) -> DailyBoard:
+    """Open cases by type and status, overdue contacts, escalations, near deadlines, agencies;
+    `where`: the cases the reader may see (the month's figures and the agencies' are the
+    district's). `shareable`: the board leaves the case database (Prefect's artifact), so an
+    agency added on the way shows by its code only; staff on the workbench read its name."""
+    query = select(Case).where(col(Case.closed_at).is_(None))
+    if where is not None:
+        query = query.where(where)
+    open_cases = list(session.exec(query))
+    names = (
+        shareable_agency_names(session)
+        if shareable
+        else {a.slug: a.name for a in list_agencies(session)}
+    )
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
     overdue_contacts: list[OverdueContact] = []
     # Every open case's rows in a few queries (a district has thousands of cases).
@@ -152,16 +172,27 @@ def daily_board(*, session: Session, today: date) -> DailyBoard:
         overdue_contacts=overdue_contacts,
         escalations=escalations,
         deadlines_next_30_days=sorted(near, key=lambda n: n.days_left),
-        agencies=agency_responsiveness(session=session),
+        agencies=agency_responsiveness(session=session, names=names),
         letters_to_post=[
             LetterToPost(
                 case_number=x.case_number,
                 letter=x.letter_id,
                 agency=x.agency or "",
-                agency_name=names.get(x.agency or "", x.agency or ""),
+                agency_name=names.get(x.agency, x.agency)
+                if x.agency
+                else label("party", "applicant"),
                 written_on=office_date(x.written_at),
             )
             for x in letters_to_post(session=session)
+        ],
+        late_answers=[
+            LateAnswerFlag(
+                case_number=number,
+                agency_name=names.get(late.agency_slug or "", late.agency_slug or ""),
+                outcome=late.outcome or "",
+                at=late.occurred_at,
+            )
+            for number, late in unseen_late_answers(session)
         ],
         playbook_titles={slug: get_playbook(slug).title for slug in by_type},
     )
@@ -174,9 +205,11 @@ def _days_between(session: Session, start: Any, end: Any) -> Any:
     return func.julianday(end) - func.julianday(start)  # SQLite keeps "YYYY-MM-DD HH:MM:SS"
 
 
-def agency_responsiveness(*, session: Session) -> list[AgencyResponsiveness]:
+def agency_responsiveness(
+    *, session: Session, names: dict[str, str] | None = None
+) -> list[AgencyResponsiveness]:
     """Per agency: requests sent, answered, median days to answer, share never answered."""
-    names = shareable_agency_names(session)
+    names = names if names is not None else shareable_agency_names(session)
     requests: Counter[str] = Counter()
     for slug, sent in session.exec(
         select(Contact.agency_slug, func.count())

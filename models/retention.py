@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from casework.actors import SYSTEM
 from casework.masking import mask_name
 from casework.playbook import get_playbook
 from models.lookups import get_case
@@ -40,6 +41,8 @@ def purge_case(*, session: Session, case_number: str, letters_dir: Path, as_of: 
     applicant.name = mask_name(applicant.name)
     applicant.id_number = ""
     applicant.id_number_hash = ""
+    applicant.phone_hash = ""
+    applicant.name_hash = ""
     applicant.phone = ""
     applicant.email = None
     applicant.address = None
@@ -60,4 +63,6 @@ def purge_case(*, session: Session, case_number: str, letters_dir: Path, as_of: 
             email.to_address = PURGED
         session.add(email)
     shutil.rmtree(letters_dir / case_number, ignore_errors=True)
-    record_event(session, case, EventKind.PERSONAL_DATA_PURGED, as_of, detail="保存期限已满")
+    record_event(
+        session, case, EventKind.PERSONAL_DATA_PURGED, as_of, detail="保存期限已满", actor=SYSTEM
+    )

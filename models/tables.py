@@ -64,13 +64,20 @@ class CaseStatus(StrEnum):
     WAITING_AGENCY = "waiting_agency"
     WAITING_APPLICANT = "waiting_applicant"
     ESCALATED = "escalated"
-    CLOSED = "closed"
+    CLOSED = "closed"  # every material in: done
+    WITHDRAWN = "withdrawn"  # 已终止: a manager stopped it; ended, but not resolved
+
+    @property
+    def ended(self) -> bool:
+        return self in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 
 
 class MaterialStatus(StrEnum):
     PENDING = "pending"
     REQUESTED = "requested"
     WAITING_APPLICANT = "waiting_applicant"
+    # The agency says it has sent the document by post: the case waits for it to arrive.
+    IN_POST = "in-post"
     COLLECTED = "collected"
     UNOBTAINABLE = "unobtainable"
 
@@ -106,6 +113,10 @@ class ContactKind(StrEnum):
     INBOUND_EMAIL = "inbound-email"
     AMENDED_NOTICE = "amended-notice"  # 二次告知: what the one-time notification left out
     EXTENSION_NOTICE = "extension-notice"  # 延期告知
+    # An agency's answer that came after its request was answered another way (by phone, say)
+    # and says something else: kept for the clerk to look at, never dropped.
+    LATE_ANSWER = "late-answer"
+    WITHDRAWAL_NOTICE = "withdrawal-notice"  # the case was withdrawn: the request is too
 
 
 class EventKind(StrEnum):
@@ -132,6 +143,12 @@ class EventKind(StrEnum):
     EMAIL_RECEIVED = "email-received"
     LETTER_POSTED = "letter-posted"
     PERSONAL_DATA_SHOWN = "personal-data-shown"
+    PERSON_LOOKED_UP = "person-looked-up"  # found by a search for her ID, phone or name
+    LATE_ANSWER = "late-answer"
+    LATE_ANSWER_SEEN = "late-answer-seen"
+    MATERIAL_ARRIVED = "material-arrived"
+    LETTER_PRINTED = "letter-printed"
+    REQUEST_WITHDRAWN = "request-withdrawn"  # an agency told its request is withdrawn
     PERSONAL_DATA_PURGED = "personal-data-purged"
     FORM_ANSWER_REFUSED = "form-answer-refused"
     RUN_REDRIVEN = "run-redriven"
@@ -160,6 +177,10 @@ class Applicant(SQLModel, table=True):
     id_number: str = Field(sa_type=EncryptedText)
     id_number_hash: str = Field(default="", index=True)
     phone: str = Field(sa_type=EncryptedText)
+    # Keyed hashes for the workbench's search by phone or full name (casework.crypto.lookup_hash
+    # of the normalised value): found without a scan, and without keeping a second clear copy.
+    phone_hash: str = Field(default="", index=True, sa_column_kwargs={"server_default": ""})
+    name_hash: str = Field(default="", index=True, sa_column_kwargs={"server_default": ""})
     email: str | None = None
     address: str | None = None
 
@@ -253,6 +274,8 @@ class Contact(SQLModel, table=True):
     trip: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     document_path: str | None = None
+    # Who wrote this row: an account's username, or "agency-link", "prefect-ui", "system"…
+    recorded_by: str | None = None
 
     @property
     def tracking_number(self) -> str | None:
@@ -263,6 +286,11 @@ class Contact(SQLModel, table=True):
     def posted_at(self) -> datetime | None:
         posted = (self.details or {}).get("posted_at")
         return datetime.fromisoformat(posted) if posted else None
+
+    @property
+    def printed_at(self) -> datetime | None:
+        printed = (self.details or {}).get("printed_at")
+        return datetime.fromisoformat(printed) if printed else None
 
     @property
     def awaiting_posting(self) -> bool:
@@ -322,7 +350,12 @@ class Office(SQLModel, table=True):
     code: str = Field(primary_key=True)
     name: str
     district: str
-    phone: str  # the supervision phone printed for citizens
+    address: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    phone: str  # the window's phone: "请致电…" in every letter, email and page
+    supervision_phone: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # Where citizens and agencies open the workbench (status links, reply links, QR codes);
+    # None: the install's CASEWORK_WEB_PUBLIC_URL.
+    public_url: str | None = None
 
 
 class Role(StrEnum):
@@ -373,6 +406,8 @@ class SecondNotice(SQLModel, table=True):
     reason: str
     occurred_at: datetime = _ts()
     actor: str
+    # The material the citizen now has to bring (waiting on her, the clock paused meanwhile).
+    material_slug: str | None = None
 
 
 class Rating(SQLModel, table=True):

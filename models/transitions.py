@@ -19,7 +19,7 @@ def record_event(
     detail: str = "",
     *,
     to_status: CaseStatus | None = None,
-    actor: str = "system",
+    actor: str,
 ) -> None:
     """Write one audit row; a status change goes through here and nowhere else."""
     from_status = case.status
@@ -42,7 +42,7 @@ def record_event(
 
 def derive_status(session: Session, case: Case) -> CaseStatus:
     if case.closed_at is not None:
-        return CaseStatus.CLOSED
+        return CaseStatus.WITHDRAWN if case.status == CaseStatus.WITHDRAWN else CaseStatus.CLOSED
     if case.escalated_at is not None:
         return CaseStatus.ESCALATED
     statuses = {m.status for m in materials_of(session, case)}

@@ -11,12 +11,15 @@ from sqlmodel import Session, col, select
 
 from casework.clock import now, office_date
 from casework.masking import mask_name, mask_phone
+from casework.messages import label
 from casework.planning import reminder_due_on
 from casework.playbook import get_playbook
 from casework.ratings import LEVEL_WORDS
 from casework.time_limit import Clock
+from models.accounts import display_names
 from models.lookups import CaseRows, get_case, materials_of, open_request_of
-from models.office_rules import case_clock, rating_of, second_notices
+from models.office_rules import case_clock, clock_on_day, pauses_of, rating_of, second_notices
+from models.offices import office_card
 from models.tables import (
     Agency,
     Applicant,
@@ -61,6 +64,9 @@ class ContactRow(BaseModel):
     note: str | None
     document: str | None
     tracking_number: str | None = None
+    recorded_by: str | None = None  # as people read it: a display name, or "单位网上答复"…
+    answered_by: str | None = None  # the person at the agency who answered (reply page)
+    seen: bool = True  # a late answer: whether the clerk has looked at it
 
 
 class EventRow(BaseModel):
@@ -68,8 +74,8 @@ class EventRow(BaseModel):
     kind: str
     from_status: str | None
     to_status: str | None
-    detail: str
-    actor: str
+    detail: str  # in words: no run ids, codes or usernames
+    actor: str  # as people read it
 
 
 class MaterialRow(BaseModel):
@@ -123,7 +129,8 @@ class CaseDetail(BaseModel):
     case_number: str
     playbook: str
     playbook_title: str = ""
-    taken_by: str | None = None
+    taken_by: str | None = None  # 首问责任人, by display name
+    office_name: str = ""
     status: str
     urgent: bool
     opened_at: datetime
@@ -144,6 +151,16 @@ class CaseDetail(BaseModel):
     clock: ClockRow | None = None
     second_notices: list[str] = []
     rating: RatingRow | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ("closed", "withdrawn")
+
+    @property
+    def late_answers(self) -> list[ContactRow]:
+        """Answers that came after the request was answered another way, not yet looked at."""
+        return [c for c in self.contacts if c.kind == "late-answer" and not c.seen]
 
 
 def case_detail(*, session: Session, case_number: str, as_of: datetime | None = None) -> CaseDetail:
@@ -164,6 +181,8 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
     materials = materials_of(session, case)
     material_names = {m.slug: m.name for m in materials}
     names = {a.slug: a.name for a in session.exec(select(Agency))}
+    people = display_names(session)
+    office = office_card(session, case)
     emails = session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.case_id == case.id)
@@ -185,6 +204,11 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
         case_number=case.number,
         playbook=case.playbook,
         playbook_title=get_playbook(case.playbook).title,
+        taken_by=office.first_contact,
+        office_name=office.name,
+        withdrawn_reason=next(
+            (e.detail for e in events if e.kind == EventKind.CASE_WITHDRAWN), None
+        ),
         status=str(case.status),
         urgent=case.urgent,
         opened_at=case.opened_at,
@@ -231,6 +255,9 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
                 note=c.note,
                 document=c.document_path,
                 tracking_number=c.tracking_number,
+                recorded_by=person_name(people, c.recorded_by) if c.recorded_by else None,
+                answered_by=(c.details or {}).get("answered_by"),
+                seen=c.kind != ContactKind.LATE_ANSWER or bool((c.details or {}).get("seen_at")),
             )
             for c in contacts
         ],
@@ -240,8 +267,8 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
                 kind=e.kind,
                 from_status=e.from_status,
                 to_status=e.to_status,
-                detail=e.detail,
-                actor=e.actor,
+                detail=event_words(e),
+                actor=person_name(people, e.actor),
             )
             for e in events
         ],
@@ -258,12 +285,45 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
     )
 
 
-def is_overdue(session: Session, case: Case, today: date, rows: CaseRows | None = None) -> bool:
-    """Open and past the promised date, or an agency's answer overdue and not yet escalated.
-    `rows`: the case's rows read already with many others (a list, the board)."""
+def person_name(people: dict[str, str], actor: str) -> str:
+    """Who did it, as people read it: an account's display name, else the label of the
+    system, the console, an agency's reply page…"""
+    return people.get(actor) or label("actor", actor)
+
+
+def event_words(event: CaseEvent) -> str:
+    """An audit row's detail in words: a run's id, a status code or a search's kind is kept
+    in the database for the reconciler and auditors, never shown as it is."""
+    if event.kind == EventKind.FLOW_RUN_LINKED:
+        return label("event_detail", "run-linked")
+    if event.kind == EventKind.RUN_REDRIVEN:
+        return event.detail.split(" → ")[0]
+    if event.kind == EventKind.STATUS_CHANGED and not event.detail:
+        return (
+            f"{label('case_status', event.from_status or '')} → "
+            f"{label('case_status', event.to_status or '')}"
+        )
+    if event.kind == EventKind.PERSON_LOOKED_UP:
+        return label("search_kind", event.detail)
+    return event.detail
+
+
+def is_overdue(
+    session: Session,
+    case: Case,
+    today: date,
+    rows: CaseRows | None = None,
+    due_on: date | None = None,
+) -> bool:
+    """Open and past the date the 限时办结 clock promises (`due_on` when the caller has it), or an
+    agency's answer overdue and not yet escalated. `rows`: the case's rows read already with
+    many others (a list, the board)."""
     if case.closed_at is not None:
         return False
-    if case.promised_by < today:
+    if due_on is None:
+        pauses = rows.pauses[case.id or 0] if rows else None
+        due_on = clock_on_day(session, case, today, pauses=pauses).due_on
+    if due_on < today:
         return True
     playbook = get_playbook(case.playbook)
     materials = rows.materials[case.id or 0] if rows else materials_of(session, case)
@@ -289,12 +349,14 @@ class CaseSummary(BaseModel):
     case_number: str
     playbook: str
     playbook_title: str = ""
-    taken_by: str | None = None  # the workbench account that took it (首问责任人)
+    taken_by: str | None = None  # the account that took it (首问责任人), by username
+    taken_by_name: str | None = None  # … and as people read it
+    office_code: str | None = None
     status: str
     urgent: bool
     applicant_name: str
     opened_on: date
-    promised_by: date
+    promised_by: date  # as the 限时办结 clock has it today (extensions and pauses included)
     deadline_date: date | None
     overdue: bool
 
@@ -319,8 +381,11 @@ def case_summaries(
         query = query.where(where)
     found = list(session.exec(query))
     open_rows = CaseRows(session, [c for c, _ in found if c.closed_at is None])
+    pauses = pauses_of(session, [c.id for c, _ in found if c.id is not None])
+    people = display_names(session)
     for case, applicant in found:
-        overdue = is_overdue(session, case, today, open_rows)
+        counted = clock_on_day(session, case, today, pauses=pauses.get(case.id or 0, []))
+        overdue = is_overdue(session, case, today, open_rows, due_on=counted.due_on)
         if overdue_only and not overdue:
             continue
         rows.append(
@@ -329,11 +394,13 @@ def case_summaries(
                 playbook=case.playbook,
                 playbook_title=get_playbook(case.playbook).title,
                 taken_by=case.taken_by,
+                taken_by_name=people.get(case.taken_by or ""),
+                office_code=case.office_code,
                 status=str(case.status),
                 urgent=case.urgent,
                 applicant_name=mask_name(applicant.name if applicant else ""),
                 opened_on=office_date(case.opened_at),
-                promised_by=case.promised_by,
+                promised_by=counted.due_on,
                 deadline_date=case.deadline_date,
                 overdue=overdue,
             )
@@ -342,13 +409,13 @@ def case_summaries(
 
 
 def reveal_applicant(
-    *, session: Session, case_number: str, reason: str, as_of: datetime, actor: str = "staff"
+    *, session: Session, case_number: str, reason: str, as_of: datetime, actor: str
 ) -> dict[str, str | None]:
     """The applicant's details in clear, for a stated reason that goes into the audit trail."""
     case = get_case(session, case_number)
     applicant = session.get(Applicant, case.applicant_id)
     assert applicant is not None
-    record_event(session, case, EventKind.PERSONAL_DATA_SHOWN, as_of, detail=f"{actor}: {reason}")
+    record_event(session, case, EventKind.PERSONAL_DATA_SHOWN, as_of, detail=reason, actor=actor)
     return {
         "name": applicant.name,
         "id_number": applicant.id_number,

@@ -47,11 +47,12 @@ def build_case_board(case_number: str, as_of: datetime) -> CaseBoard:
     contacted = sorted({c.agency for c in detail.contacts if c.agency})
     tags = [detail.playbook, *(f"agency:{slug}" for slug in contacted)]
     flags = {
-        "urgent": detail.urgent and detail.status != "closed",
+        "urgent": detail.urgent and not detail.ended,
         "overdue": overdue,
         "escalated": detail.status == "escalated",
         "outside-remit": detail.outside_remit,
         "closed": detail.status == "closed",
+        "withdrawn": detail.status == "withdrawn",
     }
     tags += [flag for flag, on in flags.items() if on]
     checklist = [

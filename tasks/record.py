@@ -54,6 +54,12 @@ def record_reply(case_number: str, generation: int, reply: Reply, as_of: datetim
     return result
 
 
+def case_ended_as(case_number: str) -> str:
+    """How the case ended: "closed" (every material in) or "withdrawn"."""
+    with session_scope() as session:
+        return str(lookups.get_case(session, case_number).status)
+
+
 def read_answer(case_number: str, flow_run_id: str) -> tuple[int, CaseInput] | None:
     """The answer or wake-up the run was resumed with and has not recorded, by its generation."""
     with read_scope() as session:

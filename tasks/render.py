@@ -24,29 +24,42 @@ from models import keys, lookups
 from models.db import session_scope
 from models.keys import document_name
 from models.lookups import letter_context
+from models.office_rules import case_clock
+from models.offices import office_card
 from models.outgoing import attach_document
 from models.tables import Contact, ContactKind
 
 
 def case_context(case_number: str, as_of: datetime, **extra: Any) -> dict[str, Any]:
-    """Everything a case template may use: the case, its playbook, the office, today."""
+    """Everything a case template may use: the case (its promised date as the 限时办结 clock
+    has it on `as_of`), its playbook, its office and handling clerk, today."""
     with session_scope() as session:
         context = letter_context(session=session, case_number=case_number)
+        case = lookups.get_case(session, case_number)
+        card = office_card(session, case)
+        context["case"]["promised_by"] = case_clock(session, case, as_of).due_on
     playbook = get_playbook(context["case"]["playbook"])
     context.update(office_context(playbook, office_date(as_of)))
+    context["office"] = card.model_dump()
     context.update(extra)
     return context
 
 
+def _public_url(case_number: str) -> str:
+    with session_scope() as session:
+        return office_card(session, lookups.get_case(session, case_number)).public_url
+
+
 def status_page_extras(case_number: str) -> dict[str, Any]:
-    """The citizen's status page for a notice: its address, and a QR code for the paper."""
-    url = f"{get_settings().web_url}/s/{case_number}/{status_token(case_number)}"
+    """The citizen's status page for a notice: its address at the case's office, and a QR
+    code for the paper."""
+    url = f"{_public_url(case_number)}/s/{case_number}/{status_token(case_number)}"
     return {"status_page": {"url": url}, "status_qr": qr_data_uri(url)}
 
 
-def reply_link_extras(code: str) -> dict[str, Any]:
+def reply_link_extras(case_number: str, code: str) -> dict[str, Any]:
     """The agency's reply page for a request letter: the link and the code typed from paper."""
-    page = f"{get_settings().web_url}/r"
+    page = f"{_public_url(case_number)}/r"
     return {"reply_link": {"code": code, "url": f"{page}/{code}", "page": page}}
 
 
@@ -213,8 +226,9 @@ def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, A
     written = dict(contact.details or {})
     if "template" in written:  # an extension notice or an amended notice: kept with the contact
         template = str(written.pop("template"))
-        if "new_due_on" in written:
-            written["new_due_on"] = date.fromisoformat(str(written["new_due_on"]))
+        for key in ("old_due_on", "new_due_on"):
+            if key in written:
+                written[key] = date.fromisoformat(str(written[key]))
         return template, written
     if contact.kind == ContactKind.NOTICE:
         return templates.notice, status_page_extras(case_number)
@@ -232,7 +246,10 @@ def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, A
     }
     if contact.kind == ContactKind.REQUEST:
         assert contact.dedupe_key is not None
-        return templates.request, {**extra, **reply_link_extras(reply_code(contact.dedupe_key))}
+        return templates.request, {
+            **extra,
+            **reply_link_extras(case_number, reply_code(contact.dedupe_key)),
+        }
     assert contact.dedupe_key is not None and request is not None
     extra["reminder_number"] = keys.reminder_number(contact.dedupe_key)
     extra["requested_on"] = office_date(request.left_office_at)

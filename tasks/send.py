@@ -103,7 +103,7 @@ def send_request(case_number: str, step: Step, as_of: datetime) -> None:
         code = outgoing.next_reply_code(
             session=session, case_number=case_number, material=step.material, agency=step.agency
         )
-    extra = {"agency": agency, "material": material, **reply_link_extras(code)}
+    extra = {"agency": agency, "material": material, **reply_link_extras(case_number, code)}
     message = render_for_case(playbook.templates.request, case_number, as_of, **extra)
     with session_scope() as session:
         contact = outgoing.record_request(

@@ -44,6 +44,7 @@ def shen_intake(cremation_date: date, *, email: str | None = "shen.family@exampl
     from models.intake import ApplicantIn, CaseIntake
 
     return CaseIntake(
+        actor="staff",
         playbook="recover-cremation-certificate",
         applicant=ApplicantIn(
             name="沈桂兰",
@@ -224,9 +225,20 @@ def window_staff(as_of: datetime) -> None:
     from usecases import accounts
 
     accounts.add_office(
-        code="taoranting", name="陶然亭街道", district="西城区", phone="010-63500000"
+        code="taoranting",
+        name="陶然亭街道",
+        district="西城区",
+        address="北京市西城区陶然亭路1号",
+        phone="010-63500000",
+        supervision_phone="010-63500099",
     )
-    accounts.add_office(code="tianqiao", name="天桥街道", district="西城区", phone="010-63010000")
+    accounts.add_office(
+        code="tianqiao",
+        name="天桥街道",
+        district="西城区",
+        address="北京市西城区天桥南大街2号",
+        phone="010-63010000",
+    )
     for username, name, role, office in WINDOW_STAFF:
         accounts.add_user(
             username=username,

@@ -69,7 +69,9 @@ def test_no_reminder_for_a_request_answered_after_the_reminder_was_planned(
     assert (step.action, step.request_id) == (Action.REMIND, request_id)
     reply = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
     with session_scope() as session:  # the answer arrives between planning and sending
-        incoming.record_reply(session=session, case_number=case_number, reply=reply, as_of=later)
+        incoming.record_reply(
+            actor="staff", session=session, case_number=case_number, reply=reply, as_of=later
+        )
     carry_out(case_number, step, later, run=lambda task, *args: task.fn(*args))
     assert _contacts(case_number, ContactKind.REMINDER) == []
     with session_scope() as session:
@@ -94,6 +96,7 @@ def test_an_answer_clears_only_the_escalation_about_its_own_request(
     fresh_db: Path, smtp_server: list
 ) -> None:
     sick = intake.CaseIntake(
+        actor="staff",
         playbook="sick-retirement",
         applicant=intake.ApplicantIn(
             name="赵秀英", id_number=synthetic_id_number(date(1957, 9, 12)), phone="13700003456"
@@ -139,7 +142,9 @@ def test_an_answer_clears_only_the_escalation_about_its_own_request(
     for request in (answering, silent):
         reply = Reply(agency=request.agency_slug or "", outcome=ReplyOutcome.RECEIVED)
         with session_scope() as session:
-            incoming.record_reply(session=session, case_number=case_number, reply=reply, as_of=DAY)
+            incoming.record_reply(
+                actor="staff", session=session, case_number=case_number, reply=reply, as_of=DAY
+            )
         # Only the answer to the escalated request breaks the silence that was escalated.
         assert status() == ("escalated" if request is answering else "waiting_applicant")
 
@@ -150,10 +155,14 @@ def test_a_second_answer_to_one_request_is_refused_saying_who_answered(
     case_number, _ = case_with_a_request(DAY)
     first = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.NO_RECORD)
     with session_scope() as session:
-        incoming.record_reply(session=session, case_number=case_number, reply=first, as_of=DAY)
+        incoming.record_reply(
+            actor="staff", session=session, case_number=case_number, reply=first, as_of=DAY
+        )
     second = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
     with pytest.raises(incoming.UserError) as refused, session_scope() as session:
-        incoming.record_reply(session=session, case_number=case_number, reply=second, as_of=DAY)
+        incoming.record_reply(
+            actor="staff", session=session, case_number=case_number, reply=second, as_of=DAY
+        )
     assert refused.value.code == "already_answered"
     assert refused.value.params["outcome"] == "无记录"
     assert len(_contacts(case_number, ContactKind.REPLY)) == 1

@@ -111,7 +111,9 @@ def test_stale_or_wrong_replies_write_nothing(fresh_db: object, smtp_server: lis
     codes = []
     for item in bad:
         with pytest.raises(UserError) as info, session_scope() as session:
-            incoming.record_reply(session=session, case_number=number, reply=item, as_of=DAY)
+            incoming.record_reply(
+                actor="staff", session=session, case_number=number, reply=item, as_of=DAY
+            )
         codes.append(info.value.code)
     assert codes == ["not_waiting", "forward_to_missing", "unknown_agency"]
     assert (_count(Contact), _count(CaseEvent)) == before
@@ -125,6 +127,7 @@ def test_forwarding_then_no_record_moves_along_the_chain(
     send_request.fn(number, _plan(number), DAY)
     with session_scope() as session:
         incoming.record_reply(
+            actor="staff",
             session=session,
             case_number=number,
             reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.NO_RECORD),
@@ -135,6 +138,7 @@ def test_forwarding_then_no_record_moves_along_the_chain(
     send_request.fn(number, step, DAY)
     with session_scope() as session:
         incoming.record_reply(
+            actor="staff",
             session=session,
             case_number=number,
             reply=Reply(agency="crematorium-archive-room", outcome=ReplyOutcome.NO_RECORD),
@@ -171,6 +175,7 @@ def test_needs_info_waits_for_the_applicant_then_asks_again(
     assert _run_until_wait(number) == [Action.NOTIFY, Action.REQUEST, Action.WAIT]
     with session_scope() as session:
         incoming.record_reply(
+            actor="staff",
             session=session,
             case_number=number,
             reply=Reply(
@@ -184,6 +189,7 @@ def test_needs_info_waits_for_the_applicant_then_asks_again(
     assert _run_until_wait(number) == [Action.WAIT]
     with session_scope() as session:
         incoming.record_visit(
+            actor="staff",
             session=session,
             case_number=number,
             reason=incoming.TripReason.MATERIAL_MISSING,
@@ -224,6 +230,7 @@ def test_a_refusal_escalates_the_case(fresh_db: object, smtp_server: list) -> No
     _run_until_wait(number)
     with session_scope() as session:
         incoming.record_reply(
+            actor="staff",
             session=session,
             case_number=number,
             reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.REFUSED),
@@ -247,14 +254,27 @@ def test_an_escalated_case_can_be_withdrawn_and_then_takes_nothing(
     assert _run_until_wait(number) == [Action.NOTIFY, Action.ESCALATE, Action.WAIT]
     with session_scope() as session:
         lifecycle.withdraw_case(
-            session=session, case_number=number, reason="已超过10年时限，经主任同意终止", as_of=DAY
+            actor="staff",
+            notices={},
+            session=session,
+            case_number=number,
+            reason="已超过10年时限，经主任同意终止",
+            as_of=DAY,
         )
     assert _run_until_wait(number) == [Action.DONE]
     with session_scope() as session:
         detail = views.case_detail(session=session, case_number=number)
-        assert detail.status == "closed"
+        assert detail.status == "withdrawn"  # ended, but not done: 已终止, not 已办结
         assert detail.events[-1].kind == "case-withdrawn"
         with pytest.raises(UserError) as info:
-            lifecycle.withdraw_case(session=session, case_number=number, reason="again", as_of=DAY)
-    assert info.value.code == "case_closed"
-    assert len(smtp_server) == 2  # the notice and the manager's memo; withdrawing sends nothing
+            lifecycle.withdraw_case(
+                actor="staff",
+                session=session,
+                case_number=number,
+                reason="again",
+                as_of=DAY,
+                notices={},
+            )
+    assert info.value.code == "already_withdrawn"
+    # The notice and the manager's memo; no agency had a request open, so nobody else is told.
+    assert len(smtp_server) == 2

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
+from casework.clock import now, office_date
 from cli.main import app
 from cli.stories import synthetic_id_number
 from models.db import session_scope
@@ -75,6 +76,9 @@ def run(*args: str) -> tuple[int, list[str]]:
         ),
         ([*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=2017-13-01"], "日期无效"),
         ([*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=2099-01-01"], "不能晚于今天"),
+        # A year typed short is no date of a life: refused, not escalated at once.
+        ([*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=0715-12-10"], "不早于1900年"),
+        ([*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=1899-12-31"], "不早于1900年"),
         ([*OPEN, "--id-number", GOOD_ID], "缺少必填字段：cremation_date"),
         (
             [
@@ -129,6 +133,39 @@ def test_bad_input_is_one_line_and_writes_nothing(
     assert rows() == before
 
 
+def test_intake_warns_of_the_same_persons_open_case_and_a_limit_passed(
+    fresh_db: object,
+) -> None:
+    today = office_date(now())  # the office's day, as intake counts it (Beijing time)
+    code, _ = run(*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=2017-01-01")
+    assert code == 0
+    # The same person and case type again: warned, nothing written until confirmed.
+    before = rows()
+    code, lines = run(*OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=2017-01-01")
+    assert code == 2 and rows() == before
+    assert lines == [
+        "此人已有同类案件在办：HC-2026-0001",
+        "受理前请核对 1 项提示；核对后加 --confirm 再受理",
+    ]
+    # Another person whose limit (ten years from the cremation) ran out yesterday: warned too.
+    other = synthetic_id_number(date(1952, 1, 2))
+    past = today.replace(year=today.year - 10) - timedelta(days=1)
+    code, lines = run(*OPEN, "--id-number", other, "--field", f"cremation_date={past}")
+    assert code == 2 and rows() == before
+    assert "火化证明补办时限（火化之日起10年）已于" in lines[0] and "立即上报主管" in lines[0]
+    # The day before it runs out is no warning.
+    on_time = today.replace(year=today.year - 10)
+    code, _ = run(*OPEN, "--id-number", other, "--field", f"cremation_date={on_time}")
+    assert code == 0
+    # Confirmed, both open.
+    code, _ = run(
+        *OPEN, "--id-number", GOOD_ID, "--field", "cremation_date=2017-01-01", "--confirm"
+    )
+    assert code == 0
+    with session_scope() as session:
+        assert int(session.exec(select(func.count()).select_from(Case)).one()) == 3
+
+
 def test_phone_is_checked(fresh_db: object) -> None:
     args = [a if a != "13800001234" else "12345" for a in OPEN]
     code, lines = run(*args, "--id-number", GOOD_ID, "--field", "cremation_date=2017-01-01")
@@ -171,7 +208,8 @@ def test_unmasked_details_need_a_reason_that_is_audited(fresh_db: object) -> Non
     assert code == 0 and GOOD_ID in lines[0] and "沈桂兰" in lines[0]
     result = runner.invoke(app, ["show", "HC-2026-0001", "--json"])
     events = [e for e in json.loads(result.stdout)["events"] if e["kind"] == "personal-data-shown"]
-    assert [e["detail"] for e in events] == ["staff: 家属来电核对身份"]
+    # The reason, and who looked (the command line, run without --as), as people read them.
+    assert [(e["detail"], e["actor"]) for e in events] == [("家属来电核对身份", "命令行")]
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,7 @@ def test_intake_never_crashes_and_never_half_writes(
             "open",
             "recover-cremation-certificate",
             "--no-start",
+            "--confirm",  # the same person across examples: the warning is tested elsewhere
             "--name",
             name,
             "--id-number",
@@ -114,6 +115,7 @@ def test_replies_never_crash_and_never_half_write(
             "open",
             "recover-cremation-certificate",
             "--no-start",
+            "--confirm",  # the same person, again and again: on purpose
             "--json",
             "--name",
             "沈桂兰",

@@ -1,80 +1,20 @@
-"""One catalogue labels every code a person may see, in Chinese and English; `casework show`
-prints words, never codes."""
+"""`casework show` prints words, never codes; a field's error names the field in words."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from enum import StrEnum
 
 import pytest
 from typer.testing import CliRunner
 
 from casework.clock import start_of_office_day
-from casework.messages import LABELS, label
-from casework.planning import EscalationReason
-from casework.ratings import LEVEL_WORDS
-from casework.replies import ReplyChannel, ReplyOutcome, TripReason
-from casework.time_limit import ClockState
 from cli.main import app
-from models.tables import (
-    CaseStatus,
-    Channel,
-    ContactKind,
-    Direction,
-    EventKind,
-    MaterialStatus,
-    OutboxStatus,
-    Role,
-)
-from stack.processes import SERVICES
 from tests.factories import case_with_a_request
 
-GROUPS: list[tuple[str, type[StrEnum]]] = [
-    ("case_status", CaseStatus),
-    ("material_status", MaterialStatus),
-    ("channel", Channel),
-    ("direction", Direction),
-    ("contact_kind", ContactKind),
-    ("outbox_status", OutboxStatus),
-    ("outcome", ReplyOutcome),
-    ("outcome", TripReason),
-    ("outcome", EscalationReason),
-    ("reply_channel", ReplyChannel),
-    ("event", EventKind),
-    ("role", Role),
-    ("clock_state", ClockState),
-]
-CJK = re.compile(r"[\u4e00-\u9fff]")
 # A code as it would leak: a lowercase word joined by - or _ (waiting_agency, no-record, …).
 JOINED_CODE = re.compile(r"(?<![\w./@+-])[a-z]+(?:[-_][a-z0-9]+)+(?![\w.@/-])")
 runner = CliRunner()
-
-
-@pytest.mark.unit
-@pytest.mark.parametrize(("group", "codes"), GROUPS, ids=[f"{g}-{e.__name__}" for g, e in GROUPS])
-def test_every_code_has_a_chinese_and_an_english_label(group: str, codes: type[StrEnum]) -> None:
-    for code in codes:
-        zh, en = label(group, code, "zh"), label(group, code, "en")
-        assert CJK.search(zh) and not re.search(r"[A-Za-z]", zh), (group, code, zh)
-        assert en and not CJK.search(en) and en != zh, (group, code, en)
-
-
-@pytest.mark.unit
-def test_the_catalogue_holds_no_label_for_a_code_that_does_not_exist() -> None:
-    known = {(group, str(code)) for group, codes in GROUPS for code in codes}
-    known |= {("outcome", "withdrawn")}
-    known |= {("rating", str(level)) for level in LEVEL_WORDS}
-    known |= {("actor", a) for a in LABELS["actor"]} | {("party", p) for p in LABELS["party"]}
-    known |= {("service", name) for name in SERVICES}
-    catalogued = {(group, code) for group, codes in LABELS.items() for code in codes}
-    assert catalogued - known == set()
-
-
-@pytest.mark.unit
-def test_an_unknown_code_is_shown_as_it_is_rather_than_hidden() -> None:
-    assert label("case_status", "archived") == "archived"
-    assert label("case_status", "waiting_agency", "en") == "waiting for an agency"
 
 
 def _show(case_number: str, *options: str) -> str:
@@ -127,12 +67,3 @@ def test_a_field_error_names_the_field_in_words(fresh_db: object) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "火化日期" in result.output and "cremation_date" not in result.output
-
-
-@pytest.mark.unit
-def test_the_rating_labels_say_the_national_five_levels() -> None:
-    from casework.ratings import LEVEL_ENGLISH
-
-    for level, words in LEVEL_WORDS.items():
-        assert label("rating", level) == words
-        assert label("rating", level, "en") == LEVEL_ENGLISH[level]

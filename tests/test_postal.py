@@ -138,6 +138,7 @@ def test_the_follow_up_clock_starts_when_the_letter_is_posted(
     posted_on = add_working_days(DAY.date(), 3)
     with session_scope() as session:
         record_posting(
+            actor="staff",
             session=session,
             case_number=number,
             tracking_number="EA123456789CN",
@@ -211,7 +212,11 @@ def test_an_agency_without_email_is_reminded_by_post(fresh_db: object, smtp_serv
     playbook = get_playbook("recover-cremation-certificate")
     with session_scope() as session:
         record_posting(
-            session=session, case_number=number, tracking_number="EA100000001CN", as_of=DAY
+            actor="staff",
+            session=session,
+            case_number=number,
+            tracking_number="EA100000001CN",
+            as_of=DAY,
         )
     due = add_working_days(DAY.date(), playbook.follow_up.interval_working_days)
     with session_scope() as session:

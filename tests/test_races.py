@@ -17,6 +17,7 @@ from models import db, incoming, lookups
 from models.db import session_scope
 from models.tables import CaseEvent, CaseMaterial, Contact, ContactKind, EventKind
 from tests.factories import case_with_a_request
+from usecases.accounts import console_actor
 
 pytestmark = pytest.mark.flow
 DAY = start_of_office_day(date(2026, 11, 16))
@@ -32,7 +33,7 @@ def _clerk(cases: list[str], barrier: Barrier, results: multiprocessing.Queue) -
         try:
             with session_scope() as session:
                 incoming.record_reply(
-                    session=session, case_number=case_number, reply=CLERK, as_of=DAY
+                    actor="staff", session=session, case_number=case_number, reply=CLERK, as_of=DAY
                 )
             results.put((case_number, "clerk", "recorded"))
         except UserError as exc:
@@ -134,7 +135,7 @@ def test_a_reader_neither_waits_for_nor_takes_the_write_lock(
     writer.execute("UPDATE \"case\" SET status = 'closed'")
     try:
         started = time.monotonic()
-        listed = list_cases(as_of=DAY)
+        listed = list_cases(actor=console_actor(), as_of=DAY)
         with read_scope() as session:
             status = lookups.get_case(session, number).status
         waited = time.monotonic() - started
@@ -146,7 +147,7 @@ def test_a_reader_neither_waits_for_nor_takes_the_write_lock(
         if writer.in_transaction:
             writer.execute("ROLLBACK")
         writer.close()
-    assert waited < 2 and [c.case_number for c in listed] == [number]
+    assert waited < 2 and [c.case_number for c in listed.rows] == [number]
     assert status != "closed"  # the snapshot of what was committed, not the write in flight
 
 
@@ -159,7 +160,9 @@ FORWARDED = Reply(
 
 def _forward(case_number: str) -> None:
     with session_scope() as session:
-        incoming.record_reply(session=session, case_number=case_number, reply=FORWARDED, as_of=DAY)
+        incoming.record_reply(
+            actor="staff", session=session, case_number=case_number, reply=FORWARDED, as_of=DAY
+        )
 
 
 def test_a_read_sees_one_snapshot_while_an_answer_commits(

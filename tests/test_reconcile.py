@@ -22,6 +22,7 @@ from models.db import session_scope
 from models.tables import CaseEvent, EventKind
 from stack.processes import Stack
 from usecases import intake, reading, runs
+from usecases.accounts import console_actor
 
 pytestmark = pytest.mark.integration
 
@@ -48,6 +49,7 @@ def _process_of(flow_run_id: str) -> int | None:
 
 def test_a_killed_case_run_is_redriven_within_two_minutes(stack: Stack) -> None:
     opened = intake.open_case(
+        actor=console_actor(),
         form=intake.IntakeForm(
             playbook="recover-cremation-certificate",
             name="沈桂兰",
@@ -79,7 +81,7 @@ def test_a_killed_case_run_is_redriven_within_two_minutes(stack: Stack) -> None:
     runs.wait_until_settled(case_number, after=now().replace(year=2000), timeout=120)
     assert _state(first_run) == "Crashed"
     assert _state(second_run) == "Suspended"
-    detail, _ = reading.show_case(case_number=case_number, as_of=now())
+    detail = reading.show_case(actor=console_actor(), case_number=case_number, as_of=now())
     assert detail.status == "waiting_agency"
     assert [c.kind for c in detail.contacts].count("request") == 1  # sent once, not twice
     with session_scope() as session:
@@ -104,6 +106,7 @@ def _suspended_under(flow_run_id: str, key: str, timeout: float = 120) -> None:
 def _opened_and_waiting(serial: str) -> tuple[str, str]:
     """A case of Ms. Shen's opened, its run suspended waiting on the front desk: (number, run)."""
     number = intake.open_case(
+        actor=console_actor(),
         form=intake.IntakeForm(
             playbook="recover-cremation-certificate",
             name="沈桂兰",
@@ -135,6 +138,7 @@ def _answered_by_phone(number: str) -> None:
 
     with session_scope() as session:
         incoming.record_reply(
+            actor="staff",
             session=session,
             case_number=number,
             reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
@@ -144,7 +148,9 @@ def _answered_by_phone(number: str) -> None:
 
 def _closed_soon(number: str, why_not: str, meanwhile: Callable[[], object] = list) -> None:
     deadline = time.monotonic() + 120
-    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
+    while (
+        reading.show_case(actor=console_actor(), case_number=number, as_of=now()).status != "closed"
+    ):
         assert time.monotonic() < deadline, why_not
         meanwhile()
         time.sleep(1)
@@ -189,7 +195,7 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     leave_input(run, '{"outcome": "received", "agency": "crematorium-front-desk"}')
     assert wake_case_flow(run) is False
     reconcile(now())
-    detail, _ = reading.show_case(case_number=number, as_of=now())
+    detail = reading.show_case(actor=console_actor(), case_number=number, as_of=now())
     assert [c.outcome for c in detail.contacts if c.kind == "reply"] == ["received"]
     _closed_soon(number, "the reconciler never woke the run", lambda: reconcile(now()))
 
@@ -269,14 +275,20 @@ def test_an_answer_saved_as_the_run_is_about_to_suspend_wakes_it_once_it_has(
     suspension.start()
     saved_at = time.monotonic()
     recorded = answers.record_answer(
-        case_number=number, agency="crematorium-front-desk", outcome="received", as_of=now()
+        actor=console_actor(),
+        case_number=number,
+        agency="crematorium-front-desk",
+        outcome="received",
+        as_of=now(),
     )
     waited = time.monotonic() - saved_at
     suspension.join()
     assert recorded.run is not None and recorded.run.woken, recorded.run
     assert 1.5 < waited < runs.WAIT_FOR_SUSPENSION_SECONDS, waited
     deadline = time.monotonic() + 60
-    while reading.show_case(case_number=number, as_of=now())[0].status != "closed":
+    while (
+        reading.show_case(actor=console_actor(), case_number=number, as_of=now()).status != "closed"
+    ):
         assert time.monotonic() < deadline, "the woken run never closed the case"
         time.sleep(1)
 
@@ -296,7 +308,7 @@ def test_a_second_run_of_a_case_stops_before_working_it(stack: Stack) -> None:
     assert _state(extra) == "Completed"
     assert runs.flow_run_of(number) == own  # the case stays with its own run
     assert _state(own) == "Suspended"
-    detail, _ = reading.show_case(case_number=number, as_of=now())
+    detail = reading.show_case(actor=console_actor(), case_number=number, as_of=now())
     assert [c.kind for c in detail.contacts].count("request") == 1  # nothing sent twice
     with session_scope() as session:
         linked = session.exec(

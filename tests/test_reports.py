@@ -36,6 +36,7 @@ def _two_cases() -> tuple[str, str]:
     closed_at = OPENED + timedelta(days=3)
     with session_scope() as session:
         incoming.record_visit(
+            actor="staff",
             session=session,
             case_number=first.number,
             reason=incoming.TripReason.SIGNATURE,
@@ -43,6 +44,7 @@ def _two_cases() -> tuple[str, str]:
             as_of=OPENED + timedelta(days=1),
         )
         incoming.record_reply(
+            actor="staff",
             session=session,
             case_number=first.number,
             reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),

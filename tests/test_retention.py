@@ -32,6 +32,7 @@ def _closed_case() -> str:
     _run_until_wait(number, OPENED)
     with session_scope() as session:
         incoming.record_reply(
+            actor="staff",
             session=session,
             case_number=number,
             reply=Reply(

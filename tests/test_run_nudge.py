@@ -27,6 +27,7 @@ def test_a_case_opened_while_prefect_answers_503_is_kept_for_the_reconciler(
     from models import lookups
     from models.db import session_scope
     from usecases import intake
+    from usecases.accounts import console_actor
 
     monkeypatch.setattr(prefect_api, "api_healthy", lambda _settings: True)
     monkeypatch.setattr(prefect_api, "start_case_flow", _busy)
@@ -37,7 +38,7 @@ def test_a_case_opened_while_prefect_answers_503_is_kept_for_the_reconciler(
         phone="13800001234",
         fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
     )
-    opened = intake.open_case(form=form, as_of=AS_OF)
+    opened = intake.open_case(actor=console_actor(), form=form, as_of=AS_OF)
     assert opened.run is not None and opened.run.busy and not opened.run.started
     with session_scope() as session:
         assert lookups.get_case(session, opened.case_number).flow_run_id is None  # to start
@@ -52,6 +53,7 @@ def test_an_answer_recorded_while_prefect_answers_503_is_kept_for_the_reconciler
     from models.tables import Contact
     from tests.factories import case_with_a_request
     from usecases import answers
+    from usecases.accounts import console_actor
 
     number, _request = case_with_a_request(AS_OF)
     with session_scope() as session:
@@ -59,7 +61,11 @@ def test_an_answer_recorded_while_prefect_answers_503_is_kept_for_the_reconciler
     monkeypatch.setattr(prefect_api, "api_healthy", lambda _settings: True)
     monkeypatch.setattr(prefect_api, "wake_case_flow", _busy)
     recorded = answers.record_answer(
-        case_number=number, agency="crematorium-front-desk", outcome="no-record", as_of=AS_OF
+        actor=console_actor(),
+        case_number=number,
+        agency="crematorium-front-desk",
+        outcome="no-record",
+        as_of=AS_OF,
     )
     assert recorded.run.busy and not recorded.run.woken
     with session_scope() as session:

@@ -15,7 +15,7 @@ from sqlmodel import select
 from casework.clock import now, start_of_office_day
 from casework.links import status_token
 from models.db import session_scope
-from models.tables import Contact, ContactKind, ReplyLink
+from models.tables import Contact, ContactKind, OutboxMessage, ReplyLink
 from tests.factories import WINDOW_PASSWORD as PASSWORD
 from tests.factories import case_with_a_request, window_staff
 
@@ -29,9 +29,10 @@ def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
     from web import app as web_app
+    from web import limits
 
-    web_app.LOGIN_FAILURES._failures.clear()
-    web_app.CODE_FAILURES._failures.clear()
+    limits.LOGIN_FAILURES._failures.clear()
+    limits.CODE_FAILURES._failures.clear()
     window_staff(DAY)
     # The office's day is DAY, an hour after opening, whatever the calendar says.
     OFFICE_CLOCK[:] = [DAY + timedelta(hours=1)]
@@ -76,7 +77,9 @@ def test_a_clerk_signs_in_sees_her_office_case_and_records_an_answer(client: Any
     number, _ = case_with_a_request(DAY)
     assert client.get("/", follow_redirects=False).status_code == 303  # not signed in
     _sign_in(client, "xuchang")
-    home = client.get("/")
+    # 我的案件 lists the cases she took in; a case opened at the command line is the office's.
+    assert number not in client.get("/").text
+    home = client.get("/?scope=office")
     assert number in home.text and "沈**" in home.text and "等单位答复" in home.text
     page = client.get(f"/cases/{number}")
     assert "殡仪馆业务大厅（前台）" in page.text and "waiting_agency" not in page.text
@@ -170,9 +173,31 @@ def test_an_agency_answers_once_through_its_reply_link(client: Any, smtp_server:
     )
     assert done.status_code == 200 and "已收到您的答复" in done.text
     assert _replies(number) == [("crematorium-front-desk", "forwarded", "web")]
-    again = client.post(f"/r/{code}", data={"outcome": "received", "csrf": token})
-    assert again.status_code == 410 and "使用过" in again.text
+    # The link is closed now: its page says who recorded what, when, and whom to call.
+    closed = client.get(f"/r/{code}")
+    assert (
+        closed.status_code == 410 and "转其他单位" in closed.text and "单位网上答复" in closed.text
+    )
+    # The office's own phone (the case belongs to 陶然亭街道, which the office added).
+    assert "2026年11月16日 10:00" in closed.text and "010-63500000" in closed.text
+    # The same answer from a second tab records nothing new…
+    same = client.post(
+        f"/r/{code}",
+        data={"outcome": "forwarded", "csrf": token, "forward_to": "crematorium-archive-room"},
+    )
+    assert same.status_code == 200 and "一致" in same.text
+    # …a different one is kept for the clerk, never dropped, and never overwrites the first.
+    again = client.post(
+        f"/r/{code}", data={"outcome": "received", "csrf": token, "answered_by": "李科长"}
+    )
+    assert again.status_code == 200 and "经办人核对" in again.text
     assert len(_replies(number)) == 1
+    _sign_in(client, "xuchang")
+    page = client.get(f"/cases/{number}").text
+    assert "单位另有答复，请核对" in page and "李科长" in page and "已取得材料" in page
+    late_id = re.search(r"/late-answers/(\d+)/seen", page).group(1)  # type: ignore[union-attr]
+    seen = client.post(f"/cases/{number}/late-answers/{late_id}/seen", data={"csrf": _csrf(page)})
+    assert seen.status_code == 200 and "单位另有答复，请核对" not in seen.text
 
 
 def test_an_expired_link_records_nothing(client: Any) -> None:
@@ -184,7 +209,9 @@ def test_an_expired_link_records_nothing(client: Any) -> None:
         code = link.code
     assert client.get(f"/r/{code}").status_code == 200  # still open on DAY
     OFFICE_CLOCK[0] = datetime(2026, 11, 17, 0, 1, tzinfo=DAY.tzinfo)
-    assert client.get(f"/r/{code}").status_code == 410
+    expired = client.get(f"/r/{code}")
+    assert expired.status_code == 410 and "2026年11月17日 08:00过期" in expired.text
+    assert "010-63500000" in expired.text
     token = _csrf(client.get("/r").text)
     late = client.post(f"/r/{code}", data={"outcome": "received", "csrf": token})
     assert late.status_code == 410 and "过期" in late.text and _replies(number) == []
@@ -275,20 +302,53 @@ def test_a_manager_sees_the_board_withdraws_and_every_look_at_personal_data_is_a
     assert shown.status_code == 200 and "沈桂兰" in shown.text
     with session_scope() as session:
         audit = [e for e in session.exec(select(CaseEvent)) if e.kind == "personal-data-shown"]
-    assert [e.detail for e in audit] == ["xuchang: 核对身份"]
+    assert [(e.detail, e.actor) for e in audit] == [("核对身份", "xuchang")]
 
     client.cookies.clear()
     _sign_in(client, "wangmin")
     board = client.get("/board")
     assert board.status_code == 200 and "每日看板" in board.text
     page = client.get(f"/cases/{number}")
-    stopped = client.post(
+    asked = client.post(
         f"/cases/{number}/withdraw", data={"csrf": _csrf(page.text), "reason": "申请人不再需要"}
     )
-    assert stopped.status_code == 200 and "已终止办理" in stopped.text
+    # First a page that says what will follow: nothing is withdrawn yet.
+    assert asked.status_code == 200 and "确认终止办理" in asked.text
+    assert "殡仪馆业务大厅（前台）" in asked.text and "不能恢复" in asked.text
+    assert "withdrawn" not in {e.kind for e in _events()}
+    confirm = {"csrf": _csrf(asked.text), "reason": "申请人不再需要"}
+    stopped = client.post(f"/cases/{number}/withdraw/confirm", data=confirm)
+    twice = client.post(f"/cases/{number}/withdraw/confirm", data=confirm)  # a double submit
+    assert stopped.status_code == twice.status_code == 200
+    assert "已终止办理；已通知1个单位撤回协查" in stopped.text and "已终止" in stopped.text
+    events = _events()
+    assert [e.actor for e in events if e.kind == "case-withdrawn"] == ["wangmin"]  # once
     with session_scope() as session:
-        events = {e.kind: e.actor for e in session.exec(select(CaseEvent))}
-    assert events["case-withdrawn"] == "wangmin"
+        notice = session.exec(
+            select(Contact).where(Contact.kind == ContactKind.WITHDRAWAL_NOTICE)
+        ).one()
+        code = (
+            session.exec(select(ReplyLink).where(ReplyLink.contact_id == notice.in_reply_to))
+            .one()
+            .code
+        )
+        queued = session.exec(select(OutboxMessage).where(OutboxMessage.contact_id == notice.id))
+        mail = queued.one()
+    assert notice.agency_slug == "crematorium-front-desk" and "撤回协查函" in mail.subject
+    assert "无需再答复" in mail.body_text and "王敏" not in mail.body_text  # the case's clerk signs
+    # The agency's link closes with the case; the citizen reads 已终止 and its reason, no rating.
+    link = client.get(f"/r/{code}")
+    assert link.status_code == 410 and "终止办理" in link.text
+    status = client.get(f"/s/{number}/{status_token(number)}").text
+    assert "案件已终止办理" in status and "申请人不再需要" in status
+    assert "已办结" not in status and "请您评价本次服务" not in status
+
+
+def _events() -> list[Any]:
+    from models.tables import CaseEvent
+
+    with session_scope() as session:
+        return list(session.exec(select(CaseEvent)))
 
 
 def test_notes_appointments_and_letters_from_the_case_page(client: Any) -> None:
@@ -390,6 +450,12 @@ def test_the_office_rules_from_the_case_page_and_the_citizen_rates_on_hers(clien
     )
     assert noticed.status_code == 200 and "已二次告知：户籍注销证明" in noticed.text
     assert "二次告知：户籍注销证明（告知书漏列）" in noticed.text
+    # She is told what to bring and where; the clock stands still until she does.
+    status_url = f"/s/{number}/{status_token(number)}"
+    status = client.get(status_url).text
+    assert "需要您补充材料" in status and "户籍注销证明" in status and "告知书漏列" in status
+    assert "北京市西城区陶然亭路1号" in status and "办理时限暂停计算" in status
+    assert "无需您跑动" not in status
 
     client.post("/logout", data={"csrf": _csrf(noticed.text)})
     _sign_in(client, "wangmin")
@@ -400,19 +466,28 @@ def test_the_office_rules_from_the_case_page_and_the_citizen_rates_on_hers(clien
         f"/cases/{number}/extend", data={"csrf": _csrf(page), "days": "5", "reason": "档案搬迁"}
     )
     assert extended.status_code == 200 and "已延期5个工作日" in extended.text
-    assert "含延期5天" in extended.text
+    assert "含延期5个工作日" in extended.text and "暂停计时" in extended.text
 
     with session_scope() as session:
         incoming.record_reply(
+            actor="staff",
             session=session,
             case_number=number,
             reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
             as_of=DAY,
         )
     _run_until_wait(number, DAY)
-    status_url = f"/s/{number}/{status_token(number)}"
+    assert "请您评价本次服务" not in client.get(status_url).text  # she has not brought it yet
+    page = client.get(f"/cases/{number}").text
+    brought = client.post(
+        f"/cases/{number}/visit",
+        data={"csrf": _csrf(page), "brought": "extra-1", "channel": "post", "reason": "other"},
+    )
+    assert brought.status_code == 200
+    _run_until_wait(number, DAY)
     status = client.get(status_url).text
-    assert "请您评价本次服务" in status
+    assert "请您评价本次服务" in status and "案件已办结" in status
+    assert "请您携带身份证到北京市西城区陶然亭路1号" in status  # what she does next
     bad = client.post(status_url, data={"csrf": _csrf(status), "level": "7"})
     assert bad.status_code == 400 and "评价无效" in bad.text
     rated = client.post(

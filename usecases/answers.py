@@ -9,14 +9,17 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from casework import validation
-from casework.clock import OFFICE_TZ
+from casework.clock import OFFICE_TZ, office_date
 from casework.errors import UserError
+from casework.playbook import get_playbook
 from casework.replies import Reply, ReplyChannel, ReplyOutcome, TripReason
-from models import incoming, lifecycle, lookups, postal, views
-from models.db import session_scope
-from models.tables import Channel
+from models import incoming, lifecycle, lookups, postal, reply_links, views
+from models.accounts import Actor, require_manager, visible_case
+from models.db import read_scope, session_scope
+from models.tables import CaseStatus, Channel
 from usecases.runs import RunNudge, wake_case_run
 
+WITHDRAWAL_LETTER = "common/withdrawal.txt.j2"
 # How materials reach the office without the applicant coming to the window.
 RECEIPT_CHANNELS = (Channel.POST, Channel.HOME_VISIT, Channel.EMAIL, Channel.PHONE)
 
@@ -48,7 +51,9 @@ class AppointmentBooked(BaseModel):
 
 class CaseWithdrawn(BaseModel):
     case_number: str
-    run: RunNudge
+    agencies_told: list[str]
+    already: bool = False  # withdrawn before (a second submit of the confirmation)
+    run: RunNudge | None = None
 
 
 def _choice(
@@ -70,6 +75,7 @@ def _clerk_channel(via: str) -> ReplyChannel:
 
 def record_answer(
     *,
+    actor: Actor,
     case_number: str,
     agency: str,
     outcome: str,
@@ -78,9 +84,10 @@ def record_answer(
     forward_to: str | None = None,
     note: str | None = None,
     via: str = "phone",
-    actor: str = "staff",
+    tracking: str | None = None,
 ) -> AnswerRecorded:
-    """An agency answered a request (by phone, email, post or in person)."""
+    """An agency answered a request (by phone, email, post or in person); "posted" (it sent the
+    document by post, `tracking` its number) leaves the material on its way until it arrives."""
     answer = Reply(
         agency=validation.slug(agency, field="单位代码"),
         outcome=ReplyOutcome(_choice(outcome, ReplyOutcome, "bad_outcome")),
@@ -91,10 +98,16 @@ def record_answer(
         )
         or "",
         via=_clerk_channel(via),
+        tracking=validation.tracking_number(tracking) if tracking else None,
     )
     with session_scope() as session:
+        visible_case(session, actor, case_number)
         contact = incoming.record_reply(
-            session=session, case_number=case_number, reply=answer, as_of=as_of, actor=actor
+            session=session,
+            case_number=case_number,
+            reply=answer,
+            as_of=as_of,
+            actor=actor.username,
         )
         assert contact is not None and contact.id is not None
         contact_id = contact.id
@@ -112,13 +125,13 @@ def record_answer(
 
 def take_in(
     *,
+    actor: Actor,
     case_number: str,
     brought: list[str],
     as_of: datetime,
     reason: str = "material-missing",
     channel: str = "window",
     note: str | None = None,
-    actor: str = "staff",
 ) -> MaterialsTakenIn:
     """The applicant came to the window (a trip), or materials arrived without one."""
     trip_reason = TripReason(_choice(reason, TripReason, "bad_reason"))
@@ -127,6 +140,7 @@ def take_in(
     text = validation.free_text(note, field="备注", max_length=200, required=False)
     codes = [validation.slug(code, field="材料代码") for code in brought]
     with session_scope() as session:
+        visible_case(session, actor, case_number)
         incoming.record_visit(
             session=session,
             case_number=case_number,
@@ -135,7 +149,7 @@ def take_in(
             as_of=as_of,
             channel=Channel(channel),
             note=text,
-            actor=actor,
+            actor=actor.username,
         )
         trips = views.case_detail(session=session, case_number=case_number, as_of=as_of).trips
     run = wake_case_run(case_number) if brought else None
@@ -146,6 +160,7 @@ def take_in(
 
 def book_appointment(
     *,
+    actor: Actor,
     case_number: str,
     agency: str,
     at: str,
@@ -154,7 +169,6 @@ def book_appointment(
     escort: str | None = None,
     pickup: bool = False,
     applicant_attends: bool = True,
-    actor: str = "staff",
 ) -> AppointmentBooked:
     """An appointment with an agency (the applicant escorted, perhaps picked up at home)."""
     try:
@@ -165,6 +179,7 @@ def book_appointment(
     agency = validation.slug(agency, field="单位代码")
     material = validation.slug(material, field="材料代码") if material else None
     with session_scope() as session:
+        visible_case(session, actor, case_number)
         contact = incoming.record_appointment(
             session=session,
             case_number=case_number,
@@ -175,7 +190,7 @@ def book_appointment(
             pickup=pickup,
             applicant_attends=applicant_attends,
             as_of=as_of,
-            actor=actor,
+            actor=actor.username,
         )
         assert contact.id is not None
         appointment_id = contact.id
@@ -193,6 +208,7 @@ def book_appointment(
 
 def record_posting(
     *,
+    actor: Actor,
     case_number: str,
     tracking: str,
     as_of: datetime,
@@ -203,6 +219,7 @@ def record_posting(
     tracking_number = validation.tracking_number(tracking)
     day: date | None = validation.iso_date(posted_on, field="寄出日期") if posted_on else None
     with session_scope() as session:
+        visible_case(session, actor, case_number)
         posting = postal.record_posting(
             session=session,
             case_number=case_number,
@@ -210,6 +227,7 @@ def record_posting(
             letter_id=letter_id,
             posted_on=day,
             as_of=as_of,
+            actor=actor.username,
         )
         posting.agency_name = lookups.agency_name(session, posting.agency)
     # The follow-up clock starts now: let the case run re-plan (and refresh what managers see).
@@ -217,14 +235,157 @@ def record_posting(
     return posting
 
 
-def withdraw_case(
-    *, case_number: str, reason: str, as_of: datetime, actor: str = "staff"
-) -> CaseWithdrawn:
-    """A manager stops a case that cannot or need not be completed, with the reason."""
+class WithdrawalPreview(BaseModel):
+    """What a withdrawal will do, for the manager to confirm."""
+
+    case_number: str
+    title: str
+    reason: str
+    agencies: list[str]  # told that their request is withdrawn (and their links close)
+
+
+def withdrawal_preview(*, actor: Actor, case_number: str, reason: str) -> WithdrawalPreview:
+    """Check the withdrawal can be made and say what it will do; nothing is written."""
+    require_manager(actor)
+    text = validation.free_text(reason, field="终止原因", max_length=500) or ""
+    with read_scope() as session:
+        case = visible_case(session, actor, case_number)
+        if case.status == CaseStatus.WITHDRAWN:
+            raise UserError("already_withdrawn", case=case_number)
+        if case.closed_at is not None:
+            raise UserError("case_closed", case=case_number)
+        agencies = [
+            lookups.agency_name(session, r.agency_slug)
+            for r in lifecycle.open_requests(session, case)
+        ]
+    return WithdrawalPreview(
+        case_number=case_number,
+        title=get_playbook(case.playbook).title,
+        reason=text,
+        agencies=agencies,
+    )
+
+
+def withdraw_case(*, actor: Actor, case_number: str, reason: str, as_of: datetime) -> CaseWithdrawn:
+    """A manager stops a case that cannot or need not be completed, with the reason: it ends
+    as withdrawn, and each agency still asked for something is told (email, or a letter by
+    post) and its reply link closes. Confirmed twice (a double submit), it withdraws once."""
+    from tasks.render import file_letter, render_for_case
+
+    require_manager(actor)
     text = validation.free_text(reason, field="终止原因", max_length=500)
     assert text is not None
-    with session_scope() as session:
-        lifecycle.withdraw_case(
-            session=session, case_number=case_number, reason=text, as_of=as_of, actor=actor
+    with read_scope() as session:
+        case = visible_case(session, actor, case_number)
+        if case.status == CaseStatus.WITHDRAWN:
+            return CaseWithdrawn(case_number=case_number, agencies_told=[], already=True)
+        waiting = [
+            (r.id or 0, r.agency_slug or "", r.material_slug or "", r.left_office_at)
+            for r in lifecycle.open_requests(session, case)
+        ]
+        extras = {
+            request_id: {
+                "agency": lookups.get_agency(session, agency),
+                "material_name": lookups.material_of(session, case, material).name,
+                "requested_on": office_date(sent),
+            }
+            for request_id, agency, material, sent in waiting
+        }
+    notices = {
+        request_id: render_for_case(WITHDRAWAL_LETTER, case_number, as_of, **extra)
+        for request_id, extra in extras.items()
+    }
+    try:
+        with session_scope() as session:
+            told = lifecycle.withdraw_case(
+                session=session,
+                case_number=case_number,
+                reason=text,
+                as_of=as_of,
+                actor=actor.username,
+                notices=notices,
+            )
+            names = [lookups.agency_name(session, c.agency_slug) for c in told]
+    except UserError as exc:
+        if exc.code == "already_withdrawn":  # the other submit of the same confirmation won
+            return CaseWithdrawn(case_number=case_number, agencies_told=[], already=True)
+        raise
+    for contact in told:
+        extra = extras[contact.in_reply_to or 0]
+        file_letter(
+            case_number,
+            contact,
+            notices[contact.in_reply_to or 0],
+            as_of,
+            WITHDRAWAL_LETTER,
+            **extra,
         )
-    return CaseWithdrawn(case_number=case_number, run=wake_case_run(case_number))
+    return CaseWithdrawn(
+        case_number=case_number, agencies_told=names, run=wake_case_run(case_number)
+    )
+
+
+class ArrivalConfirmed(BaseModel):
+    case_number: str
+    material_name: str
+    run: RunNudge
+
+
+def confirm_arrival(
+    *, actor: Actor, case_number: str, material: str, as_of: datetime
+) -> ArrivalConfirmed:
+    """What an agency posted has arrived at the office: the material is in."""
+    slug = validation.slug(material, field="材料代码")
+    with session_scope() as session:
+        visible_case(session, actor, case_number)
+        arrived = incoming.confirm_arrival(
+            session=session,
+            case_number=case_number,
+            material_slug=slug,
+            as_of=as_of,
+            actor=actor.username,
+        )
+        name = arrived.name
+    return ArrivalConfirmed(
+        case_number=case_number, material_name=name, run=wake_case_run(case_number)
+    )
+
+
+def add_note(*, actor: Actor, case_number: str, text: str, as_of: datetime) -> None:
+    """A note on the case, signed and kept in the audit trail (never in Prefect)."""
+    note = validation.free_text(text, field="备注", max_length=1000, multiline=True)
+    assert note is not None
+    with session_scope() as session:
+        visible_case(session, actor, case_number)
+        lifecycle.add_note(
+            session=session, case_number=case_number, text=note, as_of=as_of, actor=actor.username
+        )
+
+
+def late_answer_seen(*, actor: Actor, case_number: str, contact_id: int, as_of: datetime) -> None:
+    """The clerk has looked at an agency's later answer (and called it back if need be)."""
+    with session_scope() as session:
+        visible_case(session, actor, case_number)
+        reply_links.late_answer_seen(
+            session=session,
+            case_number=case_number,
+            contact_id=contact_id,
+            as_of=as_of,
+            actor=actor.username,
+        )
+
+
+def mark_printed(
+    *, actor: Actor, case_number: str, letter_id: int, printed: bool, as_of: datetime
+) -> None:
+    """Tick a letter to post as printed (or take the tick back)."""
+    with session_scope() as session:
+        visible_case(session, actor, case_number)
+        postal.mark_printed(
+            session=session,
+            case_number=case_number,
+            letter_id=letter_id,
+            printed=printed,
+            as_of=as_of,
+            actor=actor.username,
+        )

@@ -10,9 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from casework import validation
 from casework.clock import office_date
 from casework.errors import UserError
-from casework.playbook import FieldKind, Playbook, all_playbooks, get_playbook
+from casework.playbook import (
+    FieldKind,
+    ObtainedBy,
+    Playbook,
+    UnknownPlaybook,
+    all_playbooks,
+    get_playbook,
+)
 from models import intake
-from models.db import session_scope
+from models.accounts import Actor
+from models.db import read_scope, session_scope
 from usecases.runs import RunNudge, start_case_run
 
 
@@ -28,10 +36,31 @@ class IntakeForm(BaseModel):
     fields: dict[str, str] = {}
     brought: list[str] = []
     letter_lang: str = "zh"
-    actor: str = "staff"
-    office_code: str | None = None  # set by the workbench from the signed-in account
-    taken_by: str | None = None
     intake_key: str | None = None
+    # The clerk has read the warnings (the same person's open case of this type, a statutory
+    # limit already passed) and opens the case anyway.
+    confirmed: bool = False
+
+
+# A date field is an event of a life: none before this day is plausible.
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+class IntakeWarning(BaseModel):
+    """Something the clerk should know before the case is opened (and its first letters go)."""
+
+    code: str  # same_case_open, deadline_passed
+    case_number: str | None = None  # the open case of the same person and type
+    deadline: str | None = None  # the statutory limit's name
+    last_day: date | None = None
+
+
+class NeedsConfirmation(UserError):
+    """The intake is valid, but the clerk must confirm the warnings before it opens."""
+
+    def __init__(self, warnings: list[IntakeWarning]) -> None:
+        super().__init__("intake_needs_confirmation", count=len(warnings))
+        self.warnings = warnings
 
 
 class OpenedCase(BaseModel):
@@ -63,7 +92,9 @@ def _check_fields(playbook: Playbook, raw: dict[str, str], today: date) -> dict[
         if spec.kind is FieldKind.DATE:
             day = validation.iso_date(value, field=spec.label)
             if day > today:
-                raise UserError("future_date", field=spec.label, value=value)
+                raise UserError("future_date", field=spec.label, value=value, key=key)
+            if day < EARLIEST_DATE:  # a year typed short (0715 for 2015) or wrong
+                raise UserError("date_too_early", field=spec.label, value=value, key=key)
             values[key] = day.isoformat()
         else:
             text = validation.free_text(value, field=spec.label, max_length=200)
@@ -86,8 +117,9 @@ def _open(case_intake: intake.CaseIntake, playbook: Playbook, as_of: datetime) -
         )
 
 
-def open_case(*, form: IntakeForm, as_of: datetime, start: bool = True) -> OpenedCase:
-    """Check the intake, open the case in one transaction, then start its flow run."""
+def open_case(*, actor: Actor, form: IntakeForm, as_of: datetime, start: bool = True) -> OpenedCase:
+    """Check the intake, open the case in one transaction for the person's office, with them
+    as its first-contact clerk (首问责任人), then start its flow run."""
     today = office_date(as_of)
     playbook = get_playbook(form.playbook)
     case_intake = intake.CaseIntake(
@@ -104,11 +136,13 @@ def open_case(*, form: IntakeForm, as_of: datetime, start: bool = True) -> Opene
         fields=_check_fields(playbook, form.fields, today),
         brought=[validation.slug(code, field="材料代码") for code in form.brought],
         letter_lang=validation.letter_language(form.letter_lang),
-        actor=form.actor,
-        office_code=form.office_code,
-        taken_by=form.taken_by,
+        actor=actor.username,
+        office_code=actor.office_code,
+        taken_by=None if actor.console else actor.username,
         intake_key=form.intake_key,
     )
+    if not form.confirmed and (found := warnings_for(case_intake, playbook, today)):
+        raise NeedsConfirmation(found)
     try:
         opened = _open(case_intake, playbook, as_of)
     except IntegrityError:
@@ -119,6 +153,34 @@ def open_case(*, form: IntakeForm, as_of: datetime, start: bool = True) -> Opene
     if start:
         opened.run = start_case_run(opened.case_number, playbook.slug)
     return opened
+
+
+def warnings_for(
+    case_intake: intake.CaseIntake, playbook: Playbook, today: date
+) -> list[IntakeWarning]:
+    """What to confirm before opening: the same person already has this type of case open;
+    the statutory limit has already passed (the case would be escalated at once)."""
+    found = []
+    with read_scope() as session:
+        same = intake.open_case_of_person(
+            session=session, id_number=case_intake.applicant.id_number, playbook=playbook.slug
+        )
+    if same is not None and case_intake.intake_key is not None:
+        with read_scope() as session:  # a form submitted twice finds the case it opened
+            if intake.opened_by_key(session=session, intake_key=case_intake.intake_key):
+                same = None
+    if same is not None:
+        found.append(IntakeWarning(code="same_case_open", case_number=same))
+    if playbook.deadline is not None and playbook.deadline.starts_from in case_intake.fields:
+        start = date.fromisoformat(str(case_intake.fields[playbook.deadline.starts_from]))
+        last_day = playbook.deadline.last_day(start)
+        if last_day < today:
+            found.append(
+                IntakeWarning(
+                    code="deadline_passed", deadline=playbook.deadline.name, last_day=last_day
+                )
+            )
+    return found
 
 
 def playbooks() -> list[Playbook]:
@@ -133,3 +195,40 @@ def check_playbooks() -> dict[str, list[str]]:
     )
 
     return render_playbook_samples()
+
+
+class IntakeField(BaseModel):
+    key: str
+    label: str
+    kind: str  # "date" or "text"
+    required: bool
+
+
+class IntakeSpec(BaseModel):
+    """The intake form of one case type, generated from its playbook."""
+
+    playbook: str
+    title: str
+    fields: list[IntakeField]
+    # What the citizen may have brought today: the materials she is to bring (never one the
+    # office obtains for her, such as the very certificate being sought).
+    brought: list[tuple[str, str]]
+    deadline: str | None  # the statutory limit's name, when the case type has one
+
+
+def intake_spec(playbook: str) -> IntakeSpec:
+    """The form for a case type; UserError("unknown_playbook") for one the office lacks."""
+    try:
+        spec = get_playbook(validation.slug(playbook, field="事项"))
+    except UnknownPlaybook:
+        raise UserError("unknown_playbook", slug=playbook[:40]) from None
+    return IntakeSpec(
+        playbook=spec.slug,
+        title=spec.title,
+        fields=[
+            IntakeField(key=f.key, label=f.label, kind=str(f.kind), required=f.required)
+            for f in spec.fields
+        ],
+        brought=[(m.slug, m.name) for m in spec.materials if m.obtained_by is ObtainedBy.APPLICANT],
+        deadline=spec.deadline.name if spec.deadline else None,
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
+from sqlmodel import select
 
 from casework.clock import now, office_date
 from casework.errors import UserError
@@ -16,7 +17,9 @@ from casework.settings import get_settings
 from gateways import prefect_api
 from gateways.imap import MailboxPoll, poll_mailbox
 from models import applicants, reports, retention
-from models.db import session_scope
+from models.accounts import Actor, require_manager, visible_cases
+from models.db import read_scope, session_scope
+from models.tables import Case
 from usecases import runs
 
 if TYPE_CHECKING:
@@ -79,9 +82,24 @@ def fetch_mailbox() -> MailboxPoll:
     return poll_mailbox(get_settings())
 
 
-def daily_board(*, as_of: datetime) -> DailyBoard:
-    with session_scope() as session:
-        return reports.daily_board(session=session, today=office_date(as_of))
+def daily_board(*, actor: Actor, as_of: datetime) -> DailyBoard:
+    """The daily board over the cases this manager (or district, or the console) sees."""
+    require_manager(actor)
+    with read_scope() as session:
+        if actor.console:
+            return reports.daily_board(session=session, today=office_date(as_of), shareable=False)
+        where = visible_cases(session, actor)
+        board = reports.daily_board(
+            session=session, today=office_date(as_of), where=where, shareable=False
+        )
+        visible = set(session.exec(select(Case.number).where(where)))
+    return board.model_copy(
+        update={
+            "letters_to_post": [p for p in board.letters_to_post if p.case_number in visible],
+            "rectifications": [r for r in board.rectifications if r.case_number in visible],
+            "late_answers": [a for a in board.late_answers if a.case_number in visible],
+        }
+    )
 
 
 def monthly_report(*, month: str) -> tuple[MonthlyReport, list[Path]]:
@@ -118,3 +136,32 @@ def rotate_keys() -> int:
     """Re-encrypt every resident ID and phone under the newest data key."""
     with session_scope() as session:
         return applicants.rotate_encryption(session=session)
+
+
+def public_url_warning(*, actor: Actor) -> str | None:
+    """The address printed on this office's letters and QR codes, when only this machine can
+    open it (127.0.0.1, localhost): a manager should set the office's public address."""
+    from casework.validation import is_loopback_url
+    from models.offices import office_of, public_url_of
+
+    with read_scope() as session:
+        url = public_url_of(office_of(session, actor.office_code))
+    return url if is_loopback_url(url) else None
+
+
+def loopback_public_urls() -> list[tuple[str, str]]:
+    """(office name, address) of every office whose letters print an address only this
+    machine can open; the install's own when no office is added yet."""
+    from casework.validation import is_loopback_url
+    from models.offices import list_offices, public_url_of
+
+    with read_scope() as session:
+        rows = list_offices(session=session)
+    if not rows:
+        url = public_url_of(None)
+        return [(get_settings().office_name, url)] if is_loopback_url(url) else []
+    return [
+        (row.name, row.public_url or public_url_of(None))
+        for row in rows
+        if is_loopback_url(row.public_url or public_url_of(None))
+    ]

@@ -9,15 +9,16 @@ from casework import validation
 from casework.errors import UserError
 from casework.replies import Reply, ReplyChannel, ReplyOutcome
 from models import reply_links
-from models.db import session_scope
-from models.reply_links import LinkPage
-from usecases.agencies import add_agency
-from usecases.answers import AnswerRecorded
+from models.db import read_scope, session_scope
+from models.reply_links import LinkAnswer, LinkPage
 from usecases.runs import wake_case_run
+
+__all__ = ["LinkAnswer", "LinkPage"]
 
 # What an agency may say on its page (refusals go through the office, by phone).
 PAGE_OUTCOMES = (
     ReplyOutcome.RECEIVED,
+    ReplyOutcome.POSTED,
     ReplyOutcome.NO_RECORD,
     ReplyOutcome.FORWARDED,
     ReplyOutcome.NEEDS_INFO,
@@ -25,8 +26,9 @@ PAGE_OUTCOMES = (
 
 
 def open_reply_page(*, code: str, as_of: datetime) -> LinkPage:
-    """The request behind a code; UserError (shown as a page) when unknown, used or expired."""
-    with session_scope() as session:
+    """The request behind a code, and whether it still takes an answer; UserError (a 404
+    page) for a code that does not exist."""
+    with read_scope() as session:
         return reply_links.link_page(session=session, code=code, as_of=as_of)
 
 
@@ -38,41 +40,46 @@ def answer_on_reply_page(
     forward_to: str | None = None,
     forward_name: str | None = None,
     needs_what: str | None = None,
-) -> AnswerRecorded:
-    """Record the agency's answer and use the link up; then wake the case's run."""
+    note: str | None = None,
+    tracking: str | None = None,
+    answered_by: str | None = None,
+) -> LinkAnswer:
+    """Record the agency's answer and use the link up; then wake the case's run. An answer
+    to a request answered meanwhile is kept for the clerk (LinkAnswer.kind "kept")."""
     page = open_reply_page(code=code, as_of=as_of)
     if outcome not in [o.value for o in PAGE_OUTCOMES]:
         raise UserError("bad_outcome", value=outcome[:20], choices="/".join(PAGE_OUTCOMES))
-    note = None
     target = None
+    new_agency = None
     if outcome == ReplyOutcome.FORWARDED:
         if forward_to and forward_to in [slug for slug, _ in page.forward_choices]:
             target = forward_to
         elif forward_name and forward_name.strip():
-            target = add_agency(name=forward_name).slug  # a body no playbook names
+            new_agency = validation.free_text(forward_name, field="转至的单位名称", max_length=100)
         else:
             raise UserError("forward_name_missing")
+    text = validation.free_text(note, field="备注", max_length=500, multiline=True, required=False)
     if outcome == ReplyOutcome.NEEDS_INFO:
-        note = validation.free_text(needs_what, field="需补充的材料", max_length=500)
-        if not note:
+        asked = validation.free_text(needs_what, field="需补充的材料", max_length=500)
+        if not asked:
             raise UserError("needs_what_missing")
+        text = asked if not text else f"{asked}（{text}）"
     reply = Reply(
         agency=page.agency,
         outcome=ReplyOutcome(outcome),
         material=page.material,
         forward_to=target,
-        note=note or "",
+        note=text or "",
         via=ReplyChannel.WEB,
+        tracking=validation.tracking_number(tracking) if tracking else None,
+        answered_by=validation.free_text(
+            answered_by, field="答复人", max_length=40, required=False
+        ),
     )
     with session_scope() as session:
-        contact = reply_links.answer_by_link(session=session, code=code, reply=reply, as_of=as_of)
-        assert contact.id is not None
-        contact_id = contact.id
-    return AnswerRecorded(
-        case_number=page.case_number,
-        contact_id=contact_id,
-        agency=page.agency,
-        agency_name=page.agency_name,
-        outcome=reply.outcome,
-        run=wake_case_run(page.case_number, as_of=as_of),
-    )
+        answered = reply_links.answer_by_link(
+            session=session, code=code, reply=reply, forward_name=new_agency, as_of=as_of
+        )
+    if answered.kind == "recorded":
+        wake_case_run(page.case_number, as_of=as_of)
+    return answered

@@ -98,3 +98,13 @@ def sweep_health(*, as_of: datetime) -> SweepHealth:
     if work.last_run_at is not None and work.last_run_at < as_of - 2 * SWEEP_EVERY:
         problems.append("sweep_overdue")
     return SweepHealth(work=work, problems=problems)
+
+
+def run_links(case_numbers: list[str]) -> dict[str, str]:
+    """Each case's flow run in the Prefect UI (for managers who follow a case there)."""
+    links = {}
+    for number in case_numbers:
+        flow_run_id = flow_run_of(number)
+        if flow_run_id:
+            links[number] = run_url(flow_run_id)
+    return links

@@ -65,6 +65,7 @@ from stack.processes import Stack
 from stack.run_starter import started_engines
 from tests.waiting import eventually, process_gone, wait_for
 from usecases import answers, intake
+from usecases.accounts import console_actor
 
 PLAYBOOK = "recover-cremation-certificate"
 FRONT_DESK = "crematorium-front-desk"
@@ -603,7 +604,7 @@ class Lab:
             email=email or f"applicant{self.serial}@family.example",
             fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
         )
-        return intake.open_case(form=form, as_of=now()).case_number
+        return intake.open_case(actor=console_actor(), form=form, as_of=now()).case_number
 
     def awaited(self, case_number: str) -> str | None:
         """The agency whose answer the case waits for (its request sent), if any."""
@@ -623,6 +624,7 @@ class Lab:
         else:
             try:
                 answers.record_answer(
+                    actor=console_actor(),
                     case_number=case_number,
                     agency=agency,
                     outcome=outcome,

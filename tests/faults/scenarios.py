@@ -14,6 +14,7 @@ from casework.errors import UserError
 from tests.faults.lab import ARCHIVE_EMAIL, ARCHIVE_ROOM, FRONT_DESK, LEASE_SECONDS, Lab, Tally
 from tests.waiting import wait_for
 from usecases import answers, office
+from usecases.accounts import console_actor
 
 # How long the stack gets to put things right after the last fault: two reconciler rounds
 # for a re-drive, the short lease for a claim a killed relay left, and the mail retries.
@@ -224,6 +225,7 @@ def racing_answers(lab: Lab, *, rounds: int = 1) -> Tally:
             b.wait()
             try:
                 answers.record_answer(
+                    actor=console_actor(),
                     case_number=c,
                     agency=FRONT_DESK,
                     outcome=outcome,

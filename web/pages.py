@@ -1,0 +1,100 @@
+"""Rendering a page: one template per page from templates/web/, the person's language, the
+session's CSRF token and cookie; a user's mistake in words beside the form it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from casework.clock import office_date
+from casework.errors import UserError
+from casework.messages import label, page_message
+from casework.settings import get_settings
+from casework.templating import environment
+from usecases import accounts
+from usecases.accounts import Actor
+from web.sessions import COOKIE, Session
+from web.words import LANG_COOKIE, LANGUAGES, translator
+
+
+def now_of(request: Request) -> datetime:
+    """The current instant by the workbench's clock (a test sets the office's day)."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def session_of(request: Request) -> Session | None:
+    return Session.from_cookie(request.cookies.get(COOKIE))
+
+
+def lang_of(request: Request) -> str:
+    """Chinese unless the person chose English with the link in the header."""
+    chosen = request.cookies.get(LANG_COOKIE, "zh")
+    return chosen if chosen in LANGUAGES else "zh"
+
+
+def words_for(request: Request) -> Callable[..., str]:
+    """`_` for this request: a page's phrase in the person's language."""
+    return translator(lang_of(request))
+
+
+def error_words(exc: UserError, request: Request) -> str:
+    """A user's mistake in words, in the page's language: the CLI's catalogue, except where
+    the CLI's wording names an option to type."""
+    return page_message(exc.code, lang_of(request), **exc.params)
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    session: Session | None = None,
+    viewer: Actor | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """The page, with the session cookie renewed (a new anonymous one where there is none)."""
+    settings = get_settings()
+    session = session or session_of(request) or Session.anonymous(settings.web_session_hours)
+    if viewer is None and session.username:
+        viewer = accounts.who(session.username)
+    lang = lang_of(request)
+    moment = now_of(request)
+    html = (
+        environment()
+        .get_template(f"web/{template}")
+        .render(
+            csrf=session.csrf,
+            viewer=viewer,
+            office_name=viewer.office_name if viewer else settings.office_name,
+            label=lambda group, code: label(group, code, lang),
+            lang=lang,
+            _=translator(lang),
+            colon=": " if lang == "en" else "：",
+            percent=lambda share: "—" if share is None else f"{share * 100:.0f}%",
+            here=request.url.path,
+            today=office_date(moment),
+            **context,
+        )
+    )
+    response = HTMLResponse(html, status_code=status)
+    response.set_cookie(
+        COOKIE,
+        session.cookie(),
+        httponly=True,
+        samesite="strict",
+        path="/",
+        max_age=int(settings.web_session_hours * 3600),
+    )
+    return response
+
+
+def error_page(
+    request: Request, *, status: int, title: str, text: str, back: str | None = None
+) -> HTMLResponse:
+    """A page that says what went wrong and that nothing was recorded."""
+    return render(request, "error.html.j2", status=status, title=title, text=text, back=back)
