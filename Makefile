@@ -68,6 +68,7 @@ faults: install test-packages
 # table and writes bench/results.json. `--smoke` runs a few of everything.
 bench: install test-packages
 	.venv/bin/python -m bench
+	.venv/bin/python -m bench.table
 
 # A local PostgreSQL cluster for the case database and Prefect's server (a district's set-up):
 # prints the two settings to export before `casework up`. Debian's server installed when missing.

@@ -81,22 +81,30 @@ LAYOUT_LABELS = {
 _MONTHS = "January February March April May June July August September October November December"
 
 
-@pass_context
-def _letter_date(context: Context, day: date) -> str:
-    """A date the way the letter's language writes it: 2026年11月23日 or 23 November 2026;
+def written_date(day: date, lang: str = "zh") -> str:
+    """A date the way a letter or page in `lang` writes it: 2026年11月23日 or 23 November 2026;
     an instant is dated at the office (Beijing time), never in UTC."""
     if isinstance(day, datetime):
         day = office_date(day)
-    if context.get("lang", "zh") == "en":
+    if lang == "en":
         return f"{day.day} {_MONTHS.split()[day.month - 1]} {day.year}"
     return chinese_date(day)
 
 
-@pass_context
-def _office_moment(context: Context, moment: datetime) -> str:
+def written_time(moment: datetime, lang: str = "zh") -> str:
     """An instant at the office, with its time of day: 2026年11月23日 09:05."""
     local = moment.astimezone(OFFICE_TZ)
-    return f"{_letter_date(context, local.date())} {local:%H:%M}"
+    return f"{written_date(local.date(), lang)} {local:%H:%M}"
+
+
+@pass_context
+def _letter_date(context: Context, day: date) -> str:
+    return written_date(day, context.get("lang", "zh"))
+
+
+@pass_context
+def _office_moment(context: Context, moment: datetime) -> str:
+    return written_time(moment, context.get("lang", "zh"))
 
 
 def environment() -> Environment:

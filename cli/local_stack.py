@@ -9,7 +9,7 @@ from casework.messages import label, message
 from casework.settings import get_settings
 from cli.app import JsonOption, app, emit_json, say, state, user_errors
 from stack.processes import Stack
-from usecases import runs
+from usecases import accounts, office, runs
 
 
 @app.command()
@@ -22,6 +22,15 @@ def up() -> None:
     say("workbench_at", url=settings.web_url)
     say("ui_password", path=settings.home / "secrets" / "prefect-auth")
     typer.echo(f"SMTP: {settings.smtp_host}:{settings.smtp_port} → {settings.mailbox_dir}")
+    _warn_about_the_office()
+
+
+def _warn_about_the_office() -> None:
+    """What a new office must still do before letters and the workbench serve anyone."""
+    if not accounts.list_offices():
+        say("no_offices_yet")
+    for name, url in office.loopback_public_urls():
+        say("public_url_loopback", office=name, url=url)
 
 
 @app.command()
@@ -54,6 +63,12 @@ def status(as_json: JsonOption = False) -> None:
                 "service_errors": errors[-5:],
                 "prefect_database_locked": locked,
                 "ui": settings.prefect_ui_url,
+                "workbench": settings.web_url,
+                "public_urls": {
+                    row.code: row.public_url or accounts.default_public_url()
+                    for row in accounts.list_offices()
+                },
+                "public_url_loopback": [url for _, url in office.loopback_public_urls()],
                 "home": str(settings.home),
             }
         )
@@ -83,4 +98,5 @@ def status(as_json: JsonOption = False) -> None:
         )
     if locked:
         say("prefect_database_locked", count=locked)
+    _warn_about_the_office()
     say("status_home", home=settings.home)

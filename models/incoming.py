@@ -53,16 +53,18 @@ def _awaited_request(session: Session, case: Case, reply: Reply) -> Contact:
         if answered is not None and answered.answered_at is not None:
             raise UserError(
                 "already_answered",
-                agency=reply.agency,
+                agency=agency_name(session, reply.agency),
                 at=office_time(answered.answered_at),
                 outcome=label("outcome", answered.outcome or ""),
             )
-        raise UserError("not_waiting", case=case.number, agency=reply.agency)
+        raise UserError("not_waiting", case=case.number, agency=agency_name(session, reply.agency))
     if len(candidates) > 1 and not reply.material:
         raise UserError(
             "which_material",
             case=case.number,
-            materials=", ".join(c.material_slug or "" for c in candidates),
+            materials="、".join(
+                material_of(session, case, c.material_slug or "").name for c in candidates
+            ),
         )
     return candidates[0]
 

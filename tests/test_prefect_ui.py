@@ -75,7 +75,9 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: Stack, browser: A
         ("reply", "email", "crematorium-front-desk", "forwarded"),
         ("request", "email", "crematorium-archive-room", None),
     ]
-    assert any(e.kind == "reply-recorded" and e.actor == "prefect-ui" for e in detail.events)
+    assert any(
+        e.kind == "reply-recorded" and e.actor == "主管（Prefect 界面）" for e in detail.events
+    )
 
     board: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
         "daily-board/every-morning", timeout=120, as_subflow=False, _sync=True

@@ -113,6 +113,7 @@ def _opened_and_waiting(serial: str) -> tuple[str, str]:
             id_number=synthetic_id_number(now().date().replace(year=1950), serial=serial),
             phone="13800001234",
             fields={"deceased_name": "王建国", "cremation_date": "2017-06-01"},
+            confirmed=True,  # the same made-up person across this module's cases
         ),
         as_of=now(),
     ).case_number

@@ -375,7 +375,7 @@ def test_notes_appointments_and_letters_from_the_case_page(client: Any) -> None:
             "pickup": "on",
         },
     )
-    assert booked.status_code == 200 and "已预约：殡仪馆档案室 2026-12-01 09:30" in booked.text
+    assert booked.status_code == 200 and "已预约：殡仪馆档案室 2026年12月1日 09:30" in booked.text
     bad = client.post(
         f"/cases/{number}/appointment",
         data={"csrf": token, "agency": "crematorium-archive-room", "at": "明天"},

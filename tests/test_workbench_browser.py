@@ -120,20 +120,21 @@ def test_shens_case_through_the_workbench(stack: object, browser: Any) -> None:
     code = _archive_code(number)
     agency.goto(f"{web}/r/{code}")
     _shot(agency, "reply-page")
-    agency.get_by_label("已找到／已寄出").check()
+    agency.get_by_label("已找到，材料已交给窗口工作人员").check()
     received_at = now()
     agency.get_by_role("button", name="提交答复").click()
     agency.get_by_text("已收到您的答复").wait_for()
     _shot(agency, "reply-done")
     agency.goto(f"{web}/r/{code}")
-    assert "使用过" in agency.content()
+    assert "无需再答复" in agency.content()  # closed: who recorded the answer, and when
     _shot(agency, "reply-used")
 
     assert _settle(number, received_at) == "Completed"
     clerk.reload()
     assert "已办结" in clerk.content()
     _shot(clerk, "case-closed")
-    clerk.goto(f"{web}/")
+    clerk.goto(f"{web}/")  # 我的案件: the cases she took in
+    assert number in clerk.content()
     _shot(clerk, "my-cases")
     citizen.reload()
     assert "已办结" in citizen.content()

@@ -157,3 +157,12 @@ def command_line_actor(username: str | None) -> Actor:
 def default_public_url() -> str:
     """The address an office with none of its own is reached at (the install's)."""
     return offices.public_url_of(None)
+
+
+def install_office_name() -> str:
+    """The name of the install's own office (its row once added, else the settings')."""
+    from casework.settings import get_settings
+
+    with read_scope() as session:
+        office = offices.office_of(session, None)
+        return office.name if office else get_settings().office_name

@@ -64,13 +64,17 @@ def render(
         viewer = accounts.who(session.username)
     lang = lang_of(request)
     moment = now_of(request)
+    # The header names the person's office; an agency's or a citizen's page, the case's.
+    office_name = context.pop("office_name", None) or (
+        viewer.office_name if viewer else accounts.install_office_name()
+    )
     html = (
         environment()
         .get_template(f"web/{template}")
         .render(
             csrf=session.csrf,
             viewer=viewer,
-            office_name=viewer.office_name if viewer else settings.office_name,
+            office_name=office_name,
             label=lambda group, code: label(group, code, lang),
             lang=lang,
             _=translator(lang),

@@ -47,7 +47,13 @@ def reply_page(request: Request, code: str) -> Response:
         return _refused(request, exc, 404)
     # A link that no longer takes an answer is gone (410), its page saying why and whom to call.
     return render(
-        request, "reply.html.j2", status=410 if page.closed else 200, page=page, error=None, form={}
+        request,
+        "reply.html.j2",
+        status=410 if page.closed else 200,
+        page=page,
+        office_name=page.office_name,
+        error=None,
+        form={},
     )
 
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from casework.errors import UserError
 from casework.messages import label
+from casework.templating import written_date, written_time
 from usecases import answers, office_rules, reading
 from usecases.accounts import Actor
 from web.case_page import case_page
@@ -201,9 +202,8 @@ def book_appointment(
             pickup=pickup == "on",
             as_of=now_of(request),
         )
-        return words_for(request)(
-            "已预约：{agency} {at}", agency=booked.agency_name, at=f"{booked.at:%Y-%m-%d %H:%M}"
-        )
+        at_words = written_time(booked.at, lang_of(request))
+        return words_for(request)("已预约：{agency} {at}", agency=booked.agency_name, at=at_words)
 
     form = {"appt_agency": agency, "at": at, "escort": escort}
     return _act(request, person, case_number, "appointment", form, record)
@@ -245,8 +245,8 @@ def extend(
         return words_for(request)(
             "已延期{days}个工作日，应办结日由{before}改为{due}",
             days=done.days,
-            before=done.due_before,
-            due=done.due_on,
+            before=written_date(done.due_before, lang_of(request)),
+            due=written_date(done.due_on, lang_of(request)),
         )
 
     return _act(

@@ -36,6 +36,7 @@ def status_page(request: Request, case_number: str, token: str) -> Response:
         request,
         "status.html.j2",
         status_view=status,
+        office_name=status.office_name,
         error=None,
         thanked=request.query_params.get("rated") == "1",
     )
@@ -69,6 +70,7 @@ def rate(
             "status.html.j2",
             status=400,
             status_view=status,
+            office_name=status.office_name,
             error=error_words(exc, request),
             thanked=False,
         )
