@@ -336,7 +336,12 @@ def walk_the_workbench(office: Office, browser: Any) -> None:
     citizen.goto(status_url.group(0).replace(office.public_url, office.workbench))
     status = check_page(citizen, "status-page-phone", viewport=PHONE)
     check_page(citizen, "status-page")
-    assert after in days_in(status) and "无需您跑动" in status and "刘*" in status and "刘岩" not in status
+    assert (
+        after in days_in(status)
+        and "无需您跑动" in status
+        and "刘*" in status
+        and "刘岩" not in status
+    )
     assert days_in(status)[0] == days_in(row)[0]  # the day of intake, the same everywhere
 
     # The board, the print queue, the search.
