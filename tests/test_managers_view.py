@@ -202,4 +202,5 @@ def test_an_escalation_event_refreshes_the_board_through_an_automation(stack: ob
     assert result.exit_code == 0, result.output
     run = run_named(f"case-{number}")
     assert wait_until_settled(str(run.id), after=started) == "Completed"
-    assert "closed" in run_named(f"case-{number}").tags
+    tags = run_named(f"case-{number}").tags
+    assert "withdrawn" in tags and "closed" not in tags  # ended, but not done
