@@ -247,7 +247,7 @@ def _resume_bare(run_id: str) -> None:
     from prefect.client.schemas.responses import SetStateStatus
 
     from bench.bare_flow import Answer
-    from gateways.prefect_api import restore_missing_schema
+    from gateways.run_inputs import restore_missing_schema
 
     with get_client(sync_client=True) as client:
         for attempt in range(2):
@@ -510,7 +510,7 @@ def _answer_each_when_it_waits(numbers: list[str], *, deadline: float) -> dict[s
     is looked up again every round: the reconciler starts the run the server was too busy to
     start at intake (2026-12-06: two of fifty, and the office waited for them for ever), and
     replaces one that crashed."""
-    from gateways.prefect_api import read_runs
+    from gateways.run_health import read_runs
 
     answered_at: dict[str, float] = {}
     given: set[tuple[str, str]] = set()

@@ -13,7 +13,7 @@ from bench.figures import Figure, cpu_share, median, private_database, rss_mib, 
 from bench.volume import PLAYBOOK, seed_open_cases
 from casework.clock import now
 from casework.planning import wait_key_for
-from gateways.prefect_api import deployment_name
+from gateways.prefect_client import deployment_name
 from models import lifecycle
 from models.db import session_scope
 from stack.processes import Stack

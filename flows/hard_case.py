@@ -18,7 +18,7 @@ from tasks.record import (
     claim_case,
     next_step,
     read_answer,
-    record_reply,
+    record_form_answer,
     record_wake,
 )
 from tasks.render import file_missing_letters, letters_filed, letters_printed_behind
@@ -95,5 +95,5 @@ def take_answer(case_number: str, generation: int, answer: CaseInput) -> datetim
     if answer.outcome is FormOutcome.RECHECK:
         record_wake(case_number, generation)
     else:
-        record_reply(case_number, generation, answer.to_reply(), as_of)
+        record_form_answer(case_number, generation, answer.to_answer(), as_of)
     return as_of

@@ -9,8 +9,8 @@ from prefect import get_run_logger
 from prefect.input import RunInput
 from pydantic import Field, field_validator
 
+from casework.answers import Answer, AnswerChannel, AnswerOutcome
 from casework.clock import OFFICE_TZ
-from casework.replies import Reply, ReplyChannel, ReplyOutcome
 
 
 class FormOutcome(StrEnum):
@@ -40,8 +40,8 @@ class CaseInput(RunInput):
     forward_to: str = Field(
         default="", max_length=64, title="转往单位 forward to (slug)，转办时填写"
     )
-    via: ReplyChannel = Field(
-        default=ReplyChannel.PHONE,
+    via: AnswerChannel = Field(
+        default=AnswerChannel.PHONE,
         title="答复方式 via",
         description="phone 电话 / email 邮件 / post 信函 / visit 来访",
     )
@@ -55,10 +55,10 @@ class CaseInput(RunInput):
             return value.replace(tzinfo=OFFICE_TZ)
         return value
 
-    def to_reply(self) -> Reply:
-        return Reply(
+    def to_answer(self) -> Answer:
+        return Answer(
             agency=self.agency or "",
-            outcome=ReplyOutcome(self.outcome.value),
+            outcome=AnswerOutcome(self.outcome.value),
             material=self.material or None,
             forward_to=self.forward_to or None,
             via=self.via,

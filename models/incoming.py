@@ -6,13 +6,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from casework.answers import Answer, AnswerOutcome, TripReason
 from casework.clock import office_time
 from casework.crash_points import crash_point
 from casework.errors import UserError
 from casework.messages import label, message
 from casework.planning import EscalationReason
 from casework.playbook import Playbook, get_playbook
-from casework.replies import Reply, ReplyOutcome, TripReason
 from models.lookups import agency_name, get_agency, get_case, material_of
 from models.office_rules import pause_clock, resume_clock
 from models.tables import (
@@ -28,16 +28,16 @@ from models.tables import (
 from models.transitions import advance_wait, record_event, refresh_status
 
 
-def _awaited_request(session: Session, case: Case, reply: Reply) -> Contact:
+def _awaited_request(session: Session, case: Case, answer: Answer) -> Contact:
     """The open request this reply answers; a reply nobody is waiting for is refused."""
     query = select(Contact).where(
         Contact.case_id == case.id,
         Contact.kind == ContactKind.REQUEST,
-        Contact.agency_slug == reply.agency,
+        Contact.agency_slug == answer.agency,
         col(Contact.answered_at).is_(None),
     )
-    if reply.material:
-        query = query.where(Contact.material_slug == reply.material)
+    if answer.material:
+        query = query.where(Contact.material_slug == answer.material)
     candidates = list(session.exec(query.order_by(col(Contact.id))))
     if not candidates:
         answered = session.exec(
@@ -45,7 +45,7 @@ def _awaited_request(session: Session, case: Case, reply: Reply) -> Contact:
             .where(
                 Contact.case_id == case.id,
                 Contact.kind == ContactKind.REQUEST,
-                Contact.agency_slug == reply.agency,
+                Contact.agency_slug == answer.agency,
                 col(Contact.answered_at).is_not(None),
             )
             .order_by(col(Contact.answered_at).desc())
@@ -53,12 +53,12 @@ def _awaited_request(session: Session, case: Case, reply: Reply) -> Contact:
         if answered is not None and answered.answered_at is not None:
             raise UserError(
                 "already_answered",
-                agency=agency_name(session, reply.agency),
+                agency=agency_name(session, answer.agency),
                 at=office_time(answered.answered_at),
                 outcome=label("outcome", answered.outcome or ""),
             )
-        raise UserError("not_waiting", case=case.number, agency=agency_name(session, reply.agency))
-    if len(candidates) > 1 and not reply.material:
+        raise UserError("not_waiting", case=case.number, agency=agency_name(session, answer.agency))
+    if len(candidates) > 1 and not answer.material:
         raise UserError(
             "which_material",
             case=case.number,
@@ -84,7 +84,7 @@ def _silence_escalated(session: Session, request: Contact) -> bool:
 
 
 def record_form_answer(
-    *, session: Session, case_number: str, generation: int, reply: Reply, as_of: datetime
+    *, session: Session, case_number: str, generation: int, answer: Answer, as_of: datetime
 ) -> str:
     """An answer typed into the Resume form while the run waited under `generation`.
 
@@ -98,10 +98,10 @@ def record_form_answer(
         return "already-read"
     try:
         with session.begin_nested():
-            record_reply(
+            record_answer(
                 session=session,
                 case_number=case_number,
-                reply=reply,
+                answer=answer,
                 as_of=as_of,
                 actor="prefect-ui",
             )
@@ -112,7 +112,7 @@ def record_form_answer(
             case,
             EventKind.FORM_ANSWER_REFUSED,
             as_of,
-            detail=f"{agency_name(session, reply.agency)}：{label('outcome', reply.outcome)}——{reason}",
+            detail=f"{agency_name(session, answer.agency)}：{label('outcome', answer.outcome)}——{reason}",
             actor="prefect-ui",
         )
         return f"refused: {reason}"
@@ -125,11 +125,11 @@ def _next_untried_agency(playbook: Playbook, material: CaseMaterial) -> str | No
     return next((slug for slug in order if slug not in material.tried_agencies), None)
 
 
-def record_reply(
+def record_answer(
     *,
     session: Session,
     case_number: str,
-    reply: Reply,
+    answer: Answer,
     as_of: datetime,
     actor: str,
 ) -> Contact:
@@ -141,61 +141,61 @@ def record_reply(
     case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         raise UserError("case_closed", case=case_number)
-    get_agency(session, reply.agency)
-    request = _awaited_request(session, case, reply)
+    get_agency(session, answer.agency)
+    request = _awaited_request(session, case, answer)
     material_slug = request.material_slug
     assert material_slug is not None and case.id is not None and request.id is not None
     if as_of < request.occurred_at:
         raise UserError(
-            "answer_before_request", agency=reply.agency, sent=office_time(request.occurred_at)
+            "answer_before_request", agency=answer.agency, sent=office_time(request.occurred_at)
         )
     material = material_of(session, case, material_slug)
     playbook = get_playbook(case.playbook)
 
-    if reply.outcome == ReplyOutcome.FORWARDED:
-        if not reply.forward_to:
+    if answer.outcome == AnswerOutcome.FORWARDED:
+        if not answer.forward_to:
             raise UserError("forward_to_missing")
-        if reply.forward_to == reply.agency:
-            raise UserError("forward_to_same", agency=reply.agency)
-        get_agency(session, reply.forward_to)
+        if answer.forward_to == answer.agency:
+            raise UserError("forward_to_same", agency=answer.agency)
+        get_agency(session, answer.forward_to)
 
     request.answered_at = as_of
-    request.outcome = str(reply.outcome)
+    request.outcome = str(answer.outcome)
     session.add(request)
     contact = Contact(
         case_id=case.id,
         kind=ContactKind.REPLY,
-        channel=Channel(str(reply.via)),
+        channel=Channel(str(answer.via)),
         direction=Direction.INBOUND,
-        agency_slug=reply.agency,
+        agency_slug=answer.agency,
         material_slug=material_slug,
         in_reply_to=request.id,
-        outcome=str(reply.outcome),
-        note=reply.note or None,
+        outcome=str(answer.outcome),
+        note=answer.note or None,
         occurred_at=as_of,
         recorded_by=actor,
-        details=_reply_details(reply),
+        details=_answer_details(answer),
     )
     session.add(contact)
 
-    if reply.outcome == ReplyOutcome.RECEIVED:
+    if answer.outcome == AnswerOutcome.RECEIVED:
         material.status = MaterialStatus.COLLECTED
         material.collected_at = as_of
-    elif reply.outcome == ReplyOutcome.POSTED:
+    elif answer.outcome == AnswerOutcome.POSTED:
         material.status = MaterialStatus.IN_POST  # collected when it arrives
-    elif reply.outcome == ReplyOutcome.FORWARDED:
+    elif answer.outcome == AnswerOutcome.FORWARDED:
         material.status = MaterialStatus.PENDING
-        material.agency_slug = reply.forward_to
-    elif reply.outcome == ReplyOutcome.NO_RECORD:
+        material.agency_slug = answer.forward_to
+    elif answer.outcome == AnswerOutcome.NO_RECORD:
         material.status = MaterialStatus.PENDING
         material.agency_slug = _next_untried_agency(playbook, material)
-    elif reply.outcome == ReplyOutcome.NEEDS_INFO:
+    elif answer.outcome == AnswerOutcome.NEEDS_INFO:
         material.status = MaterialStatus.WAITING_APPLICANT
-        material.note = reply.note or None
+        material.note = answer.note or None
         pause_clock(session, case, material_slug, as_of, actor)  # 补正 stops the 限时办结 clock
-    elif reply.outcome == ReplyOutcome.REFUSED:
+    elif answer.outcome == AnswerOutcome.REFUSED:
         material.status = MaterialStatus.UNOBTAINABLE  # the planner escalates it next
-        material.note = reply.note or None
+        material.note = answer.note or None
     session.add(material)
     if case.escalation_reason == EscalationReason.NO_ANSWER and _silence_escalated(
         session, request
@@ -208,8 +208,8 @@ def record_reply(
         case,
         EventKind.REPLY_RECORDED,
         as_of,
-        detail=f"{agency_name(session, reply.agency)}：{label('outcome', reply.outcome)}（{material.name}）"
-        + (f" → {agency_name(session, reply.forward_to)}" if reply.forward_to else ""),
+        detail=f"{agency_name(session, answer.agency)}：{label('outcome', answer.outcome)}（{material.name}）"
+        + (f" → {agency_name(session, answer.forward_to)}" if answer.forward_to else ""),
         actor=actor,
     )
     refresh_status(session, case, as_of, actor)
@@ -218,10 +218,13 @@ def record_reply(
     return contact
 
 
-def _reply_details(reply: Reply) -> dict[str, str] | None:
+def _answer_details(answer: Answer) -> dict[str, str] | None:
     details = {
         key: value
-        for key, value in (("tracking_number", reply.tracking), ("answered_by", reply.answered_by))
+        for key, value in (
+            ("tracking_number", answer.tracking),
+            ("answered_by", answer.answered_by),
+        )
         if value
     }
     return details or None

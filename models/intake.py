@@ -8,11 +8,11 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from casework.answers import TripReason
 from casework.clock import office_date
 from casework.crypto import lookup_hash
 from casework.errors import UserError
 from casework.playbook import Playbook, get_playbook
-from casework.replies import TripReason
 from casework.search import name_key, phone_key
 from casework.settings import get_settings
 from casework.workdays import add_working_days

@@ -10,14 +10,14 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from casework.actors import AGENCY_LINK
+from casework.answers import Answer
 from casework.clock import office_date, office_time
 from casework.errors import UserError
 from casework.links import normalise_code
 from casework.messages import label
 from casework.playbook import get_playbook
-from casework.replies import Reply
 from models.accounts import display_names
-from models.incoming import record_reply
+from models.incoming import record_answer
 from models.intake import add_agency
 from models.lookups import agency_name, get_case, material_of
 from models.offices import office_card
@@ -144,7 +144,7 @@ def answer_by_link(
     *,
     session: Session,
     code: str,
-    reply: Reply,
+    answer: Answer,
     forward_name: str | None,
     as_of: datetime,
 ) -> LinkAnswer:
@@ -166,7 +166,7 @@ def answer_by_link(
         raise UserError(
             "link_expired", at=office_time(closed.at), phone=office_card(session, case).phone
         )
-    answer = reply.model_copy(
+    answer = answer.model_copy(
         update={"agency": request.agency_slug, "material": request.material_slug}
     )
     if closed is not None:
@@ -181,8 +181,8 @@ def answer_by_link(
             ).slug
         )
         answer = answer.model_copy(update={"forward_to": target})
-    contact = record_reply(
-        session=session, case_number=case.number, reply=answer, as_of=as_of, actor=AGENCY_LINK
+    contact = record_answer(
+        session=session, case_number=case.number, answer=answer, as_of=as_of, actor=AGENCY_LINK
     )
     link.used_at = as_of
     session.add(link)
@@ -204,7 +204,7 @@ def _late(
     session: Session,
     case: Case,
     request: Contact,
-    answer: Reply,
+    answer: Answer,
     closed: LinkClosed,
     as_of: datetime,
 ) -> LinkAnswer:

@@ -15,7 +15,7 @@ from pathlib import Path
 from casework.errors import UserError
 from casework.prefect_env import prefect_env
 from casework.settings import PROJECT_DIR, Settings
-from gateways.prefect_api import api_healthy
+from gateways.stack_health import api_healthy
 
 SERVICES = ("prefect-server", "mail-server", "run-starter", "worker", "workbench")
 

@@ -24,23 +24,19 @@ from casework.planning import (
 from casework.playbook import get_playbook
 from casework.settings import get_settings
 from gateways.imap import poll_mailbox
-from gateways.prefect_api import (
-    cancel_flow_run,
+from gateways.prefect_client import cancel_flow_run, one_client, redrive_case_flow, start_case_flow
+from gateways.resume_form import CaseInput, FormOutcome
+from gateways.run_health import read_runs, run_health
+from gateways.run_inputs import (
     discard_wake_input,
-    one_client,
-    read_runs,
-    redrive_case_flow,
-    run_health,
     stale_wake_input,
-    start_case_flow,
     unread_form_answer,
     wake_case_flow,
 )
-from gateways.resume_form import CaseInput, FormOutcome
 from gateways.run_logs import task_logger
 from models import lifecycle, lookups, office_rules, views
 from models.db import read_scope, session_scope
-from tasks.record import record_reply
+from tasks.record import record_form_answer
 from tasks.send import escalate_case, relay_pending
 
 if TYPE_CHECKING:
@@ -76,11 +72,11 @@ def _record_left_answer(
     case_number: str, generation: int, answer: CaseInput, as_of: datetime, whose: str
 ) -> None:
     """Record a Resume-form answer no run read (a wake-up carries nothing): once, because
-    record_reply checks the generation it was given under."""
+    record_form_answer checks the generation it was given under."""
     if answer.outcome is FormOutcome.RECHECK:
         return
     answered_at = max(as_of, answer.as_of) if answer.as_of else as_of  # as the flow does
-    outcome = record_reply.fn(case_number, generation, answer.to_reply(), answered_at)
+    outcome = record_form_answer.fn(case_number, generation, answer.to_answer(), answered_at)
     task_logger().warning("Case %s: %s form answer recorded (%s)", case_number, whose, outcome)
 
 

@@ -13,11 +13,12 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from casework.answers import Answer
 from casework.planning import Step, plan_next_step, wait_key_for
 from casework.playbook import get_playbook
-from casework.replies import Reply
-from gateways.prefect_api import run_has_ended, unread_form_answer
 from gateways.resume_form import CaseInput
+from gateways.run_health import run_has_ended
+from gateways.run_inputs import unread_form_answer
 from gateways.run_logs import task_logger
 from models import incoming, lifecycle, lookups
 from models.db import read_scope, session_scope
@@ -38,14 +39,14 @@ def mark_urgent(case_number: str, urgent: bool, as_of: datetime) -> None:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="record-form-answer")
-def record_reply(case_number: str, generation: int, reply: Reply, as_of: datetime) -> str:
+def record_form_answer(case_number: str, generation: int, answer: Answer, as_of: datetime) -> str:
     """Record an agency's answer given through the Resume form; says what happened."""
     with session_scope() as session:
         result = incoming.record_form_answer(
             session=session,
             case_number=case_number,
             generation=generation,
-            reply=reply,
+            answer=answer,
             as_of=as_of,
         )
     if result.startswith("refused"):

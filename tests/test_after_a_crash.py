@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from casework.answers import Answer, AnswerOutcome
 from casework.clock import start_of_office_day
 from casework.planning import Action, EscalationReason, plan_next_step
 from casework.playbook import get_playbook
-from casework.replies import Reply, ReplyOutcome
 from casework.templating import RenderedMessage
 from models import incoming, intake, lookups, outgoing
 from models.db import session_scope
@@ -67,10 +67,10 @@ def test_no_reminder_for_a_request_answered_after_the_reminder_was_planned(
     later = DAY + timedelta(days=14)
     step = _step(case_number, later)
     assert (step.action, step.request_id) == (Action.REMIND, request_id)
-    reply = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
+    reply = Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.RECEIVED)
     with session_scope() as session:  # the answer arrives between planning and sending
-        incoming.record_reply(
-            actor="staff", session=session, case_number=case_number, reply=reply, as_of=later
+        incoming.record_answer(
+            actor="staff", session=session, case_number=case_number, answer=reply, as_of=later
         )
     carry_out(case_number, step, later, run=lambda task, *args: task.fn(*args))
     assert _contacts(case_number, ContactKind.REMINDER) == []
@@ -140,10 +140,10 @@ def test_an_answer_clears_only_the_escalation_about_its_own_request(
 
     assert status() == "escalated"
     for request in (answering, silent):
-        reply = Reply(agency=request.agency_slug or "", outcome=ReplyOutcome.RECEIVED)
+        reply = Answer(agency=request.agency_slug or "", outcome=AnswerOutcome.RECEIVED)
         with session_scope() as session:
-            incoming.record_reply(
-                actor="staff", session=session, case_number=case_number, reply=reply, as_of=DAY
+            incoming.record_answer(
+                actor="staff", session=session, case_number=case_number, answer=reply, as_of=DAY
             )
         # Only the answer to the escalated request breaks the silence that was escalated.
         assert status() == ("escalated" if request is answering else "waiting_applicant")
@@ -153,15 +153,15 @@ def test_a_second_answer_to_one_request_is_refused_saying_who_answered(
     fresh_db: Path, smtp_server: list
 ) -> None:
     case_number, _ = case_with_a_request(DAY)
-    first = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.NO_RECORD)
+    first = Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.NO_RECORD)
     with session_scope() as session:
-        incoming.record_reply(
-            actor="staff", session=session, case_number=case_number, reply=first, as_of=DAY
+        incoming.record_answer(
+            actor="staff", session=session, case_number=case_number, answer=first, as_of=DAY
         )
-    second = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
+    second = Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.RECEIVED)
     with pytest.raises(incoming.UserError) as refused, session_scope() as session:
-        incoming.record_reply(
-            actor="staff", session=session, case_number=case_number, reply=second, as_of=DAY
+        incoming.record_answer(
+            actor="staff", session=session, case_number=case_number, answer=second, as_of=DAY
         )
     assert refused.value.code == "already_answered"
     assert refused.value.params["outcome"] == "无记录"

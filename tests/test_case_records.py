@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from sqlmodel import func, select
 
+from casework.answers import Answer, AnswerOutcome
 from casework.clock import start_of_office_day
 from casework.errors import UserError
 from casework.planning import Action, plan_next_step
 from casework.playbook import get_playbook
-from casework.replies import Reply, ReplyOutcome
 from models import incoming, intake, lifecycle, lookups, views
 from models.db import session_scope
 from models.tables import CaseEvent, Contact, OutboxMessage
@@ -97,22 +97,22 @@ def test_stale_or_wrong_replies_write_nothing(fresh_db: object, smtp_server: lis
     notify_applicant.fn(number, DAY)
     send_request.fn(number, _plan(number), DAY)
     before = (_count(Contact), _count(CaseEvent))
-    reply = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
+    reply = Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.RECEIVED)
     with session_scope() as session:
         stale = incoming.record_form_answer(
-            session=session, case_number=number, generation=99, reply=reply, as_of=DAY
+            session=session, case_number=number, generation=99, answer=reply, as_of=DAY
         )
     assert stale == "already-read"
     bad = [
-        Reply(agency="crematorium-archive-room", outcome=ReplyOutcome.RECEIVED),  # not asked
-        Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.FORWARDED),  # no target
-        Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.FORWARDED, forward_to="x"),
+        Answer(agency="crematorium-archive-room", outcome=AnswerOutcome.RECEIVED),  # not asked
+        Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.FORWARDED),  # no target
+        Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.FORWARDED, forward_to="x"),
     ]
     codes = []
     for item in bad:
         with pytest.raises(UserError) as info, session_scope() as session:
-            incoming.record_reply(
-                actor="staff", session=session, case_number=number, reply=item, as_of=DAY
+            incoming.record_answer(
+                actor="staff", session=session, case_number=number, answer=item, as_of=DAY
             )
         codes.append(info.value.code)
     assert codes == ["not_waiting", "forward_to_missing", "unknown_agency"]
@@ -126,22 +126,22 @@ def test_forwarding_then_no_record_moves_along_the_chain(
     notify_applicant.fn(number, DAY)
     send_request.fn(number, _plan(number), DAY)
     with session_scope() as session:
-        incoming.record_reply(
+        incoming.record_answer(
             actor="staff",
             session=session,
             case_number=number,
-            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.NO_RECORD),
+            answer=Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.NO_RECORD),
             as_of=DAY,
         )
     step = _plan(number)
     assert (step.action, step.agency) == (Action.REQUEST, "crematorium-archive-room")
     send_request.fn(number, step, DAY)
     with session_scope() as session:
-        incoming.record_reply(
+        incoming.record_answer(
             actor="staff",
             session=session,
             case_number=number,
-            reply=Reply(agency="crematorium-archive-room", outcome=ReplyOutcome.NO_RECORD),
+            answer=Answer(agency="crematorium-archive-room", outcome=AnswerOutcome.NO_RECORD),
             as_of=DAY,
         )
     step = _plan(number)
@@ -174,13 +174,13 @@ def test_needs_info_waits_for_the_applicant_then_asks_again(
     number = _open()
     assert _run_until_wait(number) == [Action.NOTIFY, Action.REQUEST, Action.WAIT]
     with session_scope() as session:
-        incoming.record_reply(
+        incoming.record_answer(
             actor="staff",
             session=session,
             case_number=number,
-            reply=Reply(
+            answer=Answer(
                 agency="crematorium-front-desk",
-                outcome=ReplyOutcome.NEEDS_INFO,
+                outcome=AnswerOutcome.NEEDS_INFO,
                 note="需要申请人的结婚证复印件",
             ),
             as_of=DAY,
@@ -229,11 +229,11 @@ def test_a_refusal_escalates_the_case(fresh_db: object, smtp_server: list) -> No
     number = _open()
     _run_until_wait(number)
     with session_scope() as session:
-        incoming.record_reply(
+        incoming.record_answer(
             actor="staff",
             session=session,
             case_number=number,
-            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.REFUSED),
+            answer=Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.REFUSED),
             as_of=DAY,
         )
     assert _run_until_wait(number) == [Action.ESCALATE, Action.WAIT]

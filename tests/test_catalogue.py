@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from casework.actors import NOT_PEOPLE
+from casework.answers import AnswerChannel, AnswerOutcome, TripReason
 from casework.i18n import read_catalogue
 from casework.messages import label, message, page_message
 from casework.planning import Action, EscalationReason
 from casework.ratings import LEVEL_WORDS
-from casework.replies import ReplyChannel, ReplyOutcome, TripReason
 from casework.time_limit import ClockState
 from models.tables import (
     CaseStatus,
@@ -41,10 +41,10 @@ GROUPS: list[tuple[str, type[StrEnum]]] = [
     ("direction", Direction),
     ("contact_kind", ContactKind),
     ("outbox_status", OutboxStatus),
-    ("outcome", ReplyOutcome),
+    ("outcome", AnswerOutcome),
     ("outcome", TripReason),
     ("outcome", EscalationReason),
-    ("reply_channel", ReplyChannel),
+    ("answer_channel", AnswerChannel),
     ("event", EventKind),
     ("role", Role),
     ("clock_state", ClockState),

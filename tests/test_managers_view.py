@@ -195,7 +195,7 @@ def test_an_escalation_event_refreshes_the_board_through_an_automation(stack: ob
     from typer.testing import CliRunner
 
     from cli.main import app
-    from gateways.prefect_api import wait_until_settled
+    from gateways.prefect_client import wait_until_settled
 
     started = now()
     result = CliRunner().invoke(app, ["withdraw", number, "--reason", "已超过时限，经主任同意终止"])

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from casework.answers import Answer, AnswerOutcome, TripReason
 from casework.clock import start_of_office_day
 from casework.errors import UserError
-from casework.replies import Reply, ReplyOutcome, TripReason
 from casework.settings import get_settings
 from casework.workdays import add_working_days
 from cli.stories import synthetic_id_number
@@ -44,19 +44,19 @@ def case(fresh_db: object, smtp_server: list) -> Iterator[str]:
     yield number
 
 
-def _answer(number: str, outcome: ReplyOutcome, day: date, note: str = "") -> None:
+def _answer(number: str, outcome: AnswerOutcome, day: date, note: str = "") -> None:
     with session_scope() as session:
-        incoming.record_reply(
+        incoming.record_answer(
             actor="staff",
             session=session,
             case_number=number,
-            reply=Reply(agency="crematorium-front-desk", outcome=outcome, note=note),
+            answer=Answer(agency="crematorium-front-desk", outcome=outcome, note=note),
             as_of=_day(day),
         )
 
 
 def _close(number: str, day: date) -> None:
-    _answer(number, ReplyOutcome.RECEIVED, day)
+    _answer(number, AnswerOutcome.RECEIVED, day)
     _run_until_wait(number, _day(day, 11))
     with session_scope() as session:
         assert get_case(session, number).closed_at is not None
@@ -70,7 +70,7 @@ def _count(table: type) -> int:
 def test_the_clock_stops_for_correction_and_runs_again(case: str) -> None:
     start = rules.clock_of(actor=console_actor(), case_number=case, as_of=_day(MON))
     assert (start.limit, start.used, start.state) == (15, 0, "running")
-    _answer(case, ReplyOutcome.NEEDS_INFO, date(2026, 11, 18), "需要申请人身份证复印件")
+    _answer(case, AnswerOutcome.NEEDS_INFO, date(2026, 11, 18), "需要申请人身份证复印件")
     paused = rules.clock_of(actor=console_actor(), case_number=case, as_of=_day(date(2026, 11, 20)))
     assert (paused.used, paused.paused, paused.state) == (2, 2, "paused")
     with session_scope() as session:  # posted in: no trip, and the clock runs from the next day

@@ -17,7 +17,7 @@ from casework.clock import now
 from casework.prefect_env import prefect_auth_string
 from casework.settings import PROJECT_DIR, get_settings
 from cli.stories import Driver
-from gateways.prefect_api import wait_until_settled
+from gateways.prefect_client import wait_until_settled
 from models.db import session_scope
 from models.views import case_detail
 from stack.processes import Stack

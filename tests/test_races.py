@@ -10,9 +10,9 @@ from multiprocessing.synchronize import Barrier
 import pytest
 from sqlmodel import col, select
 
+from casework.answers import Answer, AnswerOutcome
 from casework.clock import start_of_office_day
 from casework.errors import UserError
-from casework.replies import Reply, ReplyOutcome
 from models import db, incoming, lookups
 from models.db import session_scope
 from models.tables import CaseEvent, CaseMaterial, Contact, ContactKind, EventKind
@@ -22,8 +22,8 @@ from usecases.accounts import console_actor
 pytestmark = pytest.mark.flow
 DAY = start_of_office_day(date(2026, 11, 16))
 ROUNDS = 12
-CLERK = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED)
-MANAGER = Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.NO_RECORD)
+CLERK = Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.RECEIVED)
+MANAGER = Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.NO_RECORD)
 
 
 def _clerk(cases: list[str], barrier: Barrier, results: multiprocessing.Queue) -> None:
@@ -32,8 +32,8 @@ def _clerk(cases: list[str], barrier: Barrier, results: multiprocessing.Queue) -
         barrier.wait()
         try:
             with session_scope() as session:
-                incoming.record_reply(
-                    actor="staff", session=session, case_number=case_number, reply=CLERK, as_of=DAY
+                incoming.record_answer(
+                    actor="staff", session=session, case_number=case_number, answer=CLERK, as_of=DAY
                 )
             results.put((case_number, "clerk", "recorded"))
         except UserError as exc:
@@ -51,7 +51,7 @@ def _manager(
                 session=session,
                 case_number=case_number,
                 generation=generation,
-                reply=MANAGER,
+                answer=MANAGER,
                 as_of=DAY,
             )
         results.put((case_number, "manager", outcome.split(":")[0]))
@@ -151,17 +151,17 @@ def test_a_reader_neither_waits_for_nor_takes_the_write_lock(
     assert status != "closed"  # the snapshot of what was committed, not the write in flight
 
 
-FORWARDED = Reply(
+FORWARDED = Answer(
     agency="crematorium-front-desk",
-    outcome=ReplyOutcome.FORWARDED,
+    outcome=AnswerOutcome.FORWARDED,
     forward_to="crematorium-archive-room",
 )
 
 
 def _forward(case_number: str) -> None:
     with session_scope() as session:
-        incoming.record_reply(
-            actor="staff", session=session, case_number=case_number, reply=FORWARDED, as_of=DAY
+        incoming.record_answer(
+            actor="staff", session=session, case_number=case_number, answer=FORWARDED, as_of=DAY
         )
 
 

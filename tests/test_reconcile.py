@@ -134,15 +134,15 @@ def _suspended_again_now(run: str) -> None:
 
 
 def _answered_by_phone(number: str) -> None:
-    from casework.replies import Reply, ReplyOutcome
+    from casework.answers import Answer, AnswerOutcome
     from models import incoming
 
     with session_scope() as session:
-        incoming.record_reply(
+        incoming.record_answer(
             actor="staff",
             session=session,
             case_number=number,
-            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
+            answer=Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.RECEIVED),
             as_of=now(),
         )
 
@@ -164,7 +164,7 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
     input (Prefect resets its pause keys): every resume then got 409 and the case stalled,
     as the long fault run found. A stale wake-up is cleared and the run resumed; a stale form
     answer is recorded by the reconciler first."""
-    from gateways.prefect_api import wake_case_flow
+    from gateways.run_inputs import wake_case_flow
     from tasks.chase import reconcile
 
     def leave_input(run: str, value: str) -> None:
@@ -202,7 +202,7 @@ def test_a_run_suspended_over_an_old_input_or_without_its_schema_is_still_woken(
 
     # An input stored after the run suspended is a wake-up on its way (Prefect stores it, then
     # resumes the run): never taken for stale, so never cleared from under the resume.
-    from gateways.prefect_api import stale_wake_input
+    from gateways.run_inputs import stale_wake_input
 
     number, run = _opened_and_waiting("104")
     with get_client(sync_client=True) as client:
@@ -220,8 +220,8 @@ def test_a_wake_between_a_runs_suspension_and_its_form_save_leaves_the_save_to_t
     "already exists": the run failed and waited a minute for a re-drive (the bench's fifty
     cases at once, p95 44-67 s). The wake now gives a run that has just suspended time to
     save its form, and resumes it after."""
-    from gateways.prefect_api import wake_case_flow
     from gateways.resume_form import CaseInput
+    from gateways.run_inputs import wake_case_flow
 
     number, run = _opened_and_waiting("105")
     with get_client(sync_client=True) as client:
@@ -298,7 +298,7 @@ def test_a_second_run_of_a_case_stops_before_working_it(stack: Stack) -> None:
     """A run that starts while the case's own run lives (a worker slow to submit a run the
     reconciler already replaced, or a re-drive made by a round that read an old death) claims
     nothing and does nothing: one run works a case, never two."""
-    from gateways.prefect_api import redrive_case_flow
+    from gateways.prefect_client import redrive_case_flow
 
     number, own = _opened_and_waiting("105")
     extra = redrive_case_flow(number, "recover-cremation-certificate", attempt=99)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from casework.answers import Answer, AnswerOutcome
 from casework.clock import start_of_office_day
-from casework.replies import Reply, ReplyOutcome
 from cli.main import app
 from models import incoming, intake
 from models.db import session_scope
@@ -43,11 +43,11 @@ def _two_cases() -> tuple[str, str]:
             brought=[],
             as_of=OPENED + timedelta(days=1),
         )
-        incoming.record_reply(
+        incoming.record_answer(
             actor="staff",
             session=session,
             case_number=first.number,
-            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
+            answer=Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.RECEIVED),
             as_of=closed_at,
         )
     _run_until_wait(first.number, closed_at)

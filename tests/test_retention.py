@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from casework.answers import Answer, AnswerOutcome
 from casework.clock import start_of_office_day
-from casework.replies import Reply, ReplyOutcome
 from cli.main import app
 from models import incoming, intake, lookups
 from models.db import session_scope
@@ -31,13 +31,13 @@ def _closed_case() -> str:
         ).number
     _run_until_wait(number, OPENED)
     with session_scope() as session:
-        incoming.record_reply(
+        incoming.record_answer(
             actor="staff",
             session=session,
             case_number=number,
-            reply=Reply(
+            answer=Answer(
                 agency="crematorium-front-desk",
-                outcome=ReplyOutcome.RECEIVED,
+                outcome=AnswerOutcome.RECEIVED,
                 note="家属沈桂兰电话13800001234已确认",
             ),
             as_of=OPENED,

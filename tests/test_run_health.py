@@ -20,7 +20,7 @@ from prefect.states import (
     Suspended,
 )
 
-from gateways.prefect_api import (
+from gateways.run_health import (
     GONE_AFTER,
     STUCK_AFTER,
     STUCK_PENDING_AFTER,
@@ -147,7 +147,7 @@ def test_a_worker_is_found_by_its_start_time_and_its_server() -> None:
 
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from gateways.prefect_api import _worker_running_since
+    from gateways.run_health import _worker_running_since
 
     # A server of this test's own: a test session's stack (and its worker) may be running.
     ours_url = "http://127.0.0.1:9/ours/api"
@@ -186,7 +186,7 @@ def test_a_process_is_recognised_by_the_run_it_executes(tmp_path: object) -> Non
     import sys
     import time
 
-    from gateways.prefect_api import _any_process_runs, _process_runs
+    from gateways.run_health import _any_process_runs, _process_runs
 
     child = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(30)"],
@@ -217,7 +217,7 @@ def test_calls_inside_one_client_share_it_and_calls_outside_make_their_own(
 
     import prefect.client.orchestration as orchestration
 
-    from gateways import prefect_api
+    from gateways import prefect_client
 
     made: list[object] = []
 
@@ -229,13 +229,13 @@ def test_calls_inside_one_client_share_it_and_calls_outside_make_their_own(
 
     monkeypatch.setattr(orchestration, "get_client", get_client)
     with (
-        prefect_api.one_client(),
-        prefect_api._client() as first,
-        prefect_api._client() as second,
+        prefect_client.one_client(),
+        prefect_client.client() as first,
+        prefect_client.client() as second,
     ):
         pass
     assert first is second and made == [first]
-    with prefect_api._client() as third, prefect_api._client() as fourth:
+    with prefect_client.client() as third, prefect_client.client() as fourth:
         pass
     assert third is not fourth and len(made) == 3  # the round's client is not kept after it
 
@@ -280,7 +280,7 @@ def test_a_stale_input_is_one_stored_before_the_run_suspended_read_with_the_stat
     import contextlib
     from collections.abc import Iterator
 
-    from gateways import prefect_api
+    from gateways import run_inputs
 
     suspended_at = datetime(2026, 12, 1, 9, tzinfo=UTC)
     paused: State = Suspended(pause_key="case-wait-1", timestamp=suspended_at)
@@ -290,21 +290,21 @@ def test_a_stale_input_is_one_stored_before_the_run_suspended_read_with_the_stat
     def fake_client() -> Iterator[object]:
         yield client
 
-    monkeypatch.setattr(prefect_api, "_client", fake_client)
+    monkeypatch.setattr(run_inputs, "client", fake_client)
     state = paused if given else None
-    stale = prefect_api.stale_wake_input(RUN_ID, state=state)
+    stale = run_inputs.stale_wake_input(RUN_ID, state=state)
     assert stale is not None and stale[0] == "case-wait-1", stale
     assert stale[1].outcome.value == "received"
     assert client.runs_read == (0 if given else 1)
 
     client.stored_at = suspended_at + timedelta(seconds=1)  # a wake-up on its way
-    assert prefect_api.stale_wake_input(RUN_ID, state=state) is None
+    assert run_inputs.stale_wake_input(RUN_ID, state=state) is None
     client.stored_at = suspended_at  # stored in the instant it suspended: on its way too
-    assert prefect_api.stale_wake_input(RUN_ID, state=state) is None
+    assert run_inputs.stale_wake_input(RUN_ID, state=state) is None
 
     inputs_read = client.inputs_read
     client.run_state = Running()
-    assert prefect_api.stale_wake_input(RUN_ID, state=client.run_state if given else None) is None
+    assert run_inputs.stale_wake_input(RUN_ID, state=client.run_state if given else None) is None
     assert client.inputs_read == inputs_read  # a run not paused has no key to look under
 
 
@@ -317,7 +317,7 @@ def test_runs_are_read_a_page_at_a_time_every_page_once_and_a_missing_run_left_o
     from types import SimpleNamespace
     from uuid import UUID
 
-    from gateways import prefect_api
+    from gateways import run_health
 
     ids = [str(uuid4()) for _ in range(7)]
     gone = ids[3]
@@ -340,8 +340,8 @@ def test_runs_are_read_a_page_at_a_time_every_page_once_and_a_missing_run_left_o
             clients.append((own, threading.get_ident()))
         yield PagesClient()
 
-    monkeypatch.setattr(prefect_api, "_client", fake_client)
-    runs = prefect_api.read_runs(ids, chunk=3)
+    monkeypatch.setattr(run_health, "client", fake_client)
+    runs = run_health.read_runs(ids, chunk=3)
     assert sorted(map(len, pages)) == [1, 3, 3]
     # Three lanes read at once, each with a client of its own (a CSRF token is one per client).
     assert [own for own, _ in clients] == [True] * 3
@@ -350,8 +350,8 @@ def test_runs_are_read_a_page_at_a_time_every_page_once_and_a_missing_run_left_o
     assert all(str(run.id) == run_id for run_id, run in runs.items())
 
     clients.clear()
-    assert sorted(prefect_api.read_runs(ids[:5], chunk=3)) == sorted(set(ids[:5]) - {gone})
+    assert sorted(run_health.read_runs(ids[:5], chunk=3)) == sorted(set(ids[:5]) - {gone})
     assert [own for own, _ in clients] == [True, True]  # two pages: no client for a third lane
     clients.clear()
-    assert sorted(prefect_api.read_runs(ids[:2], chunk=3)) == sorted(ids[:2])
+    assert sorted(run_health.read_runs(ids[:2], chunk=3)) == sorted(ids[:2])
     assert [own for own, _ in clients] == [False]  # one page: the round's client reads it

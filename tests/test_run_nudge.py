@@ -23,14 +23,14 @@ def test_a_case_opened_while_prefect_answers_503_is_kept_for_the_reconciler(
     fresh_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cli.stories import synthetic_id_number
-    from gateways import prefect_api
+    from gateways import prefect_client, stack_health
     from models import lookups
     from models.db import session_scope
     from usecases import intake
     from usecases.accounts import console_actor
 
-    monkeypatch.setattr(prefect_api, "api_healthy", lambda _settings: True)
-    monkeypatch.setattr(prefect_api, "start_case_flow", _busy)
+    monkeypatch.setattr(stack_health, "api_healthy", lambda _settings: True)
+    monkeypatch.setattr(prefect_client, "start_case_flow", _busy)
     form = intake.IntakeForm(
         playbook="recover-cremation-certificate",
         name="沈桂兰",
@@ -47,7 +47,7 @@ def test_a_case_opened_while_prefect_answers_503_is_kept_for_the_reconciler(
 def test_an_answer_recorded_while_prefect_answers_503_is_kept_for_the_reconciler(
     fresh_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gateways import prefect_api
+    from gateways import run_inputs, stack_health
     from models import lookups
     from models.db import session_scope
     from models.tables import Contact
@@ -58,8 +58,8 @@ def test_an_answer_recorded_while_prefect_answers_503_is_kept_for_the_reconciler
     number, _request = case_with_a_request(AS_OF)
     with session_scope() as session:
         lookups.get_case(session, number).flow_run_id = "00000000-0000-0000-0000-000000000001"
-    monkeypatch.setattr(prefect_api, "api_healthy", lambda _settings: True)
-    monkeypatch.setattr(prefect_api, "wake_case_flow", _busy)
+    monkeypatch.setattr(stack_health, "api_healthy", lambda _settings: True)
+    monkeypatch.setattr(run_inputs, "wake_case_flow", _busy)
     recorded = answers.record_answer(
         actor=console_actor(),
         case_number=number,

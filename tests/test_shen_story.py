@@ -20,7 +20,7 @@ from casework.workdays import add_working_days
 from cli.main import app
 from cli.stories import synthetic_id_number
 from gateways.maildir import read_mailbox
-from gateways.prefect_api import wait_until_settled
+from gateways.prefect_client import wait_until_settled
 
 pytestmark = pytest.mark.integration
 runner = CliRunner()

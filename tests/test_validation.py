@@ -110,16 +110,18 @@ def test_log_lines_with_id_or_mobile_numbers_are_masked() -> None:
 
 
 def test_the_resume_form_says_how_the_answer_came() -> None:
-    from casework.replies import ReplyChannel
+    from casework.answers import AnswerChannel
     from gateways.resume_form import CaseInput, FormOutcome
 
     answer = CaseInput(outcome=FormOutcome.RECEIVED, agency="crematorium-front-desk", via="post")
-    reply = answer.to_reply()
+    reply = answer.to_answer()
     assert (reply.via, reply.agency, reply.material) == (
-        ReplyChannel.POST,
+        AnswerChannel.POST,
         "crematorium-front-desk",
         None,
     )
-    assert CaseInput(outcome=FormOutcome.NO_RECORD, agency="x").to_reply().via is ReplyChannel.PHONE
+    assert (
+        CaseInput(outcome=FormOutcome.NO_RECORD, agency="x").to_answer().via is AnswerChannel.PHONE
+    )
     with pytest.raises(ValueError):
         CaseInput(outcome=FormOutcome.RECEIVED, via="fax")

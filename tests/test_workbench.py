@@ -427,7 +427,7 @@ def test_english_is_one_click_away_and_remembered_on_every_page(client: Any) -> 
 
 
 def test_the_office_rules_from_the_case_page_and_the_citizen_rates_on_hers(client: Any) -> None:
-    from casework.replies import Reply, ReplyOutcome
+    from casework.answers import Answer, AnswerOutcome
     from models import incoming
     from models.tables import CaseEvent, Rating
     from tests.test_case_records import _run_until_wait
@@ -469,11 +469,11 @@ def test_the_office_rules_from_the_case_page_and_the_citizen_rates_on_hers(clien
     assert "含延期5个工作日" in extended.text and "暂停计时" in extended.text
 
     with session_scope() as session:
-        incoming.record_reply(
+        incoming.record_answer(
             actor="staff",
             session=session,
             case_number=number,
-            reply=Reply(agency="crematorium-front-desk", outcome=ReplyOutcome.RECEIVED),
+            answer=Answer(agency="crematorium-front-desk", outcome=AnswerOutcome.RECEIVED),
             as_of=DAY,
         )
     _run_until_wait(number, DAY)

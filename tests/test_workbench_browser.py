@@ -17,7 +17,7 @@ from casework.clock import now
 from casework.links import status_token
 from casework.settings import get_settings
 from cli.stories import synthetic_id_number
-from gateways.prefect_api import wait_until_settled
+from gateways.prefect_client import wait_until_settled
 from models.db import session_scope
 from models.lookups import get_case
 from models.tables import Case, Contact, ContactKind, ReplyLink

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from casework import validation
+from casework.answers import Answer, AnswerChannel, AnswerOutcome, TripReason
 from casework.clock import OFFICE_TZ, office_date
 from casework.errors import UserError
 from casework.playbook import get_playbook
-from casework.replies import Reply, ReplyChannel, ReplyOutcome, TripReason
 from models import incoming, lifecycle, lookups, postal, reply_links, views
 from models.accounts import Actor, require_manager, visible_case
 from models.db import read_scope, session_scope
@@ -29,7 +29,7 @@ class AnswerRecorded(BaseModel):
     contact_id: int
     agency: str
     agency_name: str
-    outcome: ReplyOutcome
+    outcome: AnswerOutcome
     run: RunNudge
 
 
@@ -57,7 +57,7 @@ class CaseWithdrawn(BaseModel):
 
 
 def _choice(
-    value: str, choices: type[ReplyOutcome] | type[ReplyChannel] | type[TripReason], code: str
+    value: str, choices: type[AnswerOutcome] | type[AnswerChannel] | type[TripReason], code: str
 ) -> str:
     allowed = [c.value for c in choices]
     if value not in allowed:
@@ -65,12 +65,12 @@ def _choice(
     return value
 
 
-def _clerk_channel(via: str) -> ReplyChannel:
+def _clerk_channel(via: str) -> AnswerChannel:
     """How a clerk heard the answer; "web" is the agency's own reply page, never typed."""
-    allowed = [c.value for c in ReplyChannel if c is not ReplyChannel.WEB]
+    allowed = [c.value for c in AnswerChannel if c is not AnswerChannel.WEB]
     if via not in allowed:
         raise UserError("bad_reply_via", value=via, choices="/".join(allowed))
-    return ReplyChannel(via)
+    return AnswerChannel(via)
 
 
 def record_answer(
@@ -88,9 +88,9 @@ def record_answer(
 ) -> AnswerRecorded:
     """An agency answered a request (by phone, email, post or in person); "posted" (it sent the
     document by post, `tracking` its number) leaves the material on its way until it arrives."""
-    answer = Reply(
+    answer = Answer(
         agency=validation.slug(agency, field="单位代码"),
-        outcome=ReplyOutcome(_choice(outcome, ReplyOutcome, "bad_outcome")),
+        outcome=AnswerOutcome(_choice(outcome, AnswerOutcome, "bad_outcome")),
         material=validation.slug(material, field="材料代码") if material else None,
         forward_to=validation.slug(forward_to, field="转往单位代码") if forward_to else None,
         note=validation.free_text(
@@ -102,10 +102,10 @@ def record_answer(
     )
     with session_scope() as session:
         visible_case(session, actor, case_number)
-        contact = incoming.record_reply(
+        contact = incoming.record_answer(
             session=session,
             case_number=case_number,
-            reply=answer,
+            answer=answer,
             as_of=as_of,
             actor=actor.username,
         )

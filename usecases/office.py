@@ -14,7 +14,7 @@ from casework.clock import now, office_date
 from casework.errors import UserError
 from casework.figures import DailyBoard, MonthlyReport
 from casework.settings import get_settings
-from gateways import prefect_api
+from gateways import stack_health
 from gateways.imap import MailboxPoll, poll_mailbox
 from models import applicants, reports, retention
 from models.accounts import Actor, require_manager, visible_cases
@@ -44,7 +44,7 @@ class PurgeResult(BaseModel):
 def chase(*, as_of: datetime, wait: bool = False) -> SweepReport:
     """Wake every case with a chase due at `as_of`, start missing runs, relay the outbox;
     with `wait`, return once each woken run has settled again."""
-    if not prefect_api.api_healthy(get_settings()):
+    if not stack_health.api_healthy(get_settings()):
         raise UserError("stack_down")
     from tasks.chase import sweep
 
@@ -58,7 +58,7 @@ def chase(*, as_of: datetime, wait: bool = False) -> SweepReport:
 
 def reconcile(*, as_of: datetime) -> SweepReport:
     """Re-drive open cases whose flow run died (the every-minute deployment does it too)."""
-    if not prefect_api.api_healthy(get_settings()):
+    if not stack_health.api_healthy(get_settings()):
         raise UserError("stack_down")
     from tasks.chase import reconcile as reconcile_runs
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from casework import validation
+from casework.answers import Answer, AnswerChannel, AnswerOutcome
 from casework.errors import UserError
-from casework.replies import Reply, ReplyChannel, ReplyOutcome
 from models import reply_links
 from models.db import read_scope, session_scope
 from models.reply_links import LinkAnswer, LinkPage
@@ -17,11 +17,11 @@ __all__ = ["LinkAnswer", "LinkPage"]
 
 # What an agency may say on its page (refusals go through the office, by phone).
 PAGE_OUTCOMES = (
-    ReplyOutcome.RECEIVED,
-    ReplyOutcome.POSTED,
-    ReplyOutcome.NO_RECORD,
-    ReplyOutcome.FORWARDED,
-    ReplyOutcome.NEEDS_INFO,
+    AnswerOutcome.RECEIVED,
+    AnswerOutcome.POSTED,
+    AnswerOutcome.NO_RECORD,
+    AnswerOutcome.FORWARDED,
+    AnswerOutcome.NEEDS_INFO,
 )
 
 
@@ -51,7 +51,7 @@ def answer_on_reply_page(
         raise UserError("bad_outcome", value=outcome[:20], choices="/".join(PAGE_OUTCOMES))
     target = None
     new_agency = None
-    if outcome == ReplyOutcome.FORWARDED:
+    if outcome == AnswerOutcome.FORWARDED:
         if forward_to and forward_to in [slug for slug, _ in page.forward_choices]:
             target = forward_to
         elif forward_name and forward_name.strip():
@@ -59,18 +59,18 @@ def answer_on_reply_page(
         else:
             raise UserError("forward_name_missing")
     text = validation.free_text(note, field="备注", max_length=500, multiline=True, required=False)
-    if outcome == ReplyOutcome.NEEDS_INFO:
+    if outcome == AnswerOutcome.NEEDS_INFO:
         asked = validation.free_text(needs_what, field="需补充的材料", max_length=500)
         if not asked:
             raise UserError("needs_what_missing")
         text = asked if not text else f"{asked}（{text}）"
-    reply = Reply(
+    answer = Answer(
         agency=page.agency,
-        outcome=ReplyOutcome(outcome),
+        outcome=AnswerOutcome(outcome),
         material=page.material,
         forward_to=target,
         note=text or "",
-        via=ReplyChannel.WEB,
+        via=AnswerChannel.WEB,
         tracking=validation.tracking_number(tracking) if tracking else None,
         answered_by=validation.free_text(
             answered_by, field="答复人", max_length=40, required=False
@@ -78,7 +78,7 @@ def answer_on_reply_page(
     )
     with session_scope() as session:
         answered = reply_links.answer_by_link(
-            session=session, code=code, reply=reply, forward_name=new_agency, as_of=as_of
+            session=session, code=code, answer=answer, forward_name=new_agency, as_of=as_of
         )
     if answered.kind == "recorded":
         wake_case_run(page.case_number, as_of=as_of)

@@ -12,7 +12,7 @@ import httpx
 from pydantic import BaseModel
 
 from casework.settings import get_settings
-from gateways import prefect_api
+from gateways import prefect_client, run_inputs, stack_health
 from models import lookups
 from models.db import session_scope
 
@@ -36,10 +36,10 @@ def run_url(flow_run_id: str) -> str:
 
 def start_case_run(case_number: str, playbook: str) -> RunNudge:
     """Create the case's flow run (once per case) unless the local stack is down."""
-    if not prefect_api.api_healthy(get_settings()):
+    if not stack_health.api_healthy(get_settings()):
         return RunNudge(stack_down=True)
     try:
-        flow_run_id = prefect_api.start_case_flow(case_number, playbook)
+        flow_run_id = prefect_client.start_case_flow(case_number, playbook)
     except httpx.HTTPError:
         return RunNudge(busy=True)
     return RunNudge(flow_run_id=flow_run_id, flow_run_url=run_url(flow_run_id), started=True)
@@ -53,10 +53,10 @@ WAIT_FOR_SUSPENSION_SECONDS = 8
 def wake_case_run(case_number: str, *, as_of: datetime | None = None) -> RunNudge:
     """Tell the case's suspended flow run to re-read the case database."""
     flow_run_id = flow_run_of(case_number)
-    if flow_run_id is None or not prefect_api.api_healthy(get_settings()):
+    if flow_run_id is None or not stack_health.api_healthy(get_settings()):
         return RunNudge(flow_run_id=flow_run_id, stack_down=True)
     try:
-        woken = prefect_api.wake_case_flow(
+        woken = run_inputs.wake_case_flow(
             flow_run_id, as_of=as_of, wait_for_pause=WAIT_FOR_SUSPENSION_SECONDS
         )
     except httpx.HTTPError:
@@ -74,7 +74,7 @@ def wait_until_settled(case_number: str, *, after: datetime, timeout: float = 12
     flow_run_id = flow_run_of(case_number)
     if flow_run_id is None:
         raise LookupError(f"case {case_number} has no flow run")
-    return prefect_api.wait_until_settled(flow_run_id, after=after, timeout=timeout)
+    return prefect_client.wait_until_settled(flow_run_id, after=after, timeout=timeout)
 
 
 SWEEP_DEPLOYMENT = "chase-due-cases/every-15-minutes"
@@ -82,14 +82,14 @@ SWEEP_EVERY = timedelta(minutes=15)
 
 
 class SweepHealth(BaseModel):
-    work: prefect_api.ScheduledWork
+    work: stack_health.ScheduledWork
     problems: list[str] = []  # message codes: what is wrong with the scheduled sweep
 
 
 def sweep_health(*, as_of: datetime) -> SweepHealth:
     """Whether Prefect's scheduler keeps the sweep coming: a next run planned and not late,
     and a last run no older than two intervals (once one has run)."""
-    work = prefect_api.scheduled_work(SWEEP_DEPLOYMENT)
+    work = stack_health.scheduled_work(SWEEP_DEPLOYMENT)
     problems = []
     if work.next_run_at is None:
         problems.append("sweep_not_scheduled")

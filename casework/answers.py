@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 
-class ReplyOutcome(StrEnum):
+class AnswerOutcome(StrEnum):
     RECEIVED = "received"  # the office has it in hand
     POSTED = "posted"  # the agency has sent it by post: the case waits for it to arrive
     FORWARDED = "forwarded"
@@ -16,7 +16,7 @@ class ReplyOutcome(StrEnum):
     REFUSED = "refused"
 
 
-class ReplyChannel(StrEnum):
+class AnswerChannel(StrEnum):
     """How the answer reached the office (kept in the contact log)."""
 
     PHONE = "phone"
@@ -26,15 +26,15 @@ class ReplyChannel(StrEnum):
     WEB = "web"  # the agency's own answer on its reply page
 
 
-class Reply(BaseModel):
+class Answer(BaseModel):
     """An agency's answer to a request of this case."""
 
     agency: str
-    outcome: ReplyOutcome
+    outcome: AnswerOutcome
     material: str | None = None
     forward_to: str | None = None
     note: str = Field(default="", max_length=2000)
-    via: ReplyChannel = ReplyChannel.PHONE
+    via: AnswerChannel = AnswerChannel.PHONE
     tracking: str | None = None  # of what the agency posted
     answered_by: str | None = None  # the person at the agency, as they gave their name
 
