@@ -101,14 +101,14 @@ def main(argv: list[str] | None = None) -> int:
             section("output", lambda: output.mail(50 if smoke else 1000, as_of)
                     + output.letters(3 if smoke else 30, as_of))  # fmt: skip
         if "orchestration" in chosen and stack is not None:
-            from bench import orchestration
+            from bench import orchestration, throughput
 
             section("orchestration", lambda: orchestration.overhead(
                 stack, trials=1 if smoke else 8, warm_up=not smoke))  # fmt: skip
-            section("orchestration", lambda: orchestration.clerk_latency(trials=1 if smoke else 10))
+            section("orchestration", lambda: throughput.clerk_latency(trials=1 if smoke else 10))
             # The smoke run starts the second worker (the code path), not the comparison.
             for workers in (2,) if smoke else (1, 2):
-                section("orchestration", lambda w=workers: orchestration.throughput(
+                section("orchestration", lambda w=workers: throughput.throughput(
                     stack, cases=2 if smoke else 50, workers=w, serial=8000 + 100 * w))  # fmt: skip
             results.append(
                 Figure("throughput", "worker RSS idle", idle_rss, "MiB", "before any case")
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _orchestration_idle(stack: object, *, settle: float) -> float | None:
-    from bench.orchestration import idle_worker_rss
+    from bench.throughput import idle_worker_rss
 
     time.sleep(settle)
     return idle_worker_rss(stack)  # type: ignore[arg-type]
@@ -165,7 +165,7 @@ def _orchestration_idle(stack: object, *, settle: float) -> float | None:
 def _throughput_on_postgres(server: PostgresServer, smoke: bool) -> list[Figure]:
     """A district's set-up on one machine: Prefect's server and the case database on PostgreSQL,
     cases closed per minute with one worker and with two."""
-    from bench import orchestration
+    from bench import throughput
     from bench.figures import Figure, use_database
     from casework.settings import get_settings
     from stack.processes import Stack
@@ -182,7 +182,7 @@ def _throughput_on_postgres(server: PostgresServer, smoke: bool) -> list[Figure]
         for core_each, how in ((False, "same 2 cores"), (True, "a core each")):
             closed = []
             for workers in (1, 2):
-                found = orchestration.throughput(
+                found = throughput.throughput(
                     stack, cases=2 if smoke else 24, workers=workers, label="PostgreSQL",
                     serial=9000 + 100 * workers + 1000 * core_each, core_each=core_each,
                 )  # fmt: skip

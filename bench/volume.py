@@ -14,7 +14,7 @@ from casework.clock import office_date
 from casework.playbook import all_playbooks
 from casework.templating import RenderedMessage
 from casework.validation import id_check_digit
-from models import intake, outgoing, reports, views
+from models import board, intake, outgoing, reports, views
 from models.db import get_engine, session_scope
 from models.tables import (
     Applicant,
@@ -109,7 +109,7 @@ def capacity(count: int, as_of: datetime, *, trials: int) -> list[Figure]:
 
 def _board(as_of: datetime) -> None:
     with session_scope() as session:
-        reports.daily_board(session=session, today=office_date(as_of))
+        board.daily_board(session=session, today=office_date(as_of))
 
 
 def _overdue(as_of: datetime) -> None:
@@ -255,4 +255,4 @@ def _report(month: str) -> None:
 
 def _agencies() -> None:
     with session_scope() as session:
-        reports.agency_responsiveness(session=session)
+        board.agency_responsiveness(session=session)

@@ -62,7 +62,7 @@ def publish_daily_board(as_of: datetime) -> str:
     from prefect.artifacts import create_markdown_artifact
 
     from casework.report_formats import daily_board_markdown
-    from models.reports import daily_board
+    from models.board import daily_board
 
     with session_scope() as session:
         board = daily_board(session=session, today=office_date(as_of))

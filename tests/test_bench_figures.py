@@ -14,7 +14,7 @@ from prefect.client.schemas.objects import FlowRun, State
 from prefect.states import Cancelled, Completed, Crashed, Failed, Pending, Running, Suspended
 
 from bench.figures import machine_cpu_seconds, process_cpu_seconds
-from bench.orchestration import _gone
+from bench.throughput import _gone
 
 pytestmark = pytest.mark.unit
 

@@ -152,3 +152,18 @@ def test_the_check_catches_an_upward_import_and_a_hidden_cycle(tmp_path: Path) -
     graph, violations = import_graph(tmp_path)
     assert cycles(graph) == [["models.a", "models.b"]]
     assert sorted(violations) == ["cli/d.py:1 cli → models.a", "models/c.py:1 models → tasks.send"]
+
+
+# A module is one job: past this many lines it is doing two (ARCHITECTURE.md).
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_is_over_five_hundred_lines() -> None:
+    long = {
+        str(path.relative_to(PROJECT_DIR)): lines
+        for folder in (*PACKAGES, "tests", "bench")
+        for path in (PROJECT_DIR / folder).rglob("*.py")
+        if "migrations" not in path.parts
+        and (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}

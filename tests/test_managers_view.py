@@ -22,8 +22,9 @@ from prefect.deployments import run_deployment
 from casework.clock import now, office_date
 from casework.report_formats import daily_board_markdown, monthly_markdown
 from cli.stories import Driver, li, synthetic_id_number, today_at_office
+from models.board import daily_board
 from models.db import session_scope
-from models.reports import daily_board, monthly_report
+from models.reports import monthly_report
 from tasks.publish import artifact_key
 from tasks.report import DAILY_BOARD_KEY, MONTHLY_REPORT_KEY
 

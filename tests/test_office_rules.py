@@ -19,9 +19,10 @@ from casework.settings import get_settings
 from casework.workdays import add_working_days
 from cli.stories import synthetic_id_number
 from models import incoming, office_rules
+from models.board import daily_board
 from models.db import session_scope
 from models.lookups import get_case
-from models.reports import daily_board, monthly_report
+from models.reports import monthly_report
 from models.tables import Case, CaseEvent, Contact, EventKind, OutboxMessage, Rating, SecondNotice
 from tests.factories import case_with_a_request, document_text, window_staff
 from tests.test_case_records import _run_until_wait

@@ -13,8 +13,8 @@ from casework.planning import plan_next_step
 from casework.playbook import get_playbook
 from cli.main import app
 from models import intake, lookups, views
+from models.board import daily_board
 from models.db import session_scope
-from models.reports import daily_board
 from models.tables import CaseEvent, Contact
 from tests.factories import case_with_a_request, document_text, shen_intake
 

@@ -12,8 +12,9 @@ from casework.answers import Answer, AnswerOutcome
 from casework.clock import start_of_office_day
 from cli.main import app
 from models import incoming, intake
+from models.board import daily_board
 from models.db import session_scope
-from models.reports import daily_board, monthly_report
+from models.reports import monthly_report
 from tasks.report import write_monthly_report
 from tests.factories import shen_intake
 from tests.test_case_records import _run_until_wait

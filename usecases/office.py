@@ -17,6 +17,7 @@ from casework.settings import get_settings
 from gateways import stack_health
 from gateways.imap import MailboxPoll, poll_mailbox
 from models import applicants, reports, retention
+from models import board as boards
 from models.accounts import Actor, require_manager, visible_cases
 from models.db import read_scope, session_scope
 from models.tables import Case
@@ -87,9 +88,9 @@ def daily_board(*, actor: Actor, as_of: datetime) -> DailyBoard:
     require_manager(actor)
     with read_scope() as session:
         if actor.console:
-            return reports.daily_board(session=session, today=office_date(as_of), shareable=False)
+            return boards.daily_board(session=session, today=office_date(as_of), shareable=False)
         where = visible_cases(session, actor)
-        board = reports.daily_board(
+        board = boards.daily_board(
             session=session, today=office_date(as_of), where=where, shareable=False
         )
         visible = set(session.exec(select(Case.number).where(where)))

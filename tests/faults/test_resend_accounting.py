@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from tests.faults.lab import (
+from tests.faults.accounting import (
     ACCEPTED_TO_MARK_SECONDS,
     Kill,
     Received,
-    _last_gone,
+    last_gone,
     resend_causes,
     watch_deaths,
 )
@@ -147,9 +147,9 @@ def test_the_death_watch_times_each_process_and_leaves_out_one_still_alive() -> 
         gone = watch_deaths({killed.pid, alive.pid}, timeout=0.3)
         assert set(gone) == {killed.pid}
         assert before <= gone[killed.pid] <= time.time()
-        assert _last_gone((killed.pid,), gone) == gone[killed.pid]
-        assert _last_gone((killed.pid, alive.pid), gone) is None
-        assert _last_gone((), gone) is None
+        assert last_gone((killed.pid,), gone) == gone[killed.pid]
+        assert last_gone((killed.pid, alive.pid), gone) is None
+        assert last_gone((), gone) is None
     finally:
         for process in (killed, alive):
             process.kill()
