@@ -67,7 +67,7 @@ def phone(value: str) -> str:
     """
     import phonenumbers
 
-    text = re.sub(r"[\s()]", "", ascii_digits(value, field="电话号码"))
+    text = re.sub(r"[\s()-]", "", ascii_digits(value, field="电话号码"))
     if text.startswith("+86"):
         text = text[3:]
     if not (_MOBILE.match(text) or _LANDLINE.match(text)):
@@ -220,12 +220,13 @@ def public_url(value: str) -> str:
 
 
 def is_loopback_url(url: str) -> bool:
-    """An address only this machine can open (127.x, ::1, localhost): printed on a letter, it
-    reaches no one."""
+    """An address only this machine can open (127.x, ::1, localhost, 0.0.0.0): printed on a
+    letter, it reaches no one."""
     host = (urlsplit(url).hostname or "").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ip_address(host).is_loopback
+        found = ip_address(host)
     except ValueError:
         return False
+    return found.is_loopback or found.is_unspecified  # 0.0.0.0 is no address to open either

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from casework.answers import TripReason
@@ -171,19 +172,22 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
     return case
 
 
-def open_case_of_person(*, session: Session, id_number: str, playbook: str) -> str | None:
-    """The number of an open case of this type for the person with this resident ID."""
-    found = session.exec(
+def open_case_of_person(
+    *, session: Session, id_number: str, playbook: str, where: ColumnElement[bool]
+) -> str | None:
+    """The number of an open case of this type (among those `where` admits) for the person
+    with this resident ID."""
+    return session.exec(
         select(Case.number)
         .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
         .where(
             Applicant.id_number_hash == lookup_hash(id_number),
             Case.playbook == playbook,
             col(Case.closed_at).is_(None),
+            where,
         )
         .order_by(col(Case.id).desc())
     ).first()
-    return found
 
 
 def opened_by_key(*, session: Session, intake_key: str) -> bool:

@@ -19,7 +19,7 @@ from casework.playbook import (
     get_playbook,
 )
 from models import intake
-from models.accounts import Actor
+from models.accounts import Actor, visible_cases
 from models.db import read_scope, session_scope
 from usecases.runs import RunNudge, start_case_run
 
@@ -141,7 +141,7 @@ def open_case(*, actor: Actor, form: IntakeForm, as_of: datetime, start: bool = 
         taken_by=None if actor.console else actor.username,
         intake_key=form.intake_key,
     )
-    if not form.confirmed and (found := warnings_for(case_intake, playbook, today)):
+    if not form.confirmed and (found := warnings_for(actor, case_intake, playbook, today)):
         raise NeedsConfirmation(found)
     try:
         opened = _open(case_intake, playbook, as_of)
@@ -156,14 +156,18 @@ def open_case(*, actor: Actor, form: IntakeForm, as_of: datetime, start: bool = 
 
 
 def warnings_for(
-    case_intake: intake.CaseIntake, playbook: Playbook, today: date
+    actor: Actor, case_intake: intake.CaseIntake, playbook: Playbook, today: date
 ) -> list[IntakeWarning]:
-    """What to confirm before opening: the same person already has this type of case open;
-    the statutory limit has already passed (the case would be escalated at once)."""
+    """What to confirm before opening: the same person already has this type of case open
+    (among the cases this person may see: another office's stays its own), or the statutory
+    limit has already passed (the case would be escalated at once)."""
     found = []
     with read_scope() as session:
         same = intake.open_case_of_person(
-            session=session, id_number=case_intake.applicant.id_number, playbook=playbook.slug
+            session=session,
+            id_number=case_intake.applicant.id_number,
+            playbook=playbook.slug,
+            where=visible_cases(session, actor),
         )
     if same is not None and case_intake.intake_key is not None:
         with read_scope() as session:  # a form submitted twice finds the case it opened

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Path, Request
 
 from casework.errors import UserError
 from usecases import accounts, reading
@@ -78,3 +78,6 @@ def visible_case(case_number: str, person: CurrentPerson) -> str:
 
 
 VisibleCase = Annotated[str, Depends(visible_case)]
+
+# A record's number in an address: what the databases can hold (a larger one typed is a 404).
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]

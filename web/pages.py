@@ -15,7 +15,7 @@ from casework.errors import UserError
 from casework.messages import label, page_message
 from casework.settings import get_settings
 from casework.templating import environment
-from usecases import accounts
+from usecases import accounts, office
 from usecases.accounts import Actor
 from web.sessions import COOKIE, Session
 from web.words import LANG_COOKIE, LANGUAGES, translator
@@ -82,6 +82,10 @@ def render(
             percent=lambda share: "—" if share is None else f"{share * 100:.0f}%",
             here=request.url.path,
             today=office_date(moment),
+            # A manager is told, on every page, when letters print an address nobody can open.
+            public_url_warning=office.public_url_warning(actor=viewer)
+            if viewer is not None and viewer.manages
+            else None,
             **context,
         )
     )

@@ -26,5 +26,4 @@ def board(request: Request, person: Manager) -> Response:
         viewer=person,
         board=figures,
         runs=runs.run_links(numbers),
-        public_url_warning=office.public_url_warning(actor=person),
     )

@@ -19,7 +19,7 @@ from casework.templating import written_date, written_time
 from usecases import answers, office_rules, reading
 from usecases.accounts import Actor
 from web.case_page import case_page
-from web.deps import CsrfChecked, CurrentPerson, Manager, VisibleCase
+from web.deps import CsrfChecked, CurrentPerson, Manager, RecordId, VisibleCase
 from web.pages import lang_of, now_of, render, words_for
 
 router = APIRouter(prefix="/cases/{case_number}")
@@ -322,7 +322,7 @@ def late_answer_seen(
     _csrf: CsrfChecked,
     person: CurrentPerson,
     case_number: VisibleCase,
-    contact_id: int,
+    contact_id: RecordId,
 ) -> Response:
     """The clerk has looked at an agency's later answer (and called it back if need be)."""
 

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from casework.errors import UserError
 from usecases import reading
 from web.case_page import case_page
-from web.deps import CurrentPerson, VisibleCase
+from web.deps import CurrentPerson, RecordId, VisibleCase
 from web.pages import error_page, error_words, now_of, render, words_for
 
 router = APIRouter()
@@ -80,7 +80,7 @@ def case(
 
 @router.get("/cases/{case_number}/letters/{contact_id}")
 def letter(
-    request: Request, person: CurrentPerson, case_number: VisibleCase, contact_id: int
+    request: Request, person: CurrentPerson, case_number: VisibleCase, contact_id: RecordId
 ) -> Response:
     try:
         path = reading.letter(actor=person, case_number=case_number, contact_id=contact_id)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from casework.errors import UserError
 from usecases import answers, reading
 from usecases.accounts import Actor
-from web.deps import CsrfChecked, CurrentPerson
+from web.deps import CsrfChecked, CurrentPerson, RecordId
 from web.pages import error_words, now_of, render, words_for
 
 router = APIRouter(prefix="/print")
@@ -49,7 +49,7 @@ def printed(
     _csrf: CsrfChecked,
     person: CurrentPerson,
     case_number: str,
-    letter: int,
+    letter: RecordId,
     undo: Annotated[str, Form()] = "",
 ) -> Response:
     try:
