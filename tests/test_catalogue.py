@@ -51,7 +51,8 @@ GROUPS: list[tuple[str, type[StrEnum]]] = [
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 HAN = re.compile(r"[\u4e00-\u9fff\u3001-\u303f\uff01-\uff5e]")
-PHRASE = re.compile(r'(?:\b_|words_for\(request\))\(\s*"((?:[^"\\]|\\.)*)"')
+# A page's phrase: _("…") in a template, words_for(request)("…") or on.words("…") in a route.
+PHRASE = re.compile(r'(?:\b_|words_for\(request\)|\.words)\(\s*"((?:[^"\\]|\\.)*)"')
 FIELD = re.compile(r"\{(\w+)\}")
 ZH, EN = read_catalogue("zh"), read_catalogue("en")
 

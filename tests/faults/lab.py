@@ -78,13 +78,6 @@ KILLS_PER_CASE = 2
 # seen in the first long run). One such kill per this many seconds leaves the every-minute
 # reconciler a run in between.
 SERVICE_KILL_GAP_SECONDS = 150
-# A sender marks an email sent in milliseconds after the server's 250: a random kill of the
-# process that sent the first copy, this soon after it arrived, can have landed in between, and
-# the copy sent again (flagged) is the one the design allows.
-ACCEPTED_TO_MARK_SECONDS = 2.0
-# How long the harness watches a killed run's processes go: a warm engine dies when it sees
-# its client gone, a moment after the client's SIGKILL.
-DEATH_WATCH_SECONDS = 5.0
 
 
 @dataclass

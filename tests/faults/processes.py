@@ -21,29 +21,6 @@ from casework.settings import get_settings
 from stack.run_starter import started_engines
 from tests.waiting import process_gone
 
-PLAYBOOK = "recover-cremation-certificate"
-FRONT_DESK = "crematorium-front-desk"
-ARCHIVE_ROOM = "crematorium-archive-room"
-ARCHIVE_EMAIL = "archive@crematorium.example"
-# A claim a killed relay left behind is taken back after this long (production: 10 minutes);
-# shortened so a trial ends in minutes. The logic is the same, only the wait is shorter.
-LEASE_SECONDS = 45
-# Kills of one case's runs in a day: the reconciler escalates a case after three re-drives
-# (by design: a case that keeps crashing goes to a manager), so random kills stop short of it.
-KILLS_PER_CASE = 2
-# The reconciler's and the sweep's runs take seconds to start on two cores; killed whenever one
-# is seen, none would ever finish and nothing could heal (a live-lock of the harness's making,
-# seen in the first long run). One such kill per this many seconds leaves the every-minute
-# reconciler a run in between.
-SERVICE_KILL_GAP_SECONDS = 150
-# A sender marks an email sent in milliseconds after the server's 250: a random kill of the
-# process that sent the first copy, this soon after it arrived, can have landed in between, and
-# the copy sent again (flagged) is the one the design allows.
-ACCEPTED_TO_MARK_SECONDS = 2.0
-# How long the harness watches a killed run's processes go: a warm engine dies when it sees
-# its client gone, a moment after the client's SIGKILL.
-DEATH_WATCH_SECONDS = 5.0
-
 
 def flow_run_processes() -> dict[int, str]:
     """Every live process executing a flow run of this lab's stack: pid → flow run id (another
