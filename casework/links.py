@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +42,14 @@ def normalise_code(typed: str) -> str:
     cleaned = typed.upper().replace(" ", "").replace("-", "")
     cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
     return f"{cleaned[:5]}-{cleaned[5:]}" if len(cleaned) == 10 else cleaned
+
+
+_CODE = re.compile(f"^[{_ALPHABET}]{{5}}-[{_ALPHABET}]{{5}}$")
+
+
+def is_code(normalised: str) -> bool:
+    """Whether a normalised code could be one this install made (nothing else is looked up)."""
+    return bool(_CODE.match(normalised))
 
 
 def status_token(case_number: str) -> str:

@@ -112,7 +112,15 @@ def user_add(
         str, typer.Option("--role", help="clerk 窗口 / manager 主管 / district 区级")
     ] = "clerk",
     password: Annotated[
-        str, typer.Option("--password", prompt="密码", hide_input=True, confirmation_prompt=True)
+        str,
+        typer.Option(
+            "--password",
+            prompt="密码（至少10个字符）",
+            confirmation_prompt="再输入一次密码",
+            hide_input=True,
+            show_default=False,
+            help="不给时提示输入两次",
+        ),
     ] = "",
 ) -> None:
     """添加一个工作台账号（密码以 Argon2id 散列保存；不给 --password 时提示输入两次）。"""

@@ -13,7 +13,7 @@ from casework.actors import AGENCY_LINK
 from casework.answers import Answer
 from casework.clock import office_date, office_time
 from casework.errors import UserError
-from casework.links import normalise_code
+from casework.links import is_code, normalise_code
 from casework.messages import label
 from casework.playbook import get_playbook
 from models.accounts import display_names
@@ -73,7 +73,10 @@ class LinkAnswer(BaseModel):
 
 
 def _find(session: Session, code: str, *, lock: bool = False) -> ReplyLink:
-    query = select(ReplyLink).where(ReplyLink.code == normalise_code(code))
+    normalised = normalise_code(code)
+    if not is_code(normalised):  # a typo, or bytes a database would refuse (NUL)
+        raise UserError("link_unknown", typed=code[:20])
+    query = select(ReplyLink).where(ReplyLink.code == normalised)
     if lock:
         query = query.with_for_update()
     link = session.exec(query).first()

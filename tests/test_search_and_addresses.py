@@ -1,5 +1,5 @@
-"""What the clerk types into the search box and what an office gives as its public address:
-each kind of input, each branch."""
+"""What people type: the clerk into the search box, an office as its public address, an agency
+the short code from its letter; each kind of input, each branch."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from casework.errors import UserError
+from casework.links import is_code, normalise_code, reply_code
 from casework.search import classify, name_key, phone_key
 from casework.validation import is_loopback_url, public_url
 from cli.stories import synthetic_id_number
@@ -107,3 +108,12 @@ def test_what_is_not_a_public_address_is_refused(typed: str) -> None:
 )
 def test_an_address_only_this_machine_can_open_is_told_apart(url: str, loopback: bool) -> None:
     assert is_loopback_url(url) is loopback
+
+
+def test_a_reply_code_is_looked_up_only_when_it_could_be_one() -> None:
+    code = reply_code("request:HC-2026-0001:cremation-certificate:crematorium-front-desk:1")
+    assert is_code(code)
+    typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    assert normalise_code(typed) == code  # as read off paper: any case, spaces, O for 0, l for 1
+    for wrong in ("", "7KQ2M", "7KQ2M-XD94", "7KQ2M-XD94RR", "7KQ2M-XD9\x00R", "7KQ2U-XD94R"):
+        assert not is_code(normalise_code(wrong)), wrong  # U is not in the alphabet
