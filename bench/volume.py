@@ -14,7 +14,7 @@ from casework.clock import office_date
 from casework.playbook import all_playbooks
 from casework.templating import RenderedMessage
 from casework.validation import id_check_digit
-from models import board, intake, outgoing, reports, views
+from models import board, directory, intake, outgoing, reports, views
 from models.db import get_engine, session_scope
 from models.tables import (
     Applicant,
@@ -128,7 +128,7 @@ def synthesise_city(cases: int, contacts_per_case: int, as_of: datetime, seed: i
     playbooks = list(all_playbooks())
     with session_scope() as session:  # the agencies of every playbook exist, as after intake
         for playbook in all_playbooks().values():
-            intake.sync_agencies(session, playbook)
+            directory.seed(session, playbook)
         agencies = [a.slug for a in session.exec(text("SELECT slug FROM agency"))]  # type: ignore[call-overload]
     engine = get_engine()
     written = 0

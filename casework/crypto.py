@@ -72,3 +72,17 @@ def rotate(token: str) -> str:
 def lookup_hash(text: str) -> str:
     """A keyed hash for exact lookup (find a case by ID number) without storing the number."""
     return hmac.new(_current()[1], text.encode(), hashlib.sha256).hexdigest()
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """A document (a scan, a photo) encrypted under the newest data key."""
+    return _current()[0].encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    return _current()[0].decrypt(token)
+
+
+def rotate_bytes(token: bytes) -> bytes:
+    """Re-encrypt a document under the first (newest) key."""
+    return _current()[0].rotate(token)

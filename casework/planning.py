@@ -46,6 +46,9 @@ class OpenRequest(BaseModel):
     # The latest letter by post (request or reminder) is still in the office: the agency cannot
     # be chased for it (the daily board lists it to post); the clock starts when it is posted.
     awaiting_posting: bool = False
+    # How many working days this agency usually takes to answer, learnt from its answers
+    # (casework/follow_up.py); None: the case type's interval.
+    agency_interval: int | None = None
 
     @property
     def chased(self) -> bool:
@@ -61,6 +64,14 @@ class MaterialView(BaseModel):
     agency_slug: str | None
     open_request: OpenRequest | None = None
     escalated: bool = False
+    chain: list[str] = []  # the agencies to ask, in order (the case's own route)
+    # Its agency is a role the case has not filled yet (原单位人事部门: which employer?): no
+    # letter can go until a clerk names the agency.
+    awaiting_agency: bool = False
+
+
+# A material the case has in hand, or can do without.
+DONE_STATUSES = ("collected", "waived")
 
 
 class AppointmentView(BaseModel):
@@ -76,6 +87,7 @@ class CaseView(BaseModel):
 
     case_number: str
     playbook: str
+    playbook_version: int = 1
     status: str
     notified: bool
     urgent: bool
@@ -140,10 +152,21 @@ def is_ready(material: str, playbook: Playbook, collected: set[str], view: CaseV
     return any(set(sv.after) <= set(view.completed_services) for sv in services)
 
 
+def reminder_interval(request: OpenRequest, playbook: Playbook, *, urgent: bool) -> int:
+    """The working days a reminder waits for: an urgent case's interval; else the agency's own
+    usual time to answer when it has one, within the case type's bounds; else the type's."""
+    follow_up = playbook.follow_up
+    if urgent:
+        return follow_up.urgent_interval_working_days
+    if request.agency_interval is None:
+        return follow_up.interval_working_days
+    shortest, longest = follow_up.bounds
+    return min(max(request.agency_interval, shortest), longest)
+
+
 def reminder_due_on(request: OpenRequest, playbook: Playbook, *, urgent: bool) -> date:
     """The day a reminder (or escalation) falls due for an unanswered request."""
-    follow_up = playbook.follow_up
-    interval = follow_up.urgent_interval_working_days if urgent else follow_up.interval_working_days
+    interval = reminder_interval(request, playbook, urgent=urgent)
     return add_working_days(office_date(request.last_chased_at), interval)
 
 
@@ -163,7 +186,7 @@ def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
     if past_deadline and EscalationReason.DEADLINE_PASSED not in view.escalation_reasons:
         return Step(action=Action.ESCALATE, generation=gen, reason=EscalationReason.DEADLINE_PASSED)
 
-    collected = {m.slug for m in view.materials if m.status == "collected"}
+    collected = {m.slug for m in view.materials if m.status in DONE_STATUSES}
     for service in playbook.services:
         if service.slug not in view.completed_services and set(service.materials) <= collected:
             return Step(action=Action.COMPLETE_SERVICE, generation=gen, service=service.slug)
@@ -202,6 +225,8 @@ def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
         request = material.open_request
         if request is None and not is_ready(material.slug, playbook, collected, view):
             continue
+        if request is None and material.awaiting_agency:
+            continue
         if request is None:
             if material.agency_slug is None:
                 return Step(
@@ -236,6 +261,6 @@ def plan_next_step(view: CaseView, playbook: Playbook, as_of: datetime) -> Step:
             reason=EscalationReason.NO_ANSWER,
         )
 
-    if all(m.status == "collected" for m in view.materials):
+    if all(m.status in DONE_STATUSES for m in view.materials):
         return Step(action=Action.CLOSE, generation=gen)
     return Step(action=Action.WAIT, generation=gen)

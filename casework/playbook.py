@@ -48,13 +48,24 @@ class CaseField(_Strict):
 
 
 class Agency(_Strict):
-    """An external agency the office contacts."""
+    """An external agency the office contacts (its entry in the district's directory), or a
+    role each case fills with its own (`role`: "the deceased's former employer")."""
 
     slug: str = Field(pattern=SLUG_PATTERN)
     name: str
     email: str | None = None
     phone: str | None = None
     address: str | None = None
+    department: str | None = None
+    office_hours: str | None = None
+    role: bool = False
+
+    @model_validator(mode="after")
+    def _role_has_no_channels(self) -> Self:
+        # One mailbox for "every employer in the city" is what a role must never be.
+        if self.role and (self.email or self.phone or self.address):
+            raise ValueError(f"agencies.{self.slug}: a role is filled per case, it has no channels")
+        return self
 
     @field_validator("email")
     @classmethod
@@ -110,9 +121,22 @@ class TimeLimitTier(StrEnum):
 
 
 class FollowUp(_Strict):
+    """How requests are chased. An agency that has answered often enough is reminded after
+    its own usual time, kept between the shortest and the longest interval."""
+
     interval_working_days: int = Field(ge=1)
     urgent_interval_working_days: int = Field(ge=1)
     reminders_before_escalation: int = Field(ge=0)
+    shortest_interval_working_days: int | None = Field(default=None, ge=1)
+    longest_interval_working_days: int | None = Field(default=None, ge=1)
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """The shortest and longest interval an agency's own time may set (by default the
+        urgent interval and twice the usual one)."""
+        shortest = self.shortest_interval_working_days or self.urgent_interval_working_days
+        longest = self.longest_interval_working_days or 2 * self.interval_working_days
+        return shortest, max(shortest, longest)
 
 
 class Deadline(_Strict):
@@ -158,10 +182,17 @@ class Playbook(_Strict):
     follow_up: FollowUp
     deadline: Deadline | None = None
     fields: list[CaseField] = Field(default_factory=list)
-    agencies: list[Agency]
-    materials: list[Material] = Field(min_length=1)
+    agencies: list[Agency] = Field(default_factory=list)
+    materials: list[Material] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
     templates: Templates = Field(default_factory=Templates)
+    # A general case type: its materials and their agencies are the clerk's, case by case, so
+    # it may list none (the general hard case, 通用疑难事项).
+    general: bool = False
+    # The office's own words for a case type it wrote: a paragraph the one-time notice adds,
+    # and one each request letter adds (the general templates print them).
+    notice_wording: str = ""
+    request_wording: str = ""
     # What the citizen does once every material is in (the closing letter and her status page
     # say it); "{office_address}" stands for the office's address.
     after_closing: str = "请您携带身份证到{office_address}办理后续手续，我们已为您优先安排。"
@@ -173,6 +204,12 @@ class Playbook(_Strict):
 
     def next_step_after_closing(self, office_address: str) -> str:
         return self.after_closing.replace("{office_address}", office_address)
+
+    @model_validator(mode="after")
+    def _has_a_route(self) -> Self:
+        if not self.materials and not self.general:
+            raise ValueError("materials: a case type that is not general lists its materials")
+        return self
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -274,22 +311,29 @@ def _format_validation(path: Path, error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_playbook_file(path: Path) -> Playbook:
-    """Read and validate one playbook file."""
+def parse_playbook(text: str, name: str) -> Playbook:
+    """A case type from its YAML (a file's, or a version kept in the case database); `name` is
+    what an error names (the file, or the case type)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise PlaybookError(f"{path.name}: not valid YAML: {exc}") from None
+        raise PlaybookError(f"{name}: not valid YAML: {exc}") from None
     try:
         playbook = Playbook.model_validate(data)
     except ValidationError as exc:
-        raise PlaybookError(_format_validation(path, exc)) from None
+        raise PlaybookError(_format_validation(Path(name), exc)) from None
+    templates_dir = get_settings().templates_dir
+    for key, template in playbook.templates.model_dump().items():
+        if not (templates_dir / template).is_file():
+            raise PlaybookError(f"{name}: templates.{key}: no template {template!r}")
+    return playbook
+
+
+def load_playbook_file(path: Path) -> Playbook:
+    """Read and validate one playbook file."""
+    playbook = parse_playbook(path.read_text(encoding="utf-8"), path.name)
     if playbook.slug != path.stem:
         raise PlaybookError(f"{path.name}: slug: {playbook.slug!r} must match the file name")
-    templates_dir = get_settings().templates_dir
-    for key, name in playbook.templates.model_dump().items():
-        if not (templates_dir / name).is_file():
-            raise PlaybookError(f"{path.name}: templates.{key}: no template {name!r}")
     return playbook
 
 

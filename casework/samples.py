@@ -9,7 +9,14 @@ from typing import Any
 from jinja2 import TemplateError
 
 from casework.links import qr_data_uri
-from casework.playbook import FieldKind, Playbook, PlaybookError, all_playbooks
+from casework.playbook import (
+    Agency,
+    FieldKind,
+    Material,
+    Playbook,
+    PlaybookError,
+    all_playbooks,
+)
 from casework.printing import render_pdf
 from casework.settings import get_settings
 from casework.templating import LANGUAGES, render_message, variant
@@ -36,6 +43,16 @@ def office_context(playbook: Playbook, today: date) -> dict[str, Any]:
     }
 
 
+# A general case type lists no materials: its letters are checked with one the clerk wrote.
+SAMPLE_AGENCY = Agency(slug="sample-agency", name="示例单位", email="office@agency.example")
+SAMPLE_MATERIAL = Material(
+    slug="need-1",
+    name="示例材料",
+    agencies=[],
+    how="请协助出具示例材料。",
+)
+
+
 def sample_context(playbook: Playbook) -> dict[str, Any]:
     """A made-up case of this type, with every variable any template may use."""
     today = date(2026, 11, 23)
@@ -54,13 +71,15 @@ def sample_context(playbook: Playbook) -> dict[str, Any]:
             "fields": fields,
             "status": "open",
             "playbook": playbook.slug,
+            "title": "示例疑难事项" if playbook.general else playbook.title,
         },
         "applicant": {"name": "示例申请人", "has_email": True},
         "materials": [
-            {"slug": m.slug, "name": m.name, "status": "collected", "agency": None}
-            for m in playbook.materials
+            {"slug": m.slug, "name": m.name, "status": "collected", "agency": None, "documents": 1}
+            for m in playbook.materials or [SAMPLE_MATERIAL]
         ],
-        "agency": playbook.agencies[0],
+        "route": playbook.materials or [SAMPLE_MATERIAL],
+        "agency": playbook.agencies[0] if playbook.agencies else SAMPLE_AGENCY,
         "reminder_number": 1,
         "requested_on": today,
         "reason_text": "示例原因",
@@ -87,7 +106,7 @@ def render_playbook_samples() -> dict[str, list[str]]:
         for name in set(playbook.templates.model_dump().values()):
             for lang in LANGUAGES:
                 names.add(variant(name, lang))
-                for material in playbook.materials:
+                for material in playbook.materials or [SAMPLE_MATERIAL]:
                     try:
                         render_message(name, {**context, "lang": lang, "material": material})
                     except TemplateError as exc:  # StrictUndefined: missing variables fail here
@@ -103,6 +122,10 @@ def print_sample_letters() -> None:
     before its first letters so that those print at full speed (its fonts loaded, the common
     glyphs shaped; any playbook's letters gain)."""
     playbook = next(iter(all_playbooks().values()))
-    context = {**sample_context(playbook), "lang": LANGUAGES[0], "material": playbook.materials[0]}
+    context = {
+        **sample_context(playbook),
+        "lang": LANGUAGES[0],
+        "material": (playbook.materials or [SAMPLE_MATERIAL])[0],
+    }
     for name in (playbook.templates.notice, playbook.templates.request):
         render_pdf(render_message(name, context).printable)

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # 二次告知: the 限时办结 clock stands still from the amended notice until the citizen brings
     # what it asks for (the letter says so); false: it runs on (and the letter does not say so).
     second_notice_pauses_clock: bool = True
+    # The largest scan, photo or PDF kept with a material (a phone photo is 2–5 MB, a
+    # multi-page scan at 300 dpi up to ~15 MB).
+    document_max_mb: int = Field(default=20, ge=1, le=200)
     # 好差评: a 不满意 / 非常不满意 rating must be followed up within this many working days.
     rectify_within_working_days: int = Field(default=5, ge=1)
     manager_email: str = "manager@street-office.example"

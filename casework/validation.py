@@ -108,6 +108,14 @@ def slug(value: str, *, field: str) -> str:
     return text
 
 
+def code_or_name(value: str, *, field: str) -> str:
+    """A material or role as typed: its code (need-1) or its name (服役证明)."""
+    text = free_text(value, field=field, max_length=100)
+    if not text:
+        raise InvalidInput("missing_value", field=field)
+    return text
+
+
 def person_name(value: str) -> str:
     """A name as typed, trimmed; control characters and absurd lengths refused."""
     text = value.strip()

@@ -10,12 +10,14 @@ from cli import (
     accounts,
     agencies,
     answers,
+    case_types,
     demo,
     intake,
     local_stack,
     office,
     office_rules,
     reading,
+    route,
 )
 from cli.app import app
 
@@ -24,7 +26,9 @@ COMMAND_GROUPS = (
     accounts,
     intake,
     answers,
+    route,
     agencies,
+    case_types,
     reading,
     office,
     office_rules,

@@ -63,6 +63,17 @@ def print_case(d: CaseDetail) -> None:
             urgent=_line("show_urgent") if d.urgent else "",
         )
     )
+    echo(
+        _line(
+            "show_type",
+            type=d.type_title,
+            version=d.playbook_version,
+            first=d.taken_by or "—",
+            handler=d.handled_by or "—",
+        )
+    )
+    if d.problem:
+        echo(_line("show_problem", problem=d.problem))
     echo(_line("show_applicant", name=d.applicant_name, phone=d.applicant_phone, trips=d.trips))
     echo(
         _line("show_dates", opened=office_date(d.opened_at), promised=d.promised_by)
@@ -93,6 +104,12 @@ def print_case(d: CaseDetail) -> None:
                 tried="、".join(m.tried_names) or "-",
             )
         )
+        if m.awaiting_agency:
+            echo(_line("show_material_role", role=m.awaiting_agency))
+        if m.waived_reason:
+            echo(_line("show_material_waived", reason=m.waived_reason))
+        for doc in m.documents:
+            echo(_line("show_material_document", kind=doc.kind, size=doc.size))
     echo("\n" + _line("show_contacts"))
     for c in d.contacts:
         party = c.agency_name or words(

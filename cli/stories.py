@@ -21,7 +21,8 @@ from cli import answers as cli_answers
 from cli import intake as cli_intake
 from cli import office as cli_office
 from cli import office_rules as cli_rules
-from usecases import agencies, runs
+from cli import route as cli_route
+from usecases import runs
 
 
 def synthetic_id_number(born: date, serial: str = "002") -> str:
@@ -134,13 +135,27 @@ class Driver:
             ),
         )
 
-    def add_agency(self, name: str, phone: str, address: str) -> str:
-        """Add the agency found on the way; its code is generated (an earlier run may have)."""
+    def add_agency(self, case_number: str, name: str, phone: str, address: str) -> str:
+        """Add the agency found on the way, for this case only; its code is generated."""
         self.personal.append(name)  # a name added on the way may be a private person's
-        for known in agencies.list_agencies():
-            if known.name == name:
-                return known.slug
-        return cli_agencies.agency_add(name=name, phone=phone, address=address, email=None)
+        return cli_agencies.agency_add(
+            name=name,
+            phone=phone,
+            address=address,
+            email=None,
+            case=case_number,
+            department=None,
+            hours=None,
+            notes=None,
+            distinct=False,
+        )
+
+    def assign(self, case_number: str, role: str, agency: str) -> None:
+        """Name the agency filling a role of the case type for this case; its letter goes."""
+        self._step(
+            case_number,
+            lambda: cli_route.assign(case_number=case_number, role=role, agency=agency),
+        )
 
     def posted(self, case_number: str, tracking: str) -> None:
         """Staff posted the printed letter waiting on the case; the run re-plans from that day."""
@@ -214,7 +229,9 @@ def tianqiao_father(driver: Driver, today: date) -> str:
         fields={"deceased_name": "刘建军", "death_date": (today - timedelta(days=20)).isoformat()},
     )
     driver.say("区公服中心答复：档案不在这里；经114查到生前单位，临时添加该单位（无邮箱，邮寄）")
-    employer = driver.add_agency("某物流有限公司人事部", "010-60006001", "北京市西城区某路1号")
+    employer = driver.add_agency(
+        number, "某物流有限公司人事部", "010-60006001", "北京市西城区某路1号"
+    )
     driver.reply(
         number,
         "district-talent-service-centre",
@@ -320,14 +337,15 @@ def zheng(driver: Driver, today: date) -> str:
         fields={"destination_city": "上海", "former_employer": "某研究所"},
         brought=("applicant-documents",),
     )
-    driver.reply(number, "former-employer-hr", "received", note="需身份证、社保卡、居住证明")
+    driver.say("她的原单位：为本案添加，并指定为“原单位人事部门”，协查函随即发出")
+    employer = driver.add_agency(number, "某研究所人事处", "010-60004001", "北京市海淀区某研究所")
+    driver.assign(number, "former-employer-hr", employer)
+    driver.reply(number, employer, "received", note="需身份证、社保卡、居住证明")
     day = add_working_days(today, 2)
     driver.say(f"预约原单位办理：{day} 10:00，延时服务人员上门接送并陪同")
-    driver.appoint(
-        number, "former-employer-hr", f"{day} 10:00", "filing-receipt", "张思思", pickup=True
-    )
+    driver.appoint(number, employer, f"{day} 10:00", "filing-receipt", "张思思", pickup=True)
     driver.chase(add_working_days(today, 1))
-    driver.reply(number, "former-employer-hr", "received", note="备案已办结", as_of=day.isoformat())
+    driver.reply(number, employer, "received", note="备案已办结", as_of=day.isoformat())
     return number
 
 

@@ -29,6 +29,7 @@ def file_reply(message: Any, recipients: list[str], unmatched: Path | None) -> s
                 subject=str(message["Subject"] or ""),
                 as_of=now(),
                 message_key=message_key(message),
+                attachments=attachments_of(message),
             )
 
     try:
@@ -38,6 +39,19 @@ def file_reply(message: Any, recipients: list[str], unmatched: Path | None) -> s
     if number is None and unmatched is not None:
         keep_unmatched(unmatched, message)
     return number
+
+
+def attachments_of(message: Any) -> list[tuple[str, bytes]]:
+    """Each attached file of a message (its name and bytes); none for a message in the old
+    email API, which the pollers never hand over."""
+    if not hasattr(message, "iter_attachments"):
+        return []
+    found = []
+    for part in message.iter_attachments():
+        content = part.get_payload(decode=True)
+        if isinstance(content, bytes):
+            found.append((str(part.get_filename() or ""), content))
+    return found
 
 
 def message_key(message: Any) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from casework.clock import now
+from casework.settings import get_settings
 from models import lifecycle
 from models.db import session_scope
 
@@ -56,9 +57,16 @@ def client(*, own: bool = False) -> Iterator[SyncPrefectClient]:
         yield made
 
 
+# The deployment an office-written case type's runs go under: they need no deployment of their
+# own (a new type is open for intake at once), and each run's tags still name its case type.
+SHARED_DEPLOYMENT = "general"
+
+
 def deployment_name(playbook: str) -> str:
-    """Each case type has its own deployment of the case flow, named by its slug."""
-    return f"{CASE_FLOW}/{playbook}"
+    """Each case type written as a file has its own deployment of the case flow, named by its
+    slug (prefect.yaml); one the office wrote runs under the general one."""
+    deployed = (get_settings().playbooks_dir / f"{playbook}.yaml").is_file()
+    return f"{CASE_FLOW}/{playbook if deployed else SHARED_DEPLOYMENT}"
 
 
 def start_case_flow(case_number: str, playbook: str) -> str:

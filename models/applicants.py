@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from casework.crypto import lookup_hash
 from casework.search import Query
-from models.tables import Applicant, Case
+from models.tables import Applicant, Case, CaseMaterial
 
 
 def cases_of_person(*, session: Session, id_number: str) -> list[str]:
@@ -48,4 +48,13 @@ def rotate_encryption(*, session: Session) -> int:
         flag_modified(applicant, "id_number")
         flag_modified(applicant, "phone")
         session.add(applicant)
+    # The citizen's problem in her words and the clerk's words to agencies are hers too.
+    for case in session.exec(select(Case).where(col(Case.problem).is_not(None))):
+        case.problem = str(case.problem)
+        flag_modified(case, "problem")
+        session.add(case)
+    for material in session.exec(select(CaseMaterial).where(col(CaseMaterial.asks).is_not(None))):
+        material.asks = str(material.asks)
+        flag_modified(material, "asks")
+        session.add(material)
     return len(applicants)

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from casework.clock import office_date
+from casework.clock import office_date, start_of_office_day
 from casework.figures import (
     AgencyResponsiveness,
     DailyBoard,
@@ -26,9 +26,14 @@ from casework.figures import (
 )
 from casework.messages import label
 from casework.planning import reminder_due_on
-from casework.playbook import get_playbook
 from casework.ratings import LEVEL_WORDS
 from casework.time_limit import ClockState
+from models.case_types import (
+    all_current,
+    case_title,
+    playbook_of_case,
+    shareable_material_name,
+)
 from models.lookups import CaseRows, list_agencies, shareable_agency_names
 from models.office_rules import clock_on_day
 from models.postal import letters_to_post
@@ -65,14 +70,20 @@ def daily_board(
         if shareable
         else {a.slug: a.name for a in list_agencies(session)}
     )
+
+    def title_of(case: Case) -> str:
+        # A general case's own title may name a person: Prefect's copy names its type.
+        return playbook_of_case(session, case).title if shareable else case_title(session, case)
+
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
+    current = all_current(session, start_of_office_day(today))
     overdue_contacts: list[OverdueContact] = []
     # Every open case's rows in a few queries (a district has thousands of cases).
     rows = CaseRows(session, open_cases)
     for case in open_cases:
         by_type[case.playbook][str(case.status)] += 1
-        playbook = get_playbook(case.playbook)
-        for material in rows.materials[case.id or 0]:
+        playbook = playbook_of_case(session, case)
+        for place, material in enumerate(rows.materials[case.id or 0], start=1):
             request = rows.open_request(case, material)
             if request is None or not request.chased:
                 continue
@@ -84,7 +95,11 @@ def daily_board(
                         agency=request.agency_slug,
                         agency_name=names.get(request.agency_slug, request.agency_slug),
                         material=material.slug,
-                        material_name=material.name,
+                        material_name=shareable_material_name(
+                            playbook, material.slug, material.name, place
+                        )
+                        if shareable
+                        else material.name,
                         requested_on=office_date(request.sent_at),
                         reminders=request.reminders,
                         due_on=due,
@@ -103,7 +118,7 @@ def daily_board(
         NearDeadline(
             case_number=c.number,
             playbook=c.playbook,
-            playbook_title=get_playbook(c.playbook).title,
+            playbook_title=title_of(c),
             deadline=c.deadline_date,
             days_left=(c.deadline_date - today).days,
         )
@@ -117,7 +132,7 @@ def daily_board(
             alerts.append(
                 TimeLimitAlert(
                     case_number=case.number,
-                    playbook_title=get_playbook(case.playbook).title,
+                    playbook_title=title_of(case),
                     state=str(counted.state),
                     left=counted.left,
                     due_on=counted.due_on,
@@ -185,7 +200,9 @@ def daily_board(
             )
             for number, late in unseen_late_answers(session)
         ],
-        playbook_titles={slug: get_playbook(slug).title for slug in by_type},
+        playbook_titles={
+            slug: current[slug][0].title if slug in current else slug for slug in by_type
+        },
     )
 
 

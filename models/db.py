@@ -13,12 +13,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from casework.settings import get_settings
+from models.read_only import READ_ONLY
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-READ_ONLY = "casework_read_only"  # an execution option: the session only reads (read_scope)
 
 
 @lru_cache
@@ -102,16 +102,29 @@ def migrate() -> None:
     if url in _migrated:
         return
     engine = get_engine()
-    if _schema_revision(engine) == newest_revision():
-        _migrated.add(url)
-        return
-    from alembic import command
+    if _schema_revision(engine) != newest_revision():
+        from alembic import command
 
-    with engine.begin() as connection:
-        config = alembic_config(url)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
     _migrated.add(url)
+    _store_edited_case_type_files(engine)
+
+
+def _store_edited_case_type_files(engine: Engine) -> None:
+    """Each case type file edited since it was last stored becomes its type's next version.
+    Read first: the write lock is taken only when a file did change (every process starts here)."""
+    from casework.clock import now
+    from models import case_types
+
+    with Session(engine.execution_options(**{READ_ONLY: True})) as session:
+        if not case_types.files_changed(session):
+            return
+    with Session(engine) as session:
+        case_types.sync_files(session, now())
+        session.commit()
 
 
 @contextmanager
@@ -198,3 +211,6 @@ def forget_cached_state() -> None:
     _load_all.cache_clear()
     _environment.cache_clear()
     _ciphers.cache_clear()
+    from models import case_types  # the versions this process has read, by database
+
+    case_types.forget()

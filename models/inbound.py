@@ -8,7 +8,10 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from casework.actors import SYSTEM
+from casework.errors import UserError
+from casework.messages import message
 from casework.templating import one_line
+from models import documents
 from models.keys import inbound_key
 from models.tables import Case, Channel, Contact, ContactKind, Direction, EventKind
 from models.transitions import record_event
@@ -37,11 +40,14 @@ def file_inbound_email(
     subject: str,
     as_of: datetime,
     message_key: str | None = None,
+    attachments: list[tuple[str, bytes]] | None = None,
 ) -> str | None:
     """Put an email on its case as an inbound contact to classify; None if it matches no case.
 
     `message_key` (from the Message-ID) files a message once however often it is fetched: a
-    mailbox poller that died before marking a message read fetches it again.
+    mailbox poller that died before marking a message read fetches it again. Its attachments
+    (scans, photos, PDFs) are kept with the material its request was about, when the reply
+    address says which; one of another kind or too large is left in the mailbox, and said so.
     """
     key = inbound_key(message_key) if message_key else None
     if key is not None:
@@ -89,4 +95,27 @@ def file_inbound_email(
         detail="待分类：用 casework reply 记录答复",
         actor=SYSTEM,
     )
+    material = answered.material_slug if answered is not None else None
+    for filename, content in attachments or []:
+        if material is None:
+            _left_in_mailbox(session, case, as_of, "邮件附件未能对应到材料，请从邮箱中取出留存")
+            break
+        try:
+            documents.attach(
+                session=session,
+                case_number=case.number,
+                material_slug=material,
+                filename=filename,
+                content=content,
+                received_via="email",
+                as_of=as_of,
+                actor=SYSTEM,
+            )
+        except UserError as exc:
+            why = message(exc.code, "zh", **exc.params)
+            _left_in_mailbox(session, case, as_of, f"邮件附件未留存（{why}），请从邮箱中查看")
     return case.number
+
+
+def _left_in_mailbox(session: Session, case: Case, as_of: datetime, why: str) -> None:
+    record_event(session, case, EventKind.NOTE_ADDED, as_of, detail=why, actor=SYSTEM)

@@ -12,7 +12,7 @@ from casework.crash_points import crash_point
 from casework.errors import UserError
 from casework.messages import label, message
 from casework.planning import EscalationReason
-from casework.playbook import Playbook, get_playbook
+from models import directory
 from models.lookups import agency_name, get_agency, get_case, material_of
 from models.office_rules import pause_clock, resume_clock
 from models.tables import (
@@ -119,10 +119,20 @@ def record_form_answer(
     return "recorded"
 
 
-def _next_untried_agency(playbook: Playbook, material: CaseMaterial) -> str | None:
-    spec = playbook.material(material.slug)
-    order = spec.agencies if spec else []
-    return next((slug for slug in order if slug not in material.tried_agencies), None)
+def _next_untried_agency(material: CaseMaterial) -> str | None:
+    """The next agency of the material's own chain that has not been asked yet."""
+    return next((slug for slug in material.chain if slug not in material.tried_agencies), None)
+
+
+def extend_chain(material: CaseMaterial, agency: str, *, after: str | None) -> bool:
+    """Put an agency into a material's chain (after `after`, else at its end), unless it is
+    there already; whether the route changed."""
+    if agency in material.chain:
+        return False
+    chain = list(material.chain)
+    chain.insert(chain.index(after) + 1 if after in chain else len(chain), agency)
+    material.chain = chain  # a new list, so the JSON column is seen as changed
+    return True
 
 
 def record_answer(
@@ -150,14 +160,13 @@ def record_answer(
             "answer_before_request", agency=answer.agency, sent=office_time(request.occurred_at)
         )
     material = material_of(session, case, material_slug)
-    playbook = get_playbook(case.playbook)
 
     if answer.outcome == AnswerOutcome.FORWARDED:
         if not answer.forward_to:
             raise UserError("forward_to_missing")
         if answer.forward_to == answer.agency:
             raise UserError("forward_to_same", agency=answer.agency)
-        get_agency(session, answer.forward_to)
+        directory.agency_for_case(session, case, answer.forward_to)
 
     request.answered_at = as_of
     request.outcome = str(answer.outcome)
@@ -186,9 +195,11 @@ def record_answer(
     elif answer.outcome == AnswerOutcome.FORWARDED:
         material.status = MaterialStatus.PENDING
         material.agency_slug = answer.forward_to
+        assert answer.forward_to is not None
+        extend_chain(material, answer.forward_to, after=answer.agency)  # the route learnt
     elif answer.outcome == AnswerOutcome.NO_RECORD:
         material.status = MaterialStatus.PENDING
-        material.agency_slug = _next_untried_agency(playbook, material)
+        material.agency_slug = _next_untried_agency(material)
     elif answer.outcome == AnswerOutcome.NEEDS_INFO:
         material.status = MaterialStatus.WAITING_APPLICANT
         material.note = answer.note or None
@@ -197,6 +208,8 @@ def record_answer(
         material.status = MaterialStatus.UNOBTAINABLE  # the planner escalates it next
         material.note = answer.note or None
     session.add(material)
+    session.flush()
+    directory.learn_answer_time(session, answer.agency)  # chasing follows how it answers
     if case.escalation_reason == EscalationReason.NO_ANSWER and _silence_escalated(
         session, request
     ):

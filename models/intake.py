@@ -13,13 +13,13 @@ from casework.answers import TripReason
 from casework.clock import office_date
 from casework.crypto import lookup_hash
 from casework.errors import UserError
-from casework.playbook import Playbook, get_playbook
+from casework.playbook import Playbook
 from casework.search import name_key, phone_key
 from casework.settings import get_settings
 from casework.workdays import add_working_days
-from models.lookups import ADDED_AGENCY_PREFIX, find_agency, material_of
+from models import case_types, directory
+from models.lookups import get_agency, material_of
 from models.tables import (
-    Agency,
     Applicant,
     Case,
     CaseMaterial,
@@ -45,6 +45,25 @@ class ApplicantIn(BaseModel):
     address: str | None = None
 
 
+# A material the clerk named for the case (need-1, need-2…): no case type names it.
+NAMED_MATERIAL_PREFIX = "need-"
+
+
+class MaterialIn(BaseModel):
+    """A material the clerk names for the case (a general case's route, or one added later):
+    obtained by the office from a chain of agencies, or brought by the citizen."""
+
+    name: str
+    chain: list[str] = []  # agency codes, in order; empty (and no new agency): she brings it
+    asks: str | None = None  # what the request letter asks for, in the clerk's words
+    # An agency the directory lacks, added for this case on the spot and asked after `chain`.
+    new_agency: directory.AgencyDetails | None = None
+
+    @property
+    def obtained_by(self) -> str:
+        return "office" if self.chain or self.new_agency else "applicant"
+
+
 class CaseIntake(BaseModel):
     """Everything needed to open a case, already validated."""
 
@@ -52,6 +71,15 @@ class CaseIntake(BaseModel):
     applicant: ApplicantIn
     fields: dict[str, Any]
     brought: list[str] = []
+    # A general case: its title, the citizen's problem in her words, its materials, and the
+    # limit its tier gives it (None: the case type's).
+    title: str | None = None
+    problem: str | None = None
+    materials: list[MaterialIn] = []
+    time_limit_days: int | None = None
+    # The agencies filling the case type's roles (原单位人事部门 → this case's employer), by
+    # role code; a role left out waits for a clerk to name its agency on the way.
+    roles: dict[str, str] = {}
     actor: str  # the account (or the console) that took the case in
     letter_lang: Literal["zh", "en"] = "zh"
     office_code: str | None = None  # the workbench's office; None from the CLI
@@ -59,16 +87,17 @@ class CaseIntake(BaseModel):
     intake_key: str | None = None  # the form's one-time key (a double submit opens one case)
 
 
-def sync_agencies(session: Session, playbook: Playbook) -> None:
-    """Make sure every agency the playbook names is in the agency table (details from the file)."""
-    for spec in playbook.agencies:
-        agency = find_agency(session, spec.slug) or Agency(slug=spec.slug, name=spec.name)
-        agency.name = spec.name
-        agency.email = spec.email
-        agency.phone = spec.phone
-        agency.address = spec.address
-        session.add(agency)
-    session.flush()
+def _roles_filled(session: Session, playbook: Playbook, roles: dict[str, str]) -> dict[str, str]:
+    """The agencies named for the case type's roles, checked: each a role of the type, each
+    filled by an agency of the directory."""
+    known = {a.slug: a for a in playbook.agencies if a.role}
+    for role, slug in roles.items():
+        if role not in known:
+            raise UserError("not_a_role", role=role[:40], roles="、".join(known) or "—")
+        agency = get_agency(session, slug)
+        if agency.role or agency.case_id is not None:
+            raise UserError("unknown_agency", agency=slug)
+    return dict(roles)
 
 
 def _next_case_number(session: Session, year: int) -> str:
@@ -88,8 +117,8 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
         opened = session.exec(select(Case).where(Case.intake_key == intake.intake_key)).first()
         if opened is not None:
             return opened
-    playbook = get_playbook(intake.playbook)
-    sync_agencies(session, playbook)
+    playbook, version = case_types.current(session, intake.playbook, as_of)
+    directory.seed(session, playbook)  # a type saved before the directory knew its agencies
     applicant = Applicant(
         **intake.applicant.model_dump(),
         id_number_hash=lookup_hash(intake.applicant.id_number),
@@ -99,7 +128,7 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
     session.add(applicant)
     session.flush()
     today = office_date(as_of)
-    limit = playbook.time_limit(get_settings().time_limits)
+    limit = intake.time_limit_days or playbook.time_limit(get_settings().time_limits)
     deadline_date: date | None = None
     if playbook.deadline is not None:
         start = date.fromisoformat(str(intake.fields[playbook.deadline.starts_from]))
@@ -118,11 +147,37 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
         letter_lang=intake.letter_lang,
         office_code=intake.office_code,
         taken_by=intake.taken_by,
+        handled_by=intake.taken_by,
         intake_key=intake.intake_key,
+        playbook_version=version,
+        title=intake.title,
+        problem=intake.problem,
     )
     session.add(case)
     session.flush()
     assert case.id is not None
+    filled = _roles_filled(session, playbook, intake.roles)
+    for number, named in enumerate(intake.materials, start=1):
+        for slug in named.chain:  # an unknown agency is refused before anything is kept
+            directory.agency_for_case(session, case, slug)
+        if named.new_agency is not None:
+            added = directory.add_agency(session=session, details=named.new_agency, case=case)
+            named = named.model_copy(update={"chain": [*named.chain, added.slug]})
+        session.add(
+            CaseMaterial(
+                case_id=case.id,
+                slug=f"{NAMED_MATERIAL_PREFIX}{number}",
+                name=named.name,
+                position=len(playbook.materials) + number,
+                obtained_by=named.obtained_by,
+                status=MaterialStatus.PENDING
+                if named.obtained_by == "office"
+                else MaterialStatus.WAITING_APPLICANT,
+                agency_slug=named.chain[0] if named.chain else None,
+                chain=list(named.chain),
+                asks=named.asks,
+            )
+        )
     for position, spec in enumerate(playbook.materials):
         session.add(
             CaseMaterial(
@@ -136,7 +191,10 @@ def open_case(*, session: Session, intake: CaseIntake, as_of: datetime) -> Case:
                     if spec.obtained_by == "office"
                     else MaterialStatus.WAITING_APPLICANT
                 ),
-                agency_slug=spec.agencies[0] if spec.agencies else None,
+                agency_slug=filled.get(spec.agencies[0], spec.agencies[0])
+                if spec.agencies
+                else None,
+                chain=[filled.get(slug, slug) for slug in spec.agencies],
             )
         )
     session.add(
@@ -193,29 +251,3 @@ def open_case_of_person(
 def opened_by_key(*, session: Session, intake_key: str) -> bool:
     """Whether a case was opened from this intake form already."""
     return session.exec(select(Case.id).where(Case.intake_key == intake_key)).first() is not None
-
-
-def add_agency(
-    *,
-    session: Session,
-    name: str,
-    email: str | None,
-    phone: str | None,
-    address: str | None,
-) -> Agency:
-    """An agency no playbook knows, added on the fly (e.g. an employer found through 114).
-
-    Its code is generated (agency-001, agency-002…): codes reach Prefect as tags and task
-    names, and a code typed by staff tends to be a person's name in pinyin. The name stays here.
-    """
-    if session.exec(select(Agency).where(Agency.name == name)).first() is not None:
-        raise UserError("agency_exists", agency=name)
-    taken = session.exec(
-        select(Agency.slug).where(col(Agency.slug).startswith(ADDED_AGENCY_PREFIX))
-    ).all()
-    numbers = [int(s.removeprefix(ADDED_AGENCY_PREFIX)) for s in taken if s[-3:].isdigit()]
-    slug = f"{ADDED_AGENCY_PREFIX}{max(numbers, default=0) + 1:03d}"
-    agency = Agency(slug=slug, name=name, email=email, phone=phone, address=address)
-    session.add(agency)
-    session.flush()
-    return agency

@@ -13,6 +13,7 @@ from models import keys
 from models.lookups import contact_by_key, get_case, materials_of
 from models.outgoing import record_closing_letter, record_withdrawal_notice
 from models.tables import (
+    MATERIAL_DONE,
     Case,
     CaseEvent,
     CaseStatus,
@@ -21,7 +22,6 @@ from models.tables import (
     ContactKind,
     Direction,
     EventKind,
-    MaterialStatus,
 )
 from models.transitions import advance_wait, record_event
 
@@ -100,9 +100,9 @@ def close_case(
     case = get_case(session, case_number, lock=True)
     if case.closed_at is not None:
         return contact_by_key(session, keys.closing_key(case.number))
-    pending = [m.slug for m in materials_of(session, case) if m.status != MaterialStatus.COLLECTED]
+    pending = [m.name for m in materials_of(session, case) if m.status not in MATERIAL_DONE]
     if pending:
-        raise UserError("materials_missing", case=case_number, materials=", ".join(pending))
+        raise UserError("materials_missing", case=case_number, materials="、".join(pending))
     contact = record_closing_letter(session, case, message=message, as_of=as_of)
     case.closed_at = as_of
     case.escalated_at = None

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from casework.clock import office_date
 from casework.errors import UserError
@@ -26,6 +26,7 @@ from models.tables import (
     ClockPause,
     Contact,
     ContactKind,
+    Document,
     EventKind,
     MaterialStatus,
 )
@@ -94,10 +95,10 @@ def agency_name(session: Session, slug: str | None) -> str:
 
 def shareable_agency_names(session: Session) -> dict[str, str]:
     """Agency names fit for what leaves the case database (Prefect's artifacts, the board):
-    the playbooks' official bodies by name, an agency added on the way by its code only (its
-    name may be a private person's, e.g. a sole trader)."""
+    the directory's official bodies by name, an agency added for one case by its code only
+    (its name may be a private person's, e.g. a sole trader)."""
     return {
-        a.slug: a.name if not a.slug.startswith(ADDED_AGENCY_PREFIX) else f"临时添加单位 {a.slug}"
+        a.slug: a.name if a.case_id is None else f"本案添加的单位 {a.slug}"
         for a in session.exec(select(Agency))
     }
 
@@ -123,12 +124,14 @@ def materials_of(session: Session, case: Case) -> list[CaseMaterial]:
 
 
 def material_of(session: Session, case: Case, slug: str) -> CaseMaterial:
-    material = session.exec(
-        select(CaseMaterial).where(CaseMaterial.case_id == case.id, CaseMaterial.slug == slug)
-    ).first()
-    if material is None:
-        raise UserError("unknown_material", case=case.number, material=slug)
-    return material
+    """One of the case's materials by its code, or by its name as staff typed it."""
+    materials = session.exec(select(CaseMaterial).where(CaseMaterial.case_id == case.id)).all()
+    found = next((m for m in materials if m.slug == slug), None) or next(
+        (m for m in materials if m.name == slug.strip()), None
+    )
+    if found is None:
+        raise UserError("unknown_material", case=case.number, material=slug[:60])
+    return found
 
 
 def contact_by_key(session: Session, dedupe_key: str) -> Contact | None:
@@ -155,10 +158,25 @@ def open_request_of(session: Session, case: Case, material: CaseMaterial) -> Ope
             select(Contact).where(Contact.in_reply_to == request.id).order_by(col(Contact.id))
         )
     )
-    return _open_request(request, follow_ups)
+    return _open_request(request, follow_ups, agency_intervals(session))
 
 
-def _open_request(request: Contact, follow_ups: list[Contact]) -> OpenRequest:
+def agency_intervals(session: Session) -> dict[str, int]:
+    """How many working days each agency usually takes to answer, where it has been learnt."""
+    return {
+        slug: days
+        for slug, days in session.exec(
+            select(Agency.slug, Agency.answers_within_days).where(
+                col(Agency.answers_within_days).is_not(None)
+            )
+        )
+        if days is not None
+    }
+
+
+def _open_request(
+    request: Contact, follow_ups: list[Contact], intervals: dict[str, int]
+) -> OpenRequest:
     """The planner's view of an unanswered request and what followed it (in id order)."""
     assert request.id is not None
     reminders = [c for c in follow_ups if c.kind == ContactKind.REMINDER]
@@ -173,6 +191,7 @@ def _open_request(request: Contact, follow_ups: list[Contact]) -> OpenRequest:
         reminders=len(reminders),
         escalated=escalated,
         awaiting_posting=last.awaiting_posting,
+        agency_interval=intervals.get(request.agency_slug or ""),
     )
 
 
@@ -186,6 +205,10 @@ class CaseRows:
         self.pauses: dict[int, list[ClockPause]] = {i or 0: [] for i in ids}
         self.contacts: dict[int, list[Contact]] = {i or 0: [] for i in ids}  # in id order
         self._requests: dict[tuple[int, str], OpenRequest] = {}
+        intervals = agency_intervals(session)
+        # The roles a case type names (no channels): a material asking one waits for a clerk
+        # to name the agency that fills it.
+        self.roles = set(session.exec(select(Agency.slug).where(col(Agency.role))))
         for chunk in _chunks(ids):
             for material in session.exec(
                 select(CaseMaterial)
@@ -207,7 +230,7 @@ class CaseRows:
                 if contact.in_reply_to is not None:  # a request's follow-ups are in its case
                     follow_ups[contact.in_reply_to].append(contact)
             for key, request in latest.items():
-                self._requests[key] = _open_request(request, follow_ups[request.id or 0])
+                self._requests[key] = _open_request(request, follow_ups[request.id or 0], intervals)
 
     def open_request(self, case: Case, material: CaseMaterial) -> OpenRequest | None:
         """As open_request_of(session, case, material)."""
@@ -260,6 +283,8 @@ def _case_view(case: Case, rows: CaseRows, completed_services: list[str]) -> Cas
             agency_slug=m.agency_slug,
             open_request=rows.open_request(case, m),
             escalated=m.slug in escalated_materials,
+            chain=list(m.chain),
+            awaiting_agency=m.agency_slug in rows.roles,
         )
         for m in rows.materials[case.id or 0]
     ]
@@ -278,6 +303,7 @@ def _case_view(case: Case, rows: CaseRows, completed_services: list[str]) -> Cas
     return CaseView(
         case_number=case.number,
         playbook=case.playbook,
+        playbook_version=case.playbook_version,
         status=str(case.status),
         completed_services=completed_services,
         appointments=appointments,
@@ -294,6 +320,7 @@ def letter_context(*, session: Session, case_number: str) -> dict[str, Any]:
     """Data templates may use for this case (the letter itself decides what it prints)."""
     case = get_case(session, case_number)
     applicant = applicant_of(session, case)
+    kept = documents_per_material(session, case)
     return {
         "case": {
             "number": case.number,
@@ -304,14 +331,31 @@ def letter_context(*, session: Session, case_number: str) -> dict[str, Any]:
             "fields": dict(case.fields),
             "status": str(case.status),
             "playbook": case.playbook,
+            "title": case.title,  # a general case's own title (case_context: else its type's)
         },
         "applicant": {"name": applicant.name, "has_email": bool(applicant.email)},
         "lang": case.letter_lang,
         "materials": [
-            {"slug": m.slug, "name": m.name, "status": str(m.status), "agency": m.agency_slug}
+            {
+                "slug": m.slug,
+                "name": m.name,
+                "status": str(m.status),
+                "agency": m.agency_slug,
+                "documents": kept.get(m.slug, 0),
+            }
             for m in materials_of(session, case)
         ],
     }
+
+
+def documents_per_material(session: Session, case: Case) -> dict[str, int]:
+    """How many documents (scans, photos, PDFs) the office keeps of each material."""
+    rows = session.exec(
+        select(Document.material_slug, func.count())
+        .where(Document.case_id == case.id)
+        .group_by(col(Document.material_slug))
+    )
+    return {slug: count for slug, count in rows}
 
 
 def applicant_email(*, session: Session, case_number: str) -> str | None:

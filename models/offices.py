@@ -103,7 +103,7 @@ class OfficeCard(BaseModel):
     phone: str
     supervision_phone: str
     public_url: str
-    clerk: str  # the handling clerk's display name, or "窗口工作人员"
+    clerk: str  # the clerk handling the case now, by display name, or "窗口工作人员"
     first_contact: str  # 首问责任人: the clerk who took the case in
 
 
@@ -126,6 +126,7 @@ def office_card(session: Session, case: Case) -> OfficeCard:
     settings (the demo's office)."""
     office = office_of(session, case.office_code)
     taker = _display_name(session, case.taken_by) or WINDOW_STAFF
+    handler = _display_name(session, case.handled_by) or taker
     if office is None:
         settings = get_settings()
         return OfficeCard(
@@ -136,7 +137,7 @@ def office_card(session: Session, case: Case) -> OfficeCard:
             phone=settings.office_phone,
             supervision_phone=settings.office_phone,
             public_url=public_url_of(None),
-            clerk=taker,
+            clerk=handler,
             first_contact=taker,
         )
     return OfficeCard(
@@ -147,6 +148,6 @@ def office_card(session: Session, case: Case) -> OfficeCard:
         phone=office.phone,
         supervision_phone=office.supervision_phone or office.phone,
         public_url=public_url_of(office),
-        clerk=taker,
+        clerk=handler,
         first_contact=taker,
     )

@@ -15,14 +15,12 @@ from casework.clock import office_date, office_time
 from casework.errors import UserError
 from casework.links import is_code, normalise_code
 from casework.messages import label
-from casework.playbook import get_playbook
+from models import directory
 from models.accounts import display_names
 from models.incoming import record_answer
-from models.intake import add_agency
 from models.lookups import agency_name, get_case, material_of
 from models.offices import office_card
 from models.tables import (
-    Agency,
     Case,
     CaseStatus,
     Channel,
@@ -121,9 +119,7 @@ def link_page(*, session: Session, code: str, as_of: datetime) -> LinkPage:
     assert request is not None and request.agency_slug and request.material_slug
     case = session.get(Case, request.case_id)
     assert case is not None
-    playbook = get_playbook(case.playbook)
-    material = playbook.material(request.material_slug)
-    order = material.agencies if material else []
+    order = material_of(session, case, request.material_slug).chain
     card = office_card(session, case)
     return LinkPage(
         code=link.code,
@@ -176,13 +172,15 @@ def answer_by_link(
         return _late(session, case, request, answer, closed, as_of)
     if forward_name and not answer.forward_to:
         # A body no playbook names, added only now that the link is known to take an answer.
-        existing = _agency_named(session, forward_name)
+        # It belongs to this case (the directory is the managers'), unless the directory
+        # has it already under this name or one alike.
+        existing = directory.alike(session, forward_name, case=case)
         target = (
             existing
-            or add_agency(
-                session=session, name=forward_name, email=None, phone=None, address=None
-            ).slug
-        )
+            or directory.add_agency(
+                session=session, details=directory.AgencyDetails(name=forward_name), case=case
+            )
+        ).slug
         answer = answer.model_copy(update={"forward_to": target})
     contact = record_answer(
         session=session, case_number=case.number, answer=answer, as_of=as_of, actor=AGENCY_LINK
@@ -196,11 +194,6 @@ def answer_by_link(
         case_number=case.number,
         agency_name=agency_name(session, request.agency_slug),
     )
-
-
-def _agency_named(session: Session, name: str) -> str | None:
-    found = session.exec(select(Agency).where(Agency.name == name)).first()
-    return found.slug if found else None
 
 
 def _late(

@@ -13,15 +13,15 @@ from sqlalchemy import and_, distinct, func
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
-from casework.clock import OFFICE_TZ, office_date
+from casework.clock import OFFICE_TZ, now, office_date
 from casework.figures import (
     MonthlyReport,
     RuleFigures,
 )
-from casework.playbook import get_playbook
 from casework.ratings import needs_follow_up, satisfied
 from casework.time_limit import ClockState
 from casework.workdays import add_working_days, working_days_between
+from models.case_types import all_current
 from models.office_rules import clock_on_day
 from models.tables import (
     Case,
@@ -120,8 +120,11 @@ def monthly_report(*, session: Session, month: str) -> MonthlyReport:
         weekly.append((week.isoformat(), opened_in[week], closed_in[week]))
         week += timedelta(days=7)
     every_type_ever: list[str] = list(session.exec(select(distinct(col(Case.playbook)))).all())
-    titles = {slug: get_playbook(slug).title for slug in every_type_ever}
-    service_names = {sv.slug: sv.name for slug in titles for sv in get_playbook(slug).services}
+    current = all_current(session, now())
+    titles = {slug: current[slug][0].title if slug in current else slug for slug in every_type_ever}
+    service_names = {
+        sv.slug: sv.name for slug in titles if slug in current for sv in current[slug][0].services
+    }
     facts = _month_facts(session, opened, closed, (opened_ids, closed_ids), trips, in_month, within)
     every_type = sorted({c.playbook for c in opened} | {c.playbook for c in closed})
     return MonthlyReport(

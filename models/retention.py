@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 
 from casework.actors import SYSTEM
 from casework.masking import mask_name
-from casework.playbook import get_playbook
+from models import documents
+from models.case_types import playbook_of_case
 from models.lookups import get_case
 from models.tables import Applicant, Case, Contact, ContactKind, EventKind, OutboxMessage
 from models.transitions import record_event
@@ -47,7 +48,7 @@ def purge_case(*, session: Session, case_number: str, letters_dir: Path, as_of: 
     applicant.email = None
     applicant.address = None
     session.add(applicant)
-    personal = {f.key for f in get_playbook(case.playbook).fields if f.personal}
+    personal = {f.key for f in playbook_of_case(session, case).fields if f.personal}
     case.fields = {k: (PURGED if k in personal else v) for k, v in case.fields.items()}
     case.purged_at = as_of
     session.add(case)
@@ -62,6 +63,7 @@ def purge_case(*, session: Session, case_number: str, letters_dir: Path, as_of: 
         if applicant_email and email.to_address == applicant_email:
             email.to_address = PURGED
         session.add(email)
+    documents.purge(session, case)
     shutil.rmtree(letters_dir / case_number, ignore_errors=True)
     record_event(
         session, case, EventKind.PERSONAL_DATA_PURGED, as_of, detail="保存期限已满", actor=SYSTEM

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    LargeBinary,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -80,6 +81,11 @@ class MaterialStatus(StrEnum):
     IN_POST = "in-post"
     COLLECTED = "collected"
     UNOBTAINABLE = "unobtainable"
+    WAIVED = "waived"  # a manager decided the case can do without it, with a reason
+
+
+# A material the case has in hand, or can do without (a manager waived it): nothing more to get.
+MATERIAL_DONE = (MaterialStatus.COLLECTED, MaterialStatus.WAIVED)
 
 
 class Channel(StrEnum):
@@ -149,6 +155,12 @@ class EventKind(StrEnum):
     MATERIAL_ARRIVED = "material-arrived"
     LETTER_PRINTED = "letter-printed"
     REQUEST_WITHDRAWN = "request-withdrawn"  # an agency told its request is withdrawn
+    MATERIAL_ADDED = "material-added"  # the route changed: a material the case now needs
+    AGENCY_ADDED = "agency-added"  # …an agency added to a material's chain
+    MATERIAL_WAIVED = "material-waived"
+    HANDED_OVER = "handed-over"
+    CASE_TYPE_MOVED = "case-type-moved"  # moved to a newer version of its case type
+    DOCUMENT_ATTACHED = "document-attached"
     PERSONAL_DATA_PURGED = "personal-data-purged"
     FORM_ANSWER_REFUSED = "form-answer-refused"
     RUN_REDRIVEN = "run-redriven"
@@ -216,6 +228,14 @@ class Case(SQLModel, table=True):
     # days added by approved extensions. None on cases opened before the clock existed.
     time_limit_days: int | None = None
     extension_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The version of its case type the case was opened on (models/case_types.py): its rules
+    # stay those of that version, whatever is edited later, until a manager moves it.
+    playbook_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # The clerk working the case now (letters sign with them); taken_by stays 首问责任人.
+    handled_by: str | None = None
+    # A general case (通用疑难事项): its short title and the citizen's problem in her words.
+    title: str | None = None
+    problem: str | None = Field(default=None, sa_type=EncryptedText)
 
 
 class CaseNumberCounter(SQLModel, table=True):
@@ -232,6 +252,52 @@ class Agency(SQLModel, table=True):
     email: str | None = None
     phone: str | None = None
     address: str | None = None
+    department: str | None = None  # the desk inside it (档案室, 人事处)
+    office_hours: str | None = None
+    notes: str | None = None  # what the office has learnt (ask for 王科长; closed Wednesdays)
+    # An agency added for one case only (a private employer found via 114, the person filling
+    # a role such as "the deceased's former employer"): that case's lists show it, the
+    # district's directory does not.
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    # A role a case type names (原单位人事部门): no channels of its own, each case names the
+    # agency that fills it.
+    role: bool = False
+    # How quickly it answers, learnt from its answers: the working days a reminder waits for
+    # it (None: the case type's interval). See casework/follow_up.py.
+    answers_within_days: int | None = None
+
+
+class Document(SQLModel, table=True):
+    """A scan, photo or PDF kept with one material of a case: encrypted like the rest of the
+    applicant's data, never sent to Prefect, purged with the case."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    material_slug: str
+    filename: str = Field(sa_type=EncryptedText)
+    media_type: str
+    size: int
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # Fernet token
+    received_via: str  # window, post, email, home-visit, web (an agency's reply page)
+    created_at: datetime = _ts()
+    created_by: str
+
+
+class CaseTypeVersion(SQLModel, table=True):
+    """One version of a case type, as written (the playbook's YAML): a case keeps the version it
+    was opened on. Case types written as files (playbooks/) are stored here too, a new version
+    each time their file changes; office-written ones are edited on the workbench."""
+
+    __table_args__ = (UniqueConstraint("slug", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(index=True)
+    version: int
+    document: str = Field(sa_column=Column(Text, nullable=False))  # the YAML
+    digest: str  # sha256 of the document: a file unchanged is not a new version
+    source: str  # "file" or "office"
+    created_at: datetime = _ts()
+    created_by: str
 
 
 class CaseMaterial(SQLModel, table=True):
@@ -249,6 +315,12 @@ class CaseMaterial(SQLModel, table=True):
     tried_agencies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     note: str | None = None
     collected_at: datetime | None = _ts(nullable=True)
+    # The agencies to ask, in order: the case type's at intake, or the clerk's; the route a
+    # case changes on the way (an agency added, a forward) changes here, not in the case type.
+    chain: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # What the request letter asks for, in the clerk's words (a general case's material).
+    asks: str | None = Field(default=None, sa_type=EncryptedText)
+    waived_reason: str | None = None
 
 
 class Contact(SQLModel, table=True):

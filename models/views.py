@@ -13,14 +13,16 @@ from casework.clock import now, office_date
 from casework.masking import mask_name, mask_phone
 from casework.messages import label
 from casework.planning import reminder_due_on
-from casework.playbook import get_playbook
 from casework.ratings import LEVEL_WORDS
 from casework.time_limit import Clock
 from models.accounts import display_names
+from models.case_types import case_title, playbook_of_case
+from models.documents import DocumentListed, documents_of
 from models.lookups import CaseRows, get_case, materials_of, open_request_of
 from models.office_rules import case_clock, clock_on_day, pauses_of, rating_of, second_notices
 from models.offices import office_card
 from models.tables import (
+    MATERIAL_DONE,
     Agency,
     Applicant,
     Case,
@@ -88,6 +90,12 @@ class MaterialRow(BaseModel):
     tried: list[str]
     tried_names: list[str] = []
     note: str | None
+    chain: list[str] = []  # the agencies to ask, in order (the case's own route)
+    chain_names: list[str] = []
+    asks: str | None = None  # what the letters ask for, in the clerk's words
+    waived_reason: str | None = None
+    awaiting_agency: str | None = None  # a role of the case type nobody has been named for
+    documents: list[DocumentListed] = []
 
 
 class ClockRow(BaseModel):
@@ -129,7 +137,11 @@ class CaseDetail(BaseModel):
     case_number: str
     playbook: str
     playbook_title: str = ""
+    playbook_version: int = 1
+    type_title: str = ""  # its case type's name (a general case's own title is playbook_title)
     taken_by: str | None = None  # 首问责任人, by display name
+    handled_by: str | None = None  # the clerk handling it now (a hand-over changes it)
+    problem: str | None = None  # a general case's problem, in the citizen's words
     office_name: str = ""
     status: str
     urgent: bool
@@ -180,7 +192,10 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
     completed = {e.detail for e in events if e.kind == EventKind.SERVICE_COMPLETED}
     materials = materials_of(session, case)
     material_names = {m.slug: m.name for m in materials}
-    names = {a.slug: a.name for a in session.exec(select(Agency))}
+    agencies = list(session.exec(select(Agency)))
+    names = {a.slug: a.name for a in agencies}
+    roles = {a.slug: a.name for a in agencies if a.role}
+    kept = documents_of(session, case)
     people = display_names(session)
     office = office_card(session, case)
     emails = session.exec(
@@ -203,8 +218,12 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
         else None,
         case_number=case.number,
         playbook=case.playbook,
-        playbook_title=get_playbook(case.playbook).title,
+        playbook_title=case_title(session, case),
+        playbook_version=case.playbook_version,
+        type_title=playbook_of_case(session, case).title,
         taken_by=office.first_contact,
+        handled_by=office.clerk,
+        problem=case.problem,
         office_name=office.name,
         withdrawn_reason=next(
             (e.detail for e in events if e.kind == EventKind.CASE_WITHDRAWN), None
@@ -222,7 +241,7 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
         outside_remit=case.outside_remit,
         services=[
             {"slug": sv.slug, "name": sv.name, "completed": sv.slug in completed}
-            for sv in get_playbook(case.playbook).services
+            for sv in playbook_of_case(session, case).services
         ],
         trips=sum(1 for c in contacts if c.trip),
         flow_run_id=case.flow_run_id,
@@ -237,6 +256,14 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
                 tried=list(m.tried_agencies),
                 tried_names=[names.get(t, t) for t in m.tried_agencies],
                 note=m.note,
+                chain=list(m.chain),
+                chain_names=[names.get(a, a) for a in m.chain],
+                asks=m.asks,
+                waived_reason=m.waived_reason,
+                awaiting_agency=roles.get(m.agency_slug or "")
+                if m.status not in MATERIAL_DONE
+                else None,
+                documents=[d for d in kept if d.material_slug == m.slug],
             )
             for m in materials
         ],
@@ -325,7 +352,7 @@ def is_overdue(
         due_on = clock_on_day(session, case, today, pauses=pauses).due_on
     if due_on < today:
         return True
-    playbook = get_playbook(case.playbook)
+    playbook = playbook_of_case(session, case)
     materials = rows.materials[case.id or 0] if rows else materials_of(session, case)
     for material in materials:
         if rows:
@@ -392,7 +419,7 @@ def case_summaries(
             CaseSummary(
                 case_number=case.number,
                 playbook=case.playbook,
-                playbook_title=get_playbook(case.playbook).title,
+                playbook_title=case_title(session, case),
                 taken_by=case.taken_by,
                 taken_by_name=people.get(case.taken_by or ""),
                 office_code=case.office_code,

@@ -21,7 +21,6 @@ from casework.planning import (
     plan_next_step,
     wait_key_for,
 )
-from casework.playbook import get_playbook
 from casework.settings import get_settings
 from gateways.imap import poll_mailbox
 from gateways.prefect_client import cancel_flow_run, one_client, redrive_case_flow, start_case_flow
@@ -34,7 +33,7 @@ from gateways.run_inputs import (
     wake_case_flow,
 )
 from gateways.run_logs import task_logger
-from models import lifecycle, lookups, office_rules, views
+from models import case_types, lifecycle, lookups, office_rules, views
 from models.db import read_scope, session_scope
 from tasks.record import record_form_answer
 from tasks.send import escalate_case, relay_pending
@@ -142,8 +141,12 @@ def plan_cases(case_numbers: list[str], as_of: datetime) -> dict[str, Step]:
         views_by_number = lookups.case_views(
             session=session, cases=lookups.get_cases(session, case_numbers)
         )
+        playbooks = {
+            number: case_types.version_of(session, view.playbook, view.playbook_version)
+            for number, view in views_by_number.items()
+        }
     return {
-        number: plan_next_step(view, get_playbook(view.playbook), as_of)
+        number: plan_next_step(view, playbooks[number], as_of)
         for number, view in views_by_number.items()
     }
 

@@ -20,8 +20,7 @@ from pydantic import BaseModel
 
 from casework.clock import office_date, office_time
 from casework.messages import label
-from casework.playbook import get_playbook
-from models import lookups, views
+from models import case_types, lookups, views
 from models.db import session_scope
 
 
@@ -43,7 +42,7 @@ def build_case_board(case_number: str, as_of: datetime) -> CaseBoard:
         detail = views.case_detail(session=session, case_number=case_number, as_of=as_of)
         overdue = views.case_overdue(session=session, case_number=case_number, today=today)
         agency_names = lookups.shareable_agency_names(session)
-    playbook = get_playbook(detail.playbook)
+        playbook = case_types.playbook_of_case(session, lookups.get_case(session, case_number))
     contacted = sorted({c.agency for c in detail.contacts if c.agency})
     tags = [detail.playbook, *(f"agency:{slug}" for slug in contacted)]
     flags = {
@@ -57,13 +56,13 @@ def build_case_board(case_number: str, as_of: datetime) -> CaseBoard:
     tags += [flag for flag, on in flags.items() if on]
     checklist = [
         {
-            "材料": m.name,
+            "材料": case_types.shareable_material_name(playbook, m.slug, m.name, index),
             "状态": label("material_status", m.status),
             "由谁取得": "窗口代办" if m.obtained_by == "office" else "申请人提供",
             "出具单位": agency_names.get(m.agency or "", m.agency or "—"),
             "已联系": "、".join(agency_names.get(a, a) for a in m.tried) or "—",
         }
-        for m in detail.materials
+        for index, m in enumerate(detail.materials, start=1)
     ]
     contacts = [
         {

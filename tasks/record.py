@@ -15,12 +15,11 @@ from prefect.cache_policies import NO_CACHE
 
 from casework.answers import Answer
 from casework.planning import Step, plan_next_step, wait_key_for
-from casework.playbook import get_playbook
 from gateways.resume_form import CaseInput
 from gateways.run_health import run_has_ended
 from gateways.run_inputs import unread_form_answer
 from gateways.run_logs import task_logger
-from models import incoming, lifecycle, lookups
+from models import case_types, incoming, lifecycle, lookups
 from models.db import read_scope, session_scope
 
 
@@ -28,7 +27,8 @@ def next_step(case_number: str, as_of: datetime) -> Step:
     """Decide the case's next step from the case database."""
     with read_scope() as session:
         view = lookups.case_view(session=session, case_number=case_number)
-    return plan_next_step(view, get_playbook(view.playbook), as_of)
+        playbook = case_types.version_of(session, view.playbook, view.playbook_version)
+    return plan_next_step(view, playbook, as_of)
 
 
 @task(cache_policy=NO_CACHE)

@@ -15,12 +15,12 @@ from casework.clock import office_date, office_time
 from casework.links import qr_data_uri, reply_code, status_token
 from casework.messages import label
 from casework.planning import EscalationReason
-from casework.playbook import Playbook, get_playbook
+from casework.playbook import Material, Playbook
 from casework.printing import PrintingUnavailable, render_pdf
 from casework.samples import office_context
 from casework.settings import get_settings
 from casework.templating import RenderedMessage, render_message
-from models import keys, lookups
+from models import case_types, keys, lookups
 from models.db import session_scope
 from models.keys import document_name
 from models.lookups import letter_context
@@ -38,8 +38,14 @@ def case_context(case_number: str, as_of: datetime, **extra: Any) -> dict[str, A
         case = lookups.get_case(session, case_number)
         card = office_card(session, case)
         context["case"]["promised_by"] = case_clock(session, case, as_of).due_on
-    playbook = get_playbook(context["case"]["playbook"])
+        playbook = case_types.playbook_of_case(session, case)
+        route = case_types.route_of(session, case)
+        context["case"]["title"] = case.title or playbook.title
+        names = {a.slug: a.name for a in lookups.list_agencies(session)}
     context.update(office_context(playbook, office_date(as_of)))
+    # The case's own route: its materials and the agencies it asks, as they stand now.
+    context["route"] = route
+    context["agency_names"] = names
     context["office"] = card.model_dump()
     context.update(extra)
     return context
@@ -183,9 +189,19 @@ def file_letter(
 
 
 def playbook_of(case_number: str) -> Playbook:
-    """The playbook of the case's type."""
+    """The rules the case follows: its type at its version."""
     with session_scope() as session:
-        return get_playbook(lookups.get_case(session, case_number).playbook)
+        return case_types.playbook_of_case(session, lookups.get_case(session, case_number))
+
+
+def material_spec(case_number: str, slug: str | None) -> Material | None:
+    """One material of the case as its letters describe it (the case's own route)."""
+    if not slug:
+        return None
+    with session_scope() as session:
+        case = lookups.get_case(session, case_number)
+        row = lookups.material_of(session, case, slug)
+        return case_types.material_spec(case_types.playbook_of_case(session, case), row)
 
 
 def appointment_context(case_number: str, appointment_id: int) -> dict[str, object]:
@@ -194,8 +210,7 @@ def appointment_context(case_number: str, appointment_id: int) -> dict[str, obje
             session=session, case_number=case_number, appointment_id=appointment_id
         )
         agency = lookups.get_agency(session, str(details["agency"]))
-    playbook = playbook_of(case_number)
-    material = playbook.material(str(details["material"])) if details["material"] else None
+    material = material_spec(case_number, str(details["material"]) if details["material"] else None)
     return {
         "agency": agency,
         "material": material,
@@ -242,7 +257,7 @@ def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, A
         request = session.get(Contact, contact.in_reply_to) if contact.in_reply_to else None
     extra: dict[str, Any] = {
         "agency": agency,
-        "material": playbook.material(contact.material_slug or ""),
+        "material": material_spec(case_number, contact.material_slug),
     }
     if contact.kind == ContactKind.REQUEST:
         assert contact.dedupe_key is not None

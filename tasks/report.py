@@ -11,9 +11,8 @@ from prefect.cache_policies import NO_CACHE
 from casework.clock import office_date
 from casework.figures import MonthlyReport
 from casework.messages import label
-from casework.playbook import get_playbook
 from casework.settings import get_settings
-from models import lookups
+from models import case_types, lookups
 from models.db import session_scope
 
 DAILY_BOARD_KEY = "casework-daily-board"
@@ -24,23 +23,25 @@ def describe_wait(case_number: str) -> str:
     """Markdown for the Resume form: whose answer is awaited, for what, since when."""
     with session_scope() as session:
         view = lookups.case_view(session=session, case_number=case_number)
-    playbook = get_playbook(view.playbook)
-    names = {a.slug: a.name for a in playbook.agencies}
+        playbook = case_types.version_of(session, view.playbook, view.playbook_version)
+        # Prefect's UI: an agency added on the way by its code (its name may be a person's).
+        names = lookups.shareable_agency_names(session)
     lines = [f"### 案件 {case_number}：{playbook.title}", ""]
     waiting = False
-    for material in view.materials:
+    for place, material in enumerate(view.materials, start=1):
+        name = case_types.shareable_material_name(playbook, material.slug, material.name, place)
         request = material.open_request
         if request is not None:
             waiting = True
             lines.append(
                 f"- 等待 **{names.get(request.agency_slug, request.agency_slug)}** "
-                f"(`{request.agency_slug}`) 就 **{material.name}** (`{material.slug}`) 的答复，"
+                f"(`{request.agency_slug}`) 就 **{name}** (`{material.slug}`) 的答复，"
                 f"{office_date(request.sent_at)} 发函，已催办 {request.reminders} 次"
                 + ("，**已上报主管**" if request.escalated else "")
             )
         elif material.status == "waiting_applicant":
             waiting = True
-            lines.append(f"- 等待申请人补充 **{material.name}** (`{material.slug}`)")
+            lines.append(f"- 等待申请人补充 **{name}** (`{material.slug}`)")
     if not waiting:
         lines.append("- 暂无待答复事项")
     if view.urgent:

@@ -20,6 +20,7 @@ from tasks.render import (
     appointment_context,
     escalation_text,
     file_letter,
+    material_spec,
     playbook_of,
     render_for_case,
     reply_link_extras,
@@ -97,7 +98,7 @@ def send_request(case_number: str, step: Step, as_of: datetime) -> None:
     """Write the request letter to the agency and send it."""
     assert step.material and step.agency
     playbook = playbook_of(case_number)
-    material = playbook.material(step.material)
+    material = material_spec(case_number, step.material)
     with session_scope() as session:
         agency = lookups.get_agency(session, step.agency)
         code = outgoing.next_reply_code(
@@ -136,7 +137,7 @@ def send_reminder(case_number: str, step: Step, as_of: datetime) -> None:
         return  # answered since the reminder was planned: nothing to remind
     extra = {
         "agency": agency,
-        "material": playbook.material(step.material or ""),
+        "material": material_spec(case_number, step.material),
         "reminder_number": step.reminder_number,
         "requested_on": office_date(request.sent_at),
     }
@@ -169,7 +170,7 @@ def escalate_case(case_number: str, step: Step, as_of: datetime) -> None:
         case_number,
         as_of,
         reason_text=escalation_text(reason),
-        material=playbook.material(step.material) if step.material else None,
+        material=material_spec(case_number, step.material),
         agency=agency,
     )
     with session_scope() as session:

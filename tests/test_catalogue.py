@@ -16,6 +16,7 @@ from casework.answers import AnswerChannel, AnswerOutcome, TripReason
 from casework.i18n import read_catalogue
 from casework.messages import label, message, page_message
 from casework.planning import Action, EscalationReason
+from casework.playbook import TimeLimitTier
 from casework.ratings import LEVEL_WORDS
 from casework.time_limit import ClockState
 from models.tables import (
@@ -48,6 +49,7 @@ GROUPS: list[tuple[str, type[StrEnum]]] = [
     ("event", EventKind),
     ("role", Role),
     ("clock_state", ClockState),
+    ("tier", TimeLimitTier),
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 HAN = re.compile(r"[\u4e00-\u9fff\u3001-\u303f\uff01-\uff5e]")
@@ -126,7 +128,13 @@ def test_every_message_raised_has_both_languages_and_none_is_unused() -> None:
 
 
 # Raised only where the command line calls: no page can show them.
-COMMAND_LINE_ONLY = {"no_such_user", "find_one_of", "intake_needs_confirmation"}
+COMMAND_LINE_ONLY = {
+    "no_such_user",
+    "find_one_of",
+    "intake_needs_confirmation",
+    "need_format",
+    "ask_without_need",
+}
 
 
 def test_no_page_tells_a_clerk_to_type_a_command_option() -> None:

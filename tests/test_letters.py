@@ -41,7 +41,7 @@ def test_every_letter_of_every_playbook_prints_on_one_page(tmp_path: Path, lang:
     for slug, playbook in all_playbooks().items():
         context = {**sample_context(playbook), "lang": lang}
         for kind, template in playbook.templates.model_dump().items():
-            material = playbook.materials[-1]
+            material = context["route"][-1]
             path = _print(tmp_path, f"{slug}-{kind}", template, {**context, "material": material})
             text = document_text(path)
             # Letterhead, case number and date come from the shared layout, in the letter's

@@ -6,27 +6,31 @@ import base64
 import json
 import re
 from collections import Counter
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from casework.clock import now
 from casework.settings import get_settings
 from cli.stories import (
     Driver,
     elderly_couple,
     li,
     shen,
+    synthetic_id_number,
     tianqiao_father,
     today_at_office,
     zhao_brother,
     zheng,
 )
 from gateways.maildir import read_mailbox
+from models.accounts import console_actor
 from models.db import session_scope
 from models.views import case_detail
 from tests.factories import document_text
-from usecases.agencies import list_agencies
+from usecases.agencies import agencies_for_case, list_agencies
 
 pytestmark = pytest.mark.integration
 DRIVER = Driver(echo=False)  # shared, so the last test knows every personal detail typed
@@ -51,8 +55,14 @@ def kinds(d: Any) -> list[tuple[str, str | None, str | None]]:
 
 def test_tianqiao_father_never_travels_and_the_employer_is_reached_by_post(stack: object) -> None:
     number = tianqiao_father(DRIVER, today_at_office())
-    employer = next(a.slug for a in list_agencies() if a.name == "某物流有限公司人事部")
+    employer = next(
+        a.slug
+        for a in agencies_for_case(actor=console_actor(), case_number=number)
+        if a.name == "某物流有限公司人事部"
+    )
     assert employer.startswith("agency-")  # generated, never a person's name in pinyin
+    # Found for this case on the way: this case's lists show it, the district's directory not.
+    assert employer not in {a.slug for a in list_agencies()}
     d = detail(number)
     assert d.status == "closed"
     assert d.trips == 1  # the first visit, when he asked for help
@@ -136,6 +146,11 @@ def test_zheng_outside_remit_is_picked_up_and_escorted(stack: object) -> None:
         assert get_case(session, number).outside_remit is True
     appointment = next(c for c in d.contacts if c.kind == "appointment")
     assert appointment.note == "陪同：张思思"
+    # "Her former employer" is a role: the request went to the one named for her case, never
+    # to a mailbox shared by every employer in the city.
+    request = next(c for c in d.contacts if c.kind == "request")
+    assert request.agency_name == "某研究所人事处" and request.agency.startswith("agency-")
+    assert not any("former-employer" in to for to in mail_to(number))
     assert "xxt-window-staff@street-office.example" in mail_to(number)
 
 
@@ -156,6 +171,46 @@ def test_shen_story_for_the_privacy_scan(stack: object) -> None:
     """Ms. Shen's story too (asserted in detail in test_shen_story.py): all six types ran."""
     number = shen(DRIVER, today_at_office())
     assert detail(number).status == "closed"
+
+
+def test_a_general_case_for_the_privacy_scan(stack: object) -> None:
+    """A general case: its title, her problem, the materials the clerk named and her words to
+    the agencies stay in the case database (Prefect shows 材料1, 材料2…). Its run goes under
+    the general deployment, tagged with its case type."""
+    from cli import agencies as cli_agencies
+    from cli import intake as cli_intake
+    from tests.test_managers_view import run_named
+    from usecases.runs import wait_until_settled
+
+    veterans = str(
+        cli_agencies.agency_add(
+            name="西城区退役军人事务局（隐私检查）", email="yfk-privacy@veterans.example",
+            phone=None, address=None, department=None, hours=None, notes=None, case=None,
+            distinct=True, as_json=False,
+        )
+    )  # fmt: skip
+    typed = {
+        "title": "为父亲孙满仓开具服役证明",
+        "problem": "父亲孙满仓一九五二年入伍，遗属抚恤需要证明",
+        "material": "孙满仓的服役证明",
+        "ask": "请查询孙满仓在某部队的服役记录",
+        "brings": "孙满仓的死亡证明",
+    }
+    DRIVER.personal += list(typed.values())
+    started = now()
+    number = cli_intake.open_(
+        slug="general", name="孙秀兰", id_number=synthetic_id_number(date(1958, 2, 2), "063"),
+        phone="13900007777", email=None, address=None, field=None, brought=None,
+        title=typed["title"], problem=typed["problem"],
+        need=[f"{typed['material']}={veterans}"], ask=[f"{typed['material']}={typed['ask']}"],
+        brings=[typed["brings"]], tier=None, days=None, role=None, letter_lang="zh",
+        start=True, confirm=True, as_json=False,
+    )  # fmt: skip
+    DRIVER.personal += ["孙秀兰", synthetic_id_number(date(1958, 2, 2), "063"), "13900007777"]
+    assert wait_until_settled(number, after=started) == "Suspended"
+    run = run_named(f"case-{number}")
+    assert "general" in run.tags
+    assert mail_to(number) == ["yfk-privacy@veterans.example"]
 
 
 def _encodings(secret: str) -> set[bytes]:

@@ -12,8 +12,7 @@ from casework import validation
 from casework.answers import Answer, AnswerChannel, AnswerOutcome, TripReason
 from casework.clock import OFFICE_TZ, office_date
 from casework.errors import UserError
-from casework.playbook import get_playbook
-from models import incoming, lifecycle, lookups, postal, reply_links, views
+from models import case_types, incoming, lifecycle, lookups, postal, reply_links, views
 from models.accounts import Actor, require_manager, visible_case
 from models.db import read_scope, session_scope
 from models.tables import CaseStatus, Channel
@@ -258,9 +257,10 @@ def withdrawal_preview(*, actor: Actor, case_number: str, reason: str) -> Withdr
             lookups.agency_name(session, r.agency_slug)
             for r in lifecycle.open_requests(session, case)
         ]
+        title = case_types.case_title(session, case)
     return WithdrawalPreview(
         case_number=case_number,
-        title=get_playbook(case.playbook).title,
+        title=title,
         reason=text,
         agencies=agencies,
     )

@@ -13,12 +13,18 @@ from casework.errors import UserError
 from casework.links import status_token_matches
 from casework.masking import mask_name
 from casework.planning import plan_next_step
-from casework.playbook import get_playbook
-from models import lookups
+from models import case_types, lookups
 from models import office_rules as office_rules_model
 from models.db import read_scope
 from models.offices import office_card
-from models.tables import Applicant, CaseEvent, CaseStatus, EventKind, MaterialStatus
+from models.tables import (
+    MATERIAL_DONE,
+    Applicant,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    MaterialStatus,
+)
 
 # The planner's steps the page has words for (the "next_step" labels).
 SAID_STEPS = ("notify", "request", "remind", "escalate", "close", "wait")
@@ -80,7 +86,8 @@ def citizen_status(*, case_number: str, token: str, as_of: datetime) -> CitizenS
             ).first()
             reason = withdrawal.detail if withdrawal else None
         notes = {m.slug: m.note for m in lookups.materials_of(session, case)}
-    playbook = get_playbook(case.playbook)
+        playbook = case_types.playbook_of_case(session, case)
+        title = case_types.case_title(session, case)
     waiting_on_her = [m for m in view.materials if m.status == MaterialStatus.WAITING_APPLICANT]
     if case.status == CaseStatus.WITHDRAWN:
         next_step = "withdrawn"
@@ -94,7 +101,7 @@ def citizen_status(*, case_number: str, token: str, as_of: datetime) -> CitizenS
         next_step = action if action in SAID_STEPS else "wait"
     return CitizenStatus(
         case_number=case_number,
-        title=playbook.title,
+        title=title,
         applicant=mask_name(applicant.name if applicant else ""),
         opened_on=office_date(case.opened_at),
         promised_by=None if case.status == CaseStatus.WITHDRAWN else counted.due_on,
@@ -104,7 +111,7 @@ def citizen_status(*, case_number: str, token: str, as_of: datetime) -> CitizenS
         awaited=[
             m.name
             for m in view.materials
-            if m.status not in (MaterialStatus.COLLECTED, MaterialStatus.IN_POST)
+            if m.status not in (*MATERIAL_DONE, MaterialStatus.IN_POST)
         ],
         in_post=[m.name for m in view.materials if m.status == MaterialStatus.IN_POST],
         to_bring=[ToBring(name=m.name, why=notes.get(m.slug)) for m in waiting_on_her],

@@ -15,13 +15,24 @@ from casework.playbook import (
     ObtainedBy,
     Playbook,
     UnknownPlaybook,
-    all_playbooks,
-    get_playbook,
 )
-from models import intake
+from casework.settings import get_settings
+from models import case_types, intake
 from models.accounts import Actor, visible_cases
 from models.db import read_scope, session_scope
+from models.directory import AgencyDetails
+from usecases.agencies import AgencyForm, checked_agency
 from usecases.runs import RunNudge, start_case_run
+
+
+class Need(BaseModel):
+    """A material the office obtains for her, as typed: its name, the agency codes to ask in
+    order, and what the request letter should ask for."""
+
+    name: str
+    agencies: list[str]
+    asks: str | None = None
+    new_agency: AgencyForm | None = None  # one the directory lacks, added for this case
 
 
 class IntakeForm(BaseModel):
@@ -40,6 +51,21 @@ class IntakeForm(BaseModel):
     # The clerk has read the warnings (the same person's open case of this type, a statutory
     # limit already passed) and opens the case anyway.
     confirmed: bool = False
+    # A general case (通用疑难事项): a short title, the problem in her words, what the office
+    # obtains from which agencies (in the clerk's words), what she brings, its tier and limit.
+    title: str | None = None
+    problem: str | None = None
+    needs: list[Need] = []
+    brings: list[str] = []
+    tier: str | None = None
+    limit_days: str | None = None
+    # The agencies that fill the case type's roles for this case (role code → agency code).
+    roles: dict[str, str] = {}
+
+
+# A general case's limit in working days by its tier, unless CASEWORK_TIME_LIMITS says otherwise.
+TIER_WORKING_DAYS = {"general": 5, "hard": 10, "complex": 20}
+MAX_LIMIT_DAYS = 120
 
 
 # A date field is an event of a life: none before this day is plausible.
@@ -82,6 +108,24 @@ def parse_field_pairs(raw: list[str]) -> dict[str, str]:
     return values
 
 
+def parse_needs(raw: list[str], asks: dict[str, str]) -> list[Need]:
+    """`MATERIAL=AGENCY[,AGENCY…]` as typed on the command line (the agencies to ask, in order),
+    with what each letter asks for (`asks`, by material name)."""
+    needs = []
+    for item in raw:
+        material, sep, codes = item.partition("=")
+        agencies = [code.strip() for code in codes.split(",") if code.strip()]
+        if not sep or not material.strip() or not agencies:
+            raise UserError("need_format", value=item[:60])
+        needs.append(
+            Need(name=material.strip(), agencies=agencies, asks=asks.get(material.strip()))
+        )
+    unknown = set(asks) - {n.name for n in needs}
+    if unknown:
+        raise UserError("ask_without_need", material="、".join(sorted(unknown)))
+    return needs
+
+
 def _check_fields(playbook: Playbook, raw: dict[str, str], today: date) -> dict[str, str]:
     known = {f.key: f for f in playbook.fields}
     values: dict[str, str] = {}
@@ -112,7 +156,7 @@ def _open(case_intake: intake.CaseIntake, playbook: Playbook, as_of: datetime) -
         return OpenedCase(
             case_number=case.number,
             playbook=playbook.slug,
-            title=playbook.title,
+            title=case.title or playbook.title,
             promised_by=case.promised_by,
         )
 
@@ -121,7 +165,7 @@ def open_case(*, actor: Actor, form: IntakeForm, as_of: datetime, start: bool = 
     """Check the intake, open the case in one transaction for the person's office, with them
     as its first-contact clerk (首问责任人), then start its flow run."""
     today = office_date(as_of)
-    playbook = get_playbook(form.playbook)
+    playbook = current_playbook(form.playbook, as_of)
     case_intake = intake.CaseIntake(
         playbook=playbook.slug,
         applicant=intake.ApplicantIn(
@@ -140,6 +184,12 @@ def open_case(*, actor: Actor, form: IntakeForm, as_of: datetime, start: bool = 
         office_code=actor.office_code,
         taken_by=None if actor.console else actor.username,
         intake_key=form.intake_key,
+        roles={
+            validation.slug(role, field="角色代码"): validation.slug(code, field="单位代码")
+            for role, code in form.roles.items()
+            if code.strip()
+        },
+        **(_general_route(form, playbook) if playbook.general else {}),
     )
     if not form.confirmed and (found := warnings_for(actor, case_intake, playbook, today)):
         raise NeedsConfirmation(found)
@@ -153,6 +203,65 @@ def open_case(*, actor: Actor, form: IntakeForm, as_of: datetime, start: bool = 
     if start:
         opened.run = start_case_run(opened.case_number, playbook.slug)
     return opened
+
+
+def current_playbook(slug: str, as_of: datetime) -> Playbook:
+    """A case type at its newest version; UserError("unknown_playbook") for one the office
+    does not have."""
+    try:
+        with session_scope() as session:
+            return case_types.current(session, validation.slug(slug, field="事项"), as_of)[0]
+    except UnknownPlaybook:
+        raise UserError("unknown_playbook", slug=slug[:40]) from None
+
+
+def _general_route(form: IntakeForm, playbook: Playbook) -> dict[str, object]:
+    """A general case's title, problem, limit and materials, checked (nothing is written)."""
+    title = validation.free_text(form.title, field="事项标题", max_length=40)
+    problem = validation.free_text(form.problem, field="诉求", max_length=1000, multiline=True)
+    materials = [
+        intake.MaterialIn(
+            name=validation.free_text(need.name, field="材料名称", max_length=60) or "",
+            chain=[validation.slug(code, field="单位代码") for code in need.agencies],
+            asks=validation.free_text(
+                need.asks, field="请单位协助的内容", max_length=500, multiline=True, required=False
+            ),
+            new_agency=_new_agency(need.new_agency),
+        )
+        for need in form.needs
+    ] + [
+        intake.MaterialIn(name=validation.free_text(item, field="材料名称", max_length=60) or "")
+        for item in form.brings
+    ]
+    if not materials:
+        raise UserError("no_materials")
+    for typed, material in zip(form.needs, materials, strict=False):
+        if material.obtained_by != "office":
+            raise UserError("chain_empty", material=typed.name[:60])
+    names = [m.name for m in materials]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UserError("material_twice", material="、".join(twice))
+    for material in materials:
+        if material.obtained_by == "office" and len(set(material.chain)) != len(material.chain):
+            raise UserError("agency_twice", material=material.name)
+    tier = form.tier or str(playbook.tier)
+    if tier not in TIER_WORKING_DAYS:
+        raise UserError("bad_tier", value=tier[:20], choices="/".join(TIER_WORKING_DAYS))
+    limit = get_settings().time_limits.get(tier, TIER_WORKING_DAYS[tier])
+    if form.limit_days:
+        days = form.limit_days.strip()
+        if not days.isdigit() or not 1 <= int(days) <= MAX_LIMIT_DAYS:
+            raise UserError("limit_days", most=MAX_LIMIT_DAYS)
+        limit = int(days)
+    return {"title": title, "problem": problem, "materials": materials, "time_limit_days": limit}
+
+
+def _new_agency(form: AgencyForm | None) -> AgencyDetails | None:
+    if form is None:
+        return None
+    values = checked_agency(form)
+    return AgencyDetails.model_validate(values) if values.get("name") else None
 
 
 def warnings_for(
@@ -187,9 +296,19 @@ def warnings_for(
     return found
 
 
-def playbooks() -> list[Playbook]:
-    """Every case type the office handles."""
-    return list(all_playbooks().values())
+class CaseTypeListed(BaseModel):
+    playbook: Playbook
+    version: int
+
+
+def playbooks(*, as_of: datetime) -> list[CaseTypeListed]:
+    """Every case type the office handles, at its newest version (the general one last)."""
+    with session_scope() as session:
+        found = [
+            CaseTypeListed(playbook=p, version=v)
+            for p, v in case_types.all_current(session, as_of).values()
+        ]
+    return sorted(found, key=lambda t: (t.playbook.general, t.playbook.slug))
 
 
 def check_playbooks() -> dict[str, list[str]]:
@@ -218,14 +337,15 @@ class IntakeSpec(BaseModel):
     # office obtains for her, such as the very certificate being sought).
     brought: list[tuple[str, str]]
     deadline: str | None  # the statutory limit's name, when the case type has one
+    general: bool = False  # the clerk writes the route (title, problem, materials)
+    tier: str = "hard"
+    tiers: list[str] = []
+    roles: list[tuple[str, str]] = []  # (code, name) of each role the case names an agency for
 
 
-def intake_spec(playbook: str) -> IntakeSpec:
+def intake_spec(playbook: str, *, as_of: datetime) -> IntakeSpec:
     """The form for a case type; UserError("unknown_playbook") for one the office lacks."""
-    try:
-        spec = get_playbook(validation.slug(playbook, field="事项"))
-    except UnknownPlaybook:
-        raise UserError("unknown_playbook", slug=playbook[:40]) from None
+    spec = current_playbook(playbook, as_of)
     return IntakeSpec(
         playbook=spec.slug,
         title=spec.title,
@@ -235,4 +355,8 @@ def intake_spec(playbook: str) -> IntakeSpec:
         ],
         brought=[(m.slug, m.name) for m in spec.materials if m.obtained_by is ObtainedBy.APPLICANT],
         deadline=spec.deadline.name if spec.deadline else None,
+        general=spec.general,
+        tier=str(spec.tier),
+        tiers=list(TIER_WORKING_DAYS),
+        roles=[(a.slug, a.name) for a in spec.agencies if a.role],
     )

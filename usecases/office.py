@@ -16,7 +16,7 @@ from casework.figures import DailyBoard, MonthlyReport
 from casework.settings import get_settings
 from gateways import stack_health
 from gateways.imap import MailboxPoll, poll_mailbox
-from models import applicants, reports, retention
+from models import applicants, documents, reports, retention
 from models import board as boards
 from models.accounts import Actor, require_manager, visible_cases
 from models.db import read_scope, session_scope
@@ -134,8 +134,10 @@ def purge(*, as_of: datetime, dry_run: bool) -> PurgeResult:
 
 
 def rotate_keys() -> int:
-    """Re-encrypt every resident ID and phone under the newest data key."""
+    """Re-encrypt every resident ID and phone (and every kept document) under the newest data
+    key; how many applicants."""
     with session_scope() as session:
+        documents.rotate_encryption(session)
         return applicants.rotate_encryption(session=session)
 
 

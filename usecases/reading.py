@@ -17,9 +17,10 @@ from casework.search import classify
 from casework.settings import get_settings
 from casework.workdays import working_days_between
 from gateways.maildir import read_mailbox
-from models import applicants, lookups, views
-from models.accounts import Actor, visible_case, visible_cases
+from models import applicants, case_types, lookups, views
+from models.accounts import Actor, list_accounts, visible_case, visible_cases
 from models.db import read_scope, session_scope
+from models.directory import agencies_for_case
 from models.tables import Case, EventKind
 from models.transitions import record_event
 from models.views import CaseDetail, CaseSummary, ClockRow, RatingRow
@@ -236,6 +237,14 @@ class CasePage(BaseModel):
     arriving: list[tuple[str, str]]  # (material, name) in the post from an agency
     status_url: str
     letters_to_post: list[tuple[int, str]]  # (letter, to whom) printed and not yet posted
+    # The route changed on the way: materials still to get (for adding an agency, waiving,
+    # attaching), the roles waiting for an agency to be named, the colleagues it may be
+    # handed to, and the newer version of its case type it may be moved to.
+    open_materials: list[tuple[str, str]] = []
+    office_materials: list[tuple[str, str]] = []
+    roles: list[tuple[str, str]] = []
+    colleagues: list[tuple[str, str]] = []
+    newest_version: int | None = None
 
 
 def case_page(*, actor: Actor, case_number: str, as_of: datetime) -> CasePage:
@@ -253,7 +262,7 @@ def case_page(*, actor: Actor, case_number: str, as_of: datetime) -> CasePage:
             for m in view.materials
             if m.open_request is not None and m.agency_slug
         ]
-        directory = [(a.slug, a.name) for a in lookups.list_agencies(session)]
+        directory = [(a.slug, a.name) for a in agencies_for_case(session, case)]
         own = {m.agency for m in detail.materials if m.agency} | {
             slug for m in detail.materials for slug in m.tried
         }
@@ -262,7 +271,22 @@ def case_page(*, actor: Actor, case_number: str, as_of: datetime) -> CasePage:
             (x.letter_id, x.agency_name or lookups.agency_name(session, x.agency))
             for x in letters_to_post(session=session, case_number=case_number)
         ]
+        office = case.office_code or get_settings().office_code
+        colleagues = [
+            (a.username, a.display_name)
+            for a in list_accounts(session=session, office_code=office)
+            if not a.disabled and a.username != case.handled_by and a.role != "district"
+        ]
+        newest = case_types.newest_version(session, case.playbook)
+    still_open = [m for m in detail.materials if m.status not in ("collected", "waived")]
     return CasePage(
+        open_materials=[(m.slug, m.name) for m in still_open],
+        office_materials=[(m.slug, m.name) for m in still_open if m.obtained_by == "office"],
+        roles=sorted(
+            {(m.agency or "", m.awaiting_agency) for m in still_open if m.awaiting_agency}
+        ),
+        colleagues=colleagues,
+        newest_version=newest if newest > detail.playbook_version else None,
         case=detail,
         awaited=awaited,
         agencies=[a for a in directory if a[0] in own] + [a for a in directory if a[0] not in own],

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from casework import validation
+from casework.actors import AGENCY_LINK
 from casework.answers import Answer, AnswerChannel, AnswerOutcome
 from casework.errors import UserError
-from models import reply_links
+from models import documents, reply_links
 from models.db import read_scope, session_scope
 from models.reply_links import LinkAnswer, LinkPage
 from usecases.runs import wake_case_run
@@ -43,6 +44,7 @@ def answer_on_reply_page(
     note: str | None = None,
     tracking: str | None = None,
     answered_by: str | None = None,
+    document: tuple[str, bytes] | None = None,
 ) -> LinkAnswer:
     """Record the agency's answer and use the link up; then wake the case's run. An answer
     to a request answered meanwhile is kept for the clerk (LinkAnswer.kind "kept")."""
@@ -80,6 +82,18 @@ def answer_on_reply_page(
         answered = reply_links.answer_by_link(
             session=session, code=code, answer=answer, forward_name=new_agency, as_of=as_of
         )
+        if document is not None and answered.kind == "recorded":
+            # Kept with the answer or not at all: a file refused records no answer either.
+            documents.attach(
+                session=session,
+                case_number=page.case_number,
+                material_slug=page.material,
+                filename=document[0],
+                content=document[1],
+                received_via="web",
+                as_of=as_of,
+                actor=AGENCY_LINK,
+            )
     if answered.kind == "recorded":
         wake_case_run(page.case_number, as_of=as_of)
     return answered

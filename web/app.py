@@ -20,8 +20,11 @@ from web.routers import (
     agencies,
     board,
     case_actions,
+    case_route,
+    case_type_pages,
     cases,
     citizens,
+    directory,
     intake,
     print_queue,
     signin,
@@ -31,7 +34,19 @@ app = FastAPI(title="Casework 工作台", docs_url=None, redoc_url=None, openapi
 # The workbench's clock: every page and action reads the time from it, so a test can set the
 # office's day (`app.state.clock = lambda: day`) instead of living on the real calendar.
 app.state.clock = now
-for area in (signin, cases, case_actions, print_queue, intake, board, agencies, citizens):
+for area in (
+    signin,
+    cases,
+    case_actions,
+    case_route,
+    print_queue,
+    intake,
+    board,
+    agencies,
+    directory,
+    case_type_pages,
+    citizens,
+):
     app.include_router(area.router)
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from casework.errors import UserError
+from casework.settings import get_settings
 from usecases import reply_links
 from web.deps import CsrfChecked
 from web.limits import CODE_FAILURES, client_of
@@ -58,10 +59,11 @@ def reply_page(request: Request, code: str) -> Response:
 
 
 @router.post("/{code}")
-def answer(
+async def answer(
     request: Request,
     _csrf: CsrfChecked,
     code: str,
+    file: UploadFile | None = None,
     outcome: Text = "",
     forward_to: Text = "",
     forward_name: Text = "",
@@ -78,6 +80,10 @@ def answer(
         "tracking": tracking,
         "answered_by": answered_by,
     }
+    document = None
+    if file is not None and file.filename:
+        most = get_settings().document_max_mb * 1024 * 1024
+        document = (file.filename, await file.read(most + 1))
     try:
         answered = reply_links.answer_on_reply_page(
             code=code,
@@ -89,6 +95,7 @@ def answer(
             note=note or None,
             tracking=tracking or None,
             answered_by=answered_by or None,
+            document=document,
         )
     except UserError as exc:
         if exc.code.startswith("link_"):

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from casework.errors import UserError
-from usecases import intake
+from usecases import agencies, intake
 from usecases.accounts import Actor
+from usecases.agencies import AgencyForm
 from web.deps import CurrentPerson, csrf_checked
 from web.pages import error_page, error_words, now_of, render, words_for
 
@@ -29,6 +30,7 @@ FIELD_OF_ERROR = {
     "phone": "phone",
     "email": "email",
     "name": "name",
+    "no_materials": "need_name_1",
 }
 
 
@@ -38,7 +40,10 @@ def choose(request: Request, person: CurrentPerson) -> Response:
         request,
         "intake_choice.html.j2",
         viewer=person,
-        playbooks=[(p.slug, p.title) for p in intake.playbooks()],
+        playbooks=[
+            (t.playbook.slug, t.playbook.title, t.playbook.general)
+            for t in intake.playbooks(as_of=now_of(request))
+        ],
     )
 
 
@@ -54,7 +59,7 @@ def _form_page(
     form: dict[str, Any] | None = None,
 ) -> Response:
     try:
-        spec = intake.intake_spec(slug)
+        spec = intake.intake_spec(slug, as_of=now_of(request))
     except UserError as exc:
         return error_page(
             request,
@@ -70,6 +75,9 @@ def _form_page(
         status=status,
         viewer=person,
         spec=spec,
+        directory=[(a.slug, a.name) for a in agencies.list_agencies() if not a.role],
+        need_rows=max(3, len(values.get("needs", [])) + 1),
+        bring_rows=max(3, len(values.get("brings", [])) + 1),
         error=error,
         errors=errors or {},
         warnings=warnings or [],
@@ -77,6 +85,42 @@ def _form_page(
         brought=values.get("brought", []),
         intake_key=values.get("intake_key") or secrets.token_urlsafe(16),
     )
+
+
+# A general case's rows as the form numbers them: need_name_1, need_agency_1_1…3, need_ask_1,
+# need_new_1 (an agency the directory lacks, added for the case); bring_1…
+MAX_ROWS = 20
+
+
+def _route_rows(values: dict[str, Any]) -> tuple[list[intake.Need], list[str]]:
+    needs = []
+    for row in range(1, MAX_ROWS + 1):
+        name = values.get(f"need_name_{row}", "").strip()
+        chain = [values.get(f"need_agency_{row}_{n}", "") for n in (1, 2, 3)]
+        new_name = values.get(f"need_new_{row}", "").strip()
+        if not name and not any(chain) and not new_name:
+            continue
+        needs.append(
+            intake.Need(
+                name=name,
+                agencies=[code for code in chain if code],
+                asks=values.get(f"need_ask_{row}") or None,
+                new_agency=AgencyForm(
+                    name=new_name,
+                    email=values.get(f"need_new_email_{row}", ""),
+                    phone=values.get(f"need_new_phone_{row}", ""),
+                    address=values.get(f"need_new_address_{row}", ""),
+                )
+                if new_name
+                else None,
+            )
+        )
+    brings = [
+        values[f"bring_{row}"].strip()
+        for row in range(1, MAX_ROWS + 1)
+        if values.get(f"bring_{row}", "").strip()
+    ]
+    return needs, brings
 
 
 @router.get("/{slug}", response_class=HTMLResponse)
@@ -90,8 +134,10 @@ async def submit(request: Request, person: CurrentPerson, slug: str) -> Response
     csrf_checked(request, str(data.get("csrf", "")))
     values: dict[str, Any] = {k: str(v) for k, v in data.items() if isinstance(v, str)}
     values["brought"] = [str(v) for v in data.getlist("brought")]
+    needs, brings = _route_rows(values)
+    values["needs"], values["brings"] = needs, brings
     try:
-        spec = intake.intake_spec(slug)
+        spec = intake.intake_spec(slug, as_of=now_of(request))
         opened = intake.open_case(
             actor=person,
             form=intake.IntakeForm(
@@ -109,6 +155,17 @@ async def submit(request: Request, person: CurrentPerson, slug: str) -> Response
                 brought=values["brought"],
                 intake_key=values.get("intake_key") or None,
                 confirmed=values.get("confirmed") == "on",
+                title=values.get("title"),
+                problem=values.get("problem"),
+                needs=needs,
+                brings=brings,
+                tier=values.get("tier") or None,
+                limit_days=values.get("limit_days") or None,
+                roles={
+                    code: values.get(f"role_{code}", "")
+                    for code, _ in spec.roles
+                    if values.get(f"role_{code}")
+                },
             ),
             as_of=now_of(request),
         )
