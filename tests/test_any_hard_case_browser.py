@@ -28,7 +28,7 @@ from tests.conftest import SCREENSHOTS
 from tests.factories import WINDOW_PASSWORD as PASSWORD
 from tests.factories import window_staff
 from usecases import agencies
-from usecases.accounts import console_actor, who
+from usecases.accounts import console_actor
 
 pytestmark = pytest.mark.integration
 VIEWPORT = {"width": 1366, "height": 768}
@@ -121,8 +121,7 @@ def test_a_case_no_seed_type_covers_from_intake_to_a_versioned_case_type(
     stack: object, browser: Any, tmp_path: Any
 ) -> None:
     web = get_settings().web_url
-    if who("xuchang") is None:
-        window_staff(now())
+    window_staff(now())
     veterans = agencies.add_agency(
         actor=console_actor(),
         form=agencies.AgencyForm(

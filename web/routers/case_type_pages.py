@@ -38,6 +38,7 @@ def _editor(
     slug: str | None,
     document: str,
     version: int | None = None,
+    title: str | None = None,
     built_in: bool = False,
     status: int = 200,
     error: str | None = None,
@@ -50,6 +51,7 @@ def _editor(
         status=status,
         viewer=person,
         slug=slug,
+        title=title,
         version=version,
         built_in=built_in,
         document=document,
@@ -76,6 +78,7 @@ def edit(request: Request, person: Manager, slug: str, done: str | None = None) 
         slug=slug,
         document=document,
         version=version,
+        title=case_types.playbook_at(slug, version).title,
         built_in=case_types.is_built_in(slug),
         done=done,
     )
