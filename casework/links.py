@@ -62,6 +62,23 @@ def status_token_matches(case_number: str, token: str) -> bool:
     return hmac.compare_digest(status_token(case_number).encode(), token.encode())
 
 
+def rating_code(case_number: str) -> str:
+    """The code in her closing letter that lets the citizen rate her case, e.g. "K3M9-7QXD"
+    (40 bits). Staff pages never show it: the status link alone does not let staff rate."""
+    number = int.from_bytes(_digest("rating", case_number)[:8], "big")
+    chars = "".join(_ALPHABET[(number >> (5 * i)) & 31] for i in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def rating_code_matches(case_number: str, typed: str) -> bool:
+    """Whether the code typed from the letter is this case's (read leniently, compared in
+    constant time)."""
+    cleaned = typed.upper().replace(" ", "").replace("-", "")
+    cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+    expected = rating_code(case_number).replace("-", "")
+    return hmac.compare_digest(expected.encode(), cleaned[:16].encode())
+
+
 def sign(purpose: str, value: str) -> str:
     """`value` with a signature only this install can make (the session cookie)."""
     mac = base64.urlsafe_b64encode(_digest(purpose, value)).decode().rstrip("=")

@@ -94,7 +94,11 @@ class Settings(BaseSettings):
     web_port: int = 8090
     # The address printed in letters and QR codes; behind a proxy, its public address.
     web_public_url: str | None = None
-    web_session_hours: float = 8.0
+    web_session_hours: float = 8.0  # a signed-in session ends this long after sign-in
+    web_idle_minutes: float = 30.0  # … or this long after its last page
+    # The reverse proxy in front of the workbench (its address): only its X-Forwarded-For and
+    # X-Forwarded-Proto are believed. Empty: none, every client is who it connects as.
+    web_trusted_proxy: str = ""
     reply_link_days: int = 30
 
     # Personal data of closed cases is anonymised this many days after closing (casework purge).

@@ -163,3 +163,44 @@ def user_list(
             office=row.office_code,
             state=words("account_state", "disabled" if row.disabled else "active"),
         )
+
+
+@user_app.command("disable")
+@user_errors
+def user_disable(
+    username: Annotated[str, typer.Argument(help="用户名")],
+) -> None:
+    """停用账号：不能再登录，已登录的页面立即退出（记录保留，可用 enable 恢复）。"""
+    ended = accounts.disable_user(username=username, as_of=now())
+    say("user_disabled", username=username, sessions=ended)
+
+
+@user_app.command("enable")
+@user_errors
+def user_enable(
+    username: Annotated[str, typer.Argument(help="用户名")],
+) -> None:
+    """恢复停用的账号（用原来的密码登录）。"""
+    changed = accounts.enable_user(username=username)
+    say("user_enabled" if changed else "user_already_enabled", username=username)
+
+
+@user_app.command("reset-password")
+@user_errors
+def user_reset_password(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt="新密码（至少10个字符）",
+            confirmation_prompt="再输入一次新密码",
+            hide_input=True,
+            show_default=False,
+            help="不给时提示输入两次",
+        ),
+    ] = "",
+) -> None:
+    """重设密码（忘记密码、人员交接时）：用旧密码登录的页面立即退出。"""
+    ended = accounts.reset_password(username=username, password=password, as_of=now())
+    say("password_reset", username=username, sessions=ended)

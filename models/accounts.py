@@ -105,6 +105,28 @@ def list_accounts(*, session: Session, office_code: str | None = None) -> list[A
     ]
 
 
+def _account(session: Session, username: str) -> Account:
+    account = session.exec(select(Account).where(Account.username == username)).first()
+    if account is None:
+        raise UserError("no_such_user", username=username)
+    return account
+
+
+def set_disabled(*, session: Session, username: str, disabled: bool) -> bool:
+    """Disables or enables the account; whether that changed anything."""
+    account = _account(session, username)
+    changed = account.disabled != disabled
+    account.disabled = disabled
+    session.add(account)
+    return changed
+
+
+def set_password(*, session: Session, username: str, password: str) -> None:
+    account = _account(session, username)
+    account.password_hash = hash_password(password)
+    session.add(account)
+
+
 def _actor(session: Session, account: Account) -> Actor:
     office = session.get(Office, account.office_code)
     assert office is not None

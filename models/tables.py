@@ -2,62 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Column,
-    DateTime,
     Index,
     LargeBinary,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     false,
 )
 from sqlmodel import AutoString, Field, SQLModel
 
+from models.access_tables import RateEvent, WebSession
+from models.columns import EncryptedText, UTCDateTime, _ts
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores aware datetimes as UTC and gives them back aware, on SQLite and PostgreSQL alike."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the case database")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class EncryptedText(TypeDecorator[str]):
-    """Text encrypted with the data key on the way in and decrypted on the way out."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
-        from casework.crypto import encrypt
-
-        return None if value is None else encrypt(value)
-
-    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
-        from casework.crypto import decrypt
-
-        return None if value is None else decrypt(value)
-
-
-def _ts(nullable: bool = False, *, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+__all__ = ["EncryptedText", "RateEvent", "UTCDateTime", "WebSession"]
 
 
 class CaseStatus(StrEnum):

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from casework.actors import CITIZEN
 from casework.clock import now, office_date
 from casework.masking import mask_name, mask_phone
 from casework.messages import label
@@ -129,6 +130,8 @@ class RatingRow(BaseModel):
     rectify_by: date | None
     followed_up_at: datetime | None
     follow_up_note: str | None
+    channel: str  # window, phone, status-page
+    entered_by: str | None  # the staff member who typed it in; None: the citizen herself
 
 
 class CaseDetail(BaseModel):
@@ -213,6 +216,10 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
             rectify_by=rating.rectify_by,
             followed_up_at=rating.followed_up_at,
             follow_up_note=rating.follow_up_note,
+            channel=rating.channel,
+            entered_by=None
+            if rating.recorded_by == CITIZEN
+            else people.get(rating.recorded_by, rating.recorded_by),
         )
         if rating
         else None,

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from casework.clock import office_date, office_time
-from casework.links import qr_data_uri, reply_code, status_token
+from casework.links import qr_data_uri, rating_code, reply_code, status_token
 from casework.messages import label
 from casework.planning import EscalationReason
 from casework.playbook import Material, Playbook
@@ -61,6 +61,11 @@ def status_page_extras(case_number: str) -> dict[str, Any]:
     code for the paper."""
     url = f"{_public_url(case_number)}/s/{case_number}/{status_token(case_number)}"
     return {"status_page": {"url": url}, "status_qr": qr_data_uri(url)}
+
+
+def closing_extras(case_number: str) -> dict[str, Any]:
+    """The closing letter's invitation to rate: the status page, and the code only she gets."""
+    return {**status_page_extras(case_number), "rating_code": rating_code(case_number)}
 
 
 def reply_link_extras(case_number: str, code: str) -> dict[str, Any]:
@@ -248,7 +253,7 @@ def _letter_inputs(case_number: str, contact: Contact) -> tuple[str, dict[str, A
     if contact.kind == ContactKind.NOTICE:
         return templates.notice, status_page_extras(case_number)
     if contact.kind == ContactKind.CLOSING:
-        return templates.closing, {}
+        return templates.closing, closing_extras(case_number)
     if contact.kind == ContactKind.APPOINTMENT_CONFIRMATION:
         assert contact.in_reply_to is not None
         return templates.appointment, appointment_context(case_number, contact.in_reply_to)

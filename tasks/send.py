@@ -18,6 +18,7 @@ from models import lifecycle, lookups, outbox, outgoing, tables
 from models.db import session_scope
 from tasks.render import (
     appointment_context,
+    closing_extras,
     escalation_text,
     file_letter,
     material_spec,
@@ -202,7 +203,7 @@ def escalate_case(case_number: str, step: Step, as_of: datetime) -> None:
 def close_case(case_number: str, as_of: datetime) -> None:
     """Every material is in: close the case and tell the applicant."""
     template = playbook_of(case_number).templates.closing
-    message = render_for_case(template, case_number, as_of)
+    message = render_for_case(template, case_number, as_of, **closing_extras(case_number))
     with session_scope() as session:
         contact = lifecycle.close_case(
             session=session, case_number=case_number, message=message, as_of=as_of

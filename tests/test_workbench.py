@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from casework.links import status_token
+from casework.links import rating_code, status_token
 from models.db import session_scope
 from models.tables import Contact, ContactKind, OutboxMessage, ReplyLink
-from tests.factories import WINDOW_PASSWORD as PASSWORD
 from tests.factories import case_with_a_request
-from tests.workbench import DAY, csrf_of, events, open_workbench, replies, sign_in
+from tests.workbench import DAY, client_at, csrf_of, events, open_workbench, replies, sign_in
 
 pytestmark = pytest.mark.flow
 
@@ -97,20 +96,6 @@ def test_a_clerk_of_another_office_cannot_see_the_case(client: Any) -> None:
         data={"agency": "crematorium-front-desk", "outcome": "received", "csrf": token},
     )
     assert refused.status_code == 404 and replies(number) == []
-
-
-def test_sign_in_is_refused_with_one_message_and_then_rate_limited(client: Any) -> None:
-    for attempt in range(5):
-        token = csrf_of(client.get("/login").text)
-        wrong = client.post(
-            "/login", data={"username": "xuchang", "password": f"nope{attempt}", "csrf": token}
-        )
-        assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.text
-    token = csrf_of(client.get("/login").text)
-    blocked = client.post(
-        "/login", data={"username": "xuchang", "password": PASSWORD, "csrf": token}
-    )
-    assert blocked.status_code == 429 and "15 分钟" in blocked.text
 
 
 def _intake_data(page: str, **overrides: str) -> dict[str, str]:
@@ -365,15 +350,38 @@ def test_the_office_rules_from_the_case_page_and_the_citizen_rates_on_hers(clien
     status = client.get(status_url).text
     assert "请您评价本次服务" in status and "案件已办结" in status
     assert "请您携带身份证到北京市西城区陶然亭路1号" in status  # what she does next
-    bad = client.post(status_url, data={"csrf": csrf_of(status), "level": "7"})
+    # Her closing notice carries the rating code; no staff page does.
+    with session_scope() as session:
+        closing = session.exec(
+            select(OutboxMessage.body_text)
+            .join(Contact, Contact.id == OutboxMessage.contact_id)  # type: ignore[arg-type]
+            .where(Contact.kind == ContactKind.CLOSING)
+        ).one()
+    code = rating_code(number)
+    assert f"输入评价码 {code}" in closing
+    assert code not in client.get(f"/cases/{number}").text
+    # The workbench's browser (signed in as the manager) cannot give her rating…
+    by_staff = client.post(status_url, data={"csrf": csrf_of(status), "level": "5", "code": code})
+    assert (
+        by_staff.status_code == 403
+        and "工作人员登录工作台的浏览器不能提交群众评价" in by_staff.text
+    )
+    # …and on her own phone, the status link alone is not enough.
+    phone = client_at("10.1.2.3")
+    status = phone.get(status_url).text
+    unsigned = phone.post(status_url, data={"csrf": csrf_of(status), "level": "5"})
+    assert unsigned.status_code == 400 and "评价码不对" in unsigned.text
+    bad = phone.post(status_url, data={"csrf": csrf_of(status), "level": "7", "code": code})
     assert bad.status_code == 400 and "评价无效" in bad.text
-    rated = client.post(
-        status_url, data={"csrf": csrf_of(status), "level": "2", "comment": "跑了两次"}
+    rated = phone.post(
+        status_url,
+        data={"csrf": csrf_of(status), "level": "2", "comment": "跑了两次", "code": code.lower()},
     )
     assert rated.status_code == 200 and "感谢您的评价" in rated.text
     assert "请您评价本次服务" not in rated.text  # once
     page = client.get(f"/cases/{number}").text
     assert "不满意" in page and "整改回访" in page and "群众评价（好差评）" not in page
+    assert "群众本人凭评价码提交" in page
     called = client.post(
         f"/cases/{number}/follow-up", data={"csrf": csrf_of(page), "note": "已致电说明情况"}
     )

@@ -28,10 +28,7 @@ def open_workbench() -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
     from web import app as web_app
-    from web import limits
 
-    limits.LOGIN_FAILURES._failures.clear()
-    limits.CODE_FAILURES._failures.clear()
     window_staff(DAY)
     OFFICE_CLOCK[:] = [DAY + timedelta(hours=1)]
     web_app.app.state.clock = lambda: OFFICE_CLOCK[0]
@@ -40,6 +37,15 @@ def open_workbench() -> Iterator[Any]:
             yield test_client
     finally:
         web_app.app.state.clock = now
+
+
+def client_at(address: str, *, base_url: str = "http://127.0.0.1") -> Any:
+    """Another browser on the open workbench, connecting from `address`."""
+    from fastapi.testclient import TestClient
+
+    from web import app as web_app
+
+    return TestClient(web_app.app, base_url=base_url, client=(address, 50000))
 
 
 def csrf_of(page: str) -> str:

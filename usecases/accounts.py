@@ -8,7 +8,7 @@ from datetime import datetime
 from casework import validation
 from casework.errors import UserError
 from casework.passwords import MIN_LENGTH
-from models import accounts, offices
+from models import accounts, offices, web_access
 from models.accounts import AccountRow, Actor
 from models.db import read_scope, session_scope
 from models.offices import OfficeRow
@@ -111,6 +111,35 @@ def add_user(
             office_code=validation.slug(office, field="街道代码"),
             password=password,
             as_of=as_of,
+        )
+
+
+def disable_user(*, username: str, as_of: datetime) -> int:
+    """Nobody signs in as the account any more; its open sessions end now (how many)."""
+    name = validation.slug(username, field="用户名")
+    with session_scope() as session:
+        accounts.set_disabled(session=session, username=name, disabled=True)
+        return web_access.end_sessions_of(
+            session=session, username=name, as_of=as_of, why="disabled"
+        )
+
+
+def enable_user(*, username: str) -> bool:
+    """The account may sign in again (with the password it had); whether it was disabled."""
+    name = validation.slug(username, field="用户名")
+    with session_scope() as session:
+        return accounts.set_disabled(session=session, username=name, disabled=False)
+
+
+def reset_password(*, username: str, password: str, as_of: datetime) -> int:
+    """A new password; every session signed in with the old one ends now (how many)."""
+    if len(password) < MIN_LENGTH:
+        raise UserError("password_short", length=MIN_LENGTH)
+    name = validation.slug(username, field="用户名")
+    with session_scope() as session:
+        accounts.set_password(session=session, username=name, password=password)
+        return web_access.end_sessions_of(
+            session=session, username=name, as_of=as_of, why="password-reset"
         )
 
 

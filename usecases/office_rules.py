@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from casework import validation
 from casework.actors import CITIZEN
 from casework.errors import UserError
-from casework.links import status_token_matches
+from casework.links import rating_code_matches, status_token_matches
 from casework.ratings import LEVEL_WORDS, parse_level
 from casework.settings import get_settings
 from models import office_rules
@@ -181,11 +181,20 @@ def record_rating(
 
 
 def citizen_rates(
-    *, case_number: str, token: str, level: str, comment: str | None, as_of: datetime
+    *,
+    case_number: str,
+    token: str,
+    code: str,
+    level: str,
+    comment: str | None,
+    as_of: datetime,
 ) -> RatingRecorded:
-    """The citizen rates her closed case on her status page (the link is her key)."""
+    """The citizen rates her closed case on her status page, with the rating code of her
+    closing letter: the status link, which staff see, is not enough."""
     if not status_token_matches(case_number, token):
         raise UserError("status_link_unknown")
+    if not rating_code_matches(case_number, code):
+        raise UserError("rating_code_wrong")
     return _rating(
         case_number=case_number,
         level=level,

@@ -9,7 +9,17 @@ from casework.settings import get_settings
 
 def main() -> None:
     settings = get_settings()
-    uvicorn.run("web.app:app", host=settings.web_host, port=settings.web_port, log_level="info")
+    proxy = settings.web_trusted_proxy.strip()
+    uvicorn.run(
+        "web.app:app",
+        host=settings.web_host,
+        port=settings.web_port,
+        log_level="info",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: on this stack
+        # every client is local, so anyone could choose the address counted against them.
+        proxy_headers=bool(proxy),
+        forwarded_allow_ips=proxy or None,
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ traceback, and never an HTTP 500."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -34,6 +35,11 @@ app = FastAPI(title="Casework 工作台", docs_url=None, redoc_url=None, openapi
 # The workbench's clock: every page and action reads the time from it, so a test can set the
 # office's day (`app.state.clock = lambda: day`) instead of living on the real calendar.
 app.state.clock = now
+# Sessions and attempt counts live on the wall clock: an hour idle is an hour, whatever day a
+# test has set the office to (a test of idle time moves this one).
+app.state.wall_clock = now
+# How a slowed answer waits (a test of many failed sign-ins counts the waits instead).
+app.state.pause = time.sleep
 for area in (
     signin,
     cases,

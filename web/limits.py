@@ -1,13 +1,10 @@
-"""The workbench's rate limits (one web process keeps count)."""
+"""Whom a request is counted against: the address it came from. Behind the configured proxy
+(CASEWORK_WEB_TRUSTED_PROXY) uvicorn takes it from that proxy's X-Forwarded-For; from anyone
+else the header is ignored, so nobody picks the address their failures are counted on."""
 
 from __future__ import annotations
 
 from fastapi import Request
-
-from web.sessions import RateLimit
-
-LOGIN_FAILURES = RateLimit(limit=5, window=15 * 60)
-CODE_FAILURES = RateLimit(limit=10, window=15 * 60)
 
 
 def client_of(request: Request) -> str:

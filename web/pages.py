@@ -15,9 +15,9 @@ from casework.errors import UserError
 from casework.messages import label, page_message
 from casework.settings import get_settings
 from casework.templating import environment
-from usecases import accounts, office
+from usecases import accounts, office, web_access
 from usecases.accounts import Actor
-from web.sessions import COOKIE, Session
+from web.sessions import COOKIE, Session, set_session_cookie
 from web.words import LANG_COOKIE, LANGUAGES, translator
 
 
@@ -27,8 +27,22 @@ def now_of(request: Request) -> datetime:
     return clock()
 
 
+_UNSEEN = object()
+
+
+def wall_clock_of(request: Request) -> datetime:
+    """The real time, for sessions and attempt counts (the office's day may be a test's)."""
+    clock: Callable[[], datetime] = request.app.state.wall_clock
+    return clock()
+
+
 def session_of(request: Request) -> Session | None:
-    return Session.from_cookie(request.cookies.get(COOKIE))
+    """The request's session (looked up once per request: the page and its checks share it)."""
+    found = getattr(request.state, "casework_session", _UNSEEN)
+    if found is _UNSEEN:
+        found = Session.from_cookie(request.cookies.get(COOKIE), wall_clock_of(request))
+        request.state.casework_session = found
+    return found  # type: ignore[return-value]
 
 
 def lang_of(request: Request) -> str:
@@ -86,18 +100,17 @@ def render(
             public_url_warning=office.public_url_warning(actor=viewer)
             if viewer is not None and viewer.manages
             else None,
+            # … and of her people's accounts that someone is guessing passwords for.
+            accounts_under_attack=web_access.accounts_under_attack(
+                actor=viewer, as_of=wall_clock_of(request)
+            )
+            if viewer is not None and viewer.manages
+            else {},
             **context,
         )
     )
     response = HTMLResponse(html, status_code=status)
-    response.set_cookie(
-        COOKIE,
-        session.cookie(),
-        httponly=True,
-        samesite="strict",
-        path="/",
-        max_age=int(settings.web_session_hours * 3600),
-    )
+    set_session_cookie(response, request, session)
     return response
 
 

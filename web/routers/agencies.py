@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from casework.errors import UserError
 from casework.settings import get_settings
-from usecases import reply_links
+from usecases import reply_links, web_access
 from web.deps import CsrfChecked
-from web.limits import CODE_FAILURES, client_of
-from web.pages import error_page, error_words, now_of, render, words_for
+from web.limits import client_of
+from web.pages import error_page, error_words, now_of, render, wall_clock_of, words_for
 
 router = APIRouter(prefix="/r")
 Text = Annotated[str, Form()]
@@ -36,15 +36,22 @@ def _refused(request: Request, exc: UserError, status: int) -> Response:
     )
 
 
+def _too_many(request: Request) -> Response | None:
+    """The refusal for an address that has tried too many codes that opened nothing."""
+    if not web_access.reply_codes_blocked(address=client_of(request), as_of=wall_clock_of(request)):
+        return None
+    minutes = int(web_access.WINDOW.total_seconds() // 60)
+    return _refused(request, UserError("link_too_many", minutes=minutes), 429)
+
+
 @router.get("/{code}", response_class=HTMLResponse)
 def reply_page(request: Request, code: str) -> Response:
-    ip = f"ip:{client_of(request)}"
-    if CODE_FAILURES.blocked(ip):
-        return _refused(request, UserError("link_too_many", minutes=15), 429)
+    if (refused := _too_many(request)) is not None:
+        return refused
     try:
         page = reply_links.open_reply_page(code=code, as_of=now_of(request))
     except UserError as exc:
-        CODE_FAILURES.failed(ip)
+        web_access.reply_code_missed(address=client_of(request), as_of=wall_clock_of(request))
         return _refused(request, exc, 404)
     # A link that no longer takes an answer is gone (410), its page saying why and whom to call.
     return render(
@@ -80,6 +87,9 @@ async def answer(
         "tracking": tracking,
         "answered_by": answered_by,
     }
+    # Answers are counted like page views: a code guessed by posting is still a code guessed.
+    if (refused := _too_many(request)) is not None:
+        return refused
     document = None
     if file is not None and file.filename:
         most = get_settings().document_max_mb * 1024 * 1024
@@ -98,6 +108,8 @@ async def answer(
             document=document,
         )
     except UserError as exc:
+        if exc.code == "link_unknown":
+            web_access.reply_code_missed(address=client_of(request), as_of=wall_clock_of(request))
         if exc.code.startswith("link_"):
             return _refused(request, exc, 404 if exc.code == "link_unknown" else 410)
         page = reply_links.open_reply_page(code=code, as_of=now_of(request))

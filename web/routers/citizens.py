@@ -50,11 +50,16 @@ def rate(
     token: str,
     level: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
 ) -> Response:
     try:
+        if _csrf.username is not None:
+            # A browser signed in to the workbench is staff's: her rating is hers to give.
+            raise UserError("rating_by_staff")
         office_rules.citizen_rates(
             case_number=case_number,
             token=token,
+            code=code,
             level=level,
             comment=comment,
             as_of=now_of(request),
@@ -68,7 +73,7 @@ def rate(
         return render(
             request,
             "status.html.j2",
-            status=400,
+            status=403 if exc.code == "rating_by_staff" else 400,
             status_view=status,
             office_name=status.office_name,
             error=error_words(exc, request),

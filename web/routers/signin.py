@@ -8,13 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from casework.errors import UserError
-from casework.messages import message
-from casework.settings import get_settings
-from usecases import accounts
+from usecases import web_access
 from web.deps import CsrfChecked
-from web.limits import LOGIN_FAILURES, client_of
-from web.pages import error_words, lang_of, render
-from web.sessions import COOKIE, Session
+from web.limits import client_of
+from web.pages import error_words, render, wall_clock_of
+from web.sessions import COOKIE, Session, set_session_cookie
 from web.words import LANG_COOKIE, LANGUAGES
 
 router = APIRouter()
@@ -38,20 +36,21 @@ def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    keys = (f"user:{username.strip().lower()}", f"ip:{client_of(request)}")
-    target = _local(next)
-    if LOGIN_FAILURES.blocked(*keys):
-        error = message("login_too_many", lang_of(request), minutes=15)
-        return render(request, "login.html.j2", status=429, next=target, error=error)
+    target, address, as_of = _local(next), client_of(request), wall_clock_of(request)
+    # Failures from this address slow every answer to it: guessing costs time, a typo little.
+    request.app.state.pause(web_access.sign_in_delay(address=address, as_of=as_of))
     try:
-        person = accounts.sign_in(username=username, password=password)
+        signed_in = web_access.sign_in(
+            username=username, password=password, address=address, as_of=as_of
+        )
     except UserError as exc:
-        LOGIN_FAILURES.failed(*keys)
+        status = 429 if exc.code == "login_too_many" else 401
         error = error_words(exc, request)
-        return render(request, "login.html.j2", status=401, next=target, error=error)
-    session = Session.signed_in(person.username, get_settings().web_session_hours)
+        return render(request, "login.html.j2", status=status, next=target, error=error)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, session.cookie(), httponly=True, samesite="strict", path="/")
+    set_session_cookie(
+        response, request, Session(signed_in.person.username, "", token=signed_in.token)
+    )
     return response
 
 
@@ -67,7 +66,9 @@ def choose_language(code: str, next: str = "/") -> Response:
 
 
 @router.post("/logout")
-def logout(_session: CsrfChecked) -> Response:
+def logout(request: Request, session: CsrfChecked) -> Response:
+    if session.token is not None:
+        web_access.sign_out(token=session.token, as_of=wall_clock_of(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
