@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     imap_password: SecretStr | None = None
     imap_tls: bool = True  # IMAPS; false only for a server on this machine
     imap_folder: str = "INBOX"
+    # The name the office's own mail server stamps in Authentication-Results: its DKIM pass
+    # for an agency's domain files a reply from another address of that domain as the
+    # agency's. Empty: only the agency's own listed addresses count.
+    mail_authserv_id: str = ""
     imap_ca_file: Path | None = None
 
     # The street office of a single-office install; cases opened at the CLI belong to it. Its

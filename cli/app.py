@@ -17,6 +17,7 @@ from casework.errors import UserError
 from casework.messages import label, message
 from casework.playbook import PlaybookError, UnknownPlaybook
 from casework.prefect_env import apply_prefect_env
+from casework.senders import printable
 from casework.settings import Settings, get_settings
 from usecases import accounts
 from usecases.accounts import Actor
@@ -86,17 +87,23 @@ def actor() -> Actor:
     return accounts.command_line_actor(state.acting_as)
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """A line for the terminal: subjects, names and notes come from outside (an email's
+    subject, a form), so no control character reaches the clerk's terminal."""
+    typer.echo(printable(text), err=err)
+
+
 def say(code: str, **params: object) -> None:
-    typer.echo(message(code, state.lang, **params))
+    echo(message(code, state.lang, **params))
 
 
 def warn(code: str, **params: object) -> None:
     """A line to stderr that does not end the command (a warning to read first)."""
-    typer.echo(message(code, state.lang, **params), err=True)
+    echo(message(code, state.lang, **params), err=True)
 
 
 def fail(code: str, **params: object) -> None:
-    typer.echo(message(code, state.lang, **params), err=True)
+    echo(message(code, state.lang, **params), err=True)
     raise typer.Exit(2)
 
 

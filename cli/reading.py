@@ -8,7 +8,18 @@ import typer
 
 from casework.clock import now, office_date, office_time
 from casework.messages import message
-from cli.app import JsonOption, actor, app, emit_json, fail, say, state, user_errors, words
+from cli.app import (
+    JsonOption,
+    actor,
+    app,
+    echo,
+    emit_json,
+    fail,
+    say,
+    state,
+    user_errors,
+    words,
+)
 from usecases import reading
 from usecases.reading import CaseDetail, ClockRow, RatingRow
 from usecases.runs import run_url
@@ -53,7 +64,6 @@ def _rating_line(r: RatingRow) -> str:
 
 def print_case(d: CaseDetail) -> None:
     """The case page on a terminal: every code shown as words."""
-    echo = typer.echo
     echo(
         _line(
             "show_case",
@@ -271,18 +281,20 @@ def inbox(
                 for v in (
                     row.case_number,
                     office_time(row.received_at),
+                    row.sender or "—",
+                    "" if row.sender_verified else words("sender", "unverified"),
                     row.agency,
                     row.in_reply_to,
                     row.subject,
                 )
-                if v is not None
+                if v is not None and v != ""
             )
             for row in filed
         ]
     if not lines:
         say("no_cases")
     for line in lines:
-        typer.echo(line)
+        echo(line)
 
 
 @app.command()
@@ -294,4 +306,4 @@ def mailbox(as_json: JsonOption = False) -> None:
         emit_json(rows)
         return
     for row in rows:
-        typer.echo(f"{row['to']!s:36} {row['subject']}")
+        echo(f"{row['to']!s:36} {row['subject']}")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from casework.clock import now
+from casework.senders import sender_address
 from models.db import session_scope
 from models.inbound import file_inbound_email
 
@@ -30,6 +31,10 @@ def file_reply(message: Any, recipients: list[str], unmatched: Path | None) -> s
                 as_of=now(),
                 message_key=message_key(message),
                 attachments=attachments_of(message),
+                sender=sender_address(str(message["From"] or "")),
+                authentication_results=[
+                    str(h) for h in message.get_all("Authentication-Results") or []
+                ],
             )
 
     try:

@@ -10,10 +10,21 @@ from sqlmodel import Session, select
 from casework.actors import SYSTEM
 from casework.errors import UserError
 from casework.messages import message
+from casework.senders import sender_is_agencys
+from casework.settings import get_settings
 from casework.templating import one_line
 from models import documents
 from models.keys import inbound_key
-from models.tables import Case, Channel, Contact, ContactKind, Direction, EventKind
+from models.tables import (
+    Agency,
+    Case,
+    Channel,
+    Contact,
+    ContactKind,
+    Direction,
+    EventKind,
+    OutboxMessage,
+)
 from models.transitions import record_event
 
 _TOKEN = re.compile(r"\+(HC-\d{4}-\d{4})\.c(\d+)@", re.IGNORECASE)
@@ -41,6 +52,8 @@ def file_inbound_email(
     as_of: datetime,
     message_key: str | None = None,
     attachments: list[tuple[str, bytes]] | None = None,
+    sender: str = "",
+    authentication_results: list[str] | None = None,
 ) -> str | None:
     """Put an email on its case as an inbound contact to classify; None if it matches no case.
 
@@ -48,6 +61,10 @@ def file_inbound_email(
     mailbox poller that died before marking a message read fetches it again. Its attachments
     (scans, photos, PDFs) are kept with the material its request was about, when the reply
     address says which; one of another kind or too large is left in the mailbox, and said so.
+
+    A reply address names the request, but anyone can write to it: the message is the
+    agency's (and its attachments kept) only when `sender` is one of the agency's addresses
+    (casework.senders); otherwise it is filed as from an unverified sender, for the clerk.
     """
     key = inbound_key(message_key) if message_key else None
     if key is not None:
@@ -73,6 +90,15 @@ def file_inbound_email(
         return None
     if answered is not None and answered.case_id != case.id:
         answered = None
+    verified = answered is not None and sender_is_agencys(
+        sender=sender,
+        agency_addresses=_addresses_of(session, answered),
+        authentication_results=authentication_results or [],
+        authserv_id=get_settings().mail_authserv_id,
+    )
+    claimed = answered
+    if not verified:
+        answered = None
     session.add(
         Contact(
             case_id=case.id,
@@ -85,18 +111,23 @@ def file_inbound_email(
             note=one_line(subject or "")[:200],
             occurred_at=as_of,
             dedupe_key=key,
+            details={"sender": sender[:200], "sender_verified": verified},
         )
     )
-    record_event(
-        session,
-        case,
-        EventKind.EMAIL_RECEIVED,
-        as_of,
-        detail="待分类：用 casework reply 记录答复",
-        actor=SYSTEM,
-    )
+    detail = "待分类：用 casework reply 记录答复"
+    if claimed is not None and not verified:
+        detail = (
+            f"发件人 {sender or '（无）'} 不是所答复单位登记的邮箱，未确认为其答复：请电话核实后"
+            "再用 casework reply 记录"
+        )
+    record_event(session, case, EventKind.EMAIL_RECEIVED, as_of, detail=detail, actor=SYSTEM)
     material = answered.material_slug if answered is not None else None
     for filename, content in attachments or []:
+        if claimed is not None and not verified:
+            _left_in_mailbox(
+                session, case, as_of, "发件人未经确认，邮件附件未留存：核实后从邮箱中取出"
+            )
+            break
         if material is None:
             _left_in_mailbox(session, case, as_of, "邮件附件未能对应到材料，请从邮箱中取出留存")
             break
@@ -115,6 +146,17 @@ def file_inbound_email(
             why = message(exc.code, "zh", **exc.params)
             _left_in_mailbox(session, case, as_of, f"邮件附件未留存（{why}），请从邮箱中查看")
     return case.number
+
+
+def _addresses_of(session: Session, contact: Contact) -> list[str]:
+    """The addresses the agency answering `contact` is known by: the directory's, and the
+    one the request was sent to."""
+    agency = session.exec(select(Agency).where(Agency.slug == contact.agency_slug)).first()
+    known = [agency.email] if agency is not None and agency.email else []
+    sent_to = session.exec(
+        select(OutboxMessage.to_address).where(OutboxMessage.contact_id == contact.id)
+    ).all()
+    return [*known, *sent_to]
 
 
 def _left_in_mailbox(session: Session, case: Case, as_of: datetime, why: str) -> None:

@@ -69,6 +69,8 @@ class ContactRow(BaseModel):
     tracking_number: str | None = None
     recorded_by: str | None = None  # as people read it: a display name, or "单位网上答复"…
     answered_by: str | None = None  # the person at the agency who answered (reply page)
+    sender: str | None = None  # an email's From address
+    sender_verified: bool = True  # False: not an address the agency is known by
     seen: bool = True  # a late answer: whether the clerk has looked at it
 
 
@@ -291,6 +293,8 @@ def case_detail(*, session: Session, case_number: str, as_of: datetime | None = 
                 tracking_number=c.tracking_number,
                 recorded_by=person_name(people, c.recorded_by) if c.recorded_by else None,
                 answered_by=(c.details or {}).get("answered_by"),
+                sender=(c.details or {}).get("sender"),
+                sender_verified=(c.details or {}).get("sender_verified", True),
                 seen=c.kind != ContactKind.LATE_ANSWER or bool((c.details or {}).get("seen_at")),
             )
             for c in contacts
@@ -465,6 +469,8 @@ class InboundEmailRow(BaseModel):
     agency: str | None
     in_reply_to: int | None
     subject: str | None
+    sender: str
+    sender_verified: bool
 
 
 def inbound_emails(*, session: Session) -> list[InboundEmailRow]:
@@ -482,6 +488,8 @@ def inbound_emails(*, session: Session) -> list[InboundEmailRow]:
             agency=contact.agency_slug,
             in_reply_to=contact.in_reply_to,
             subject=contact.note,
+            sender=str((contact.details or {}).get("sender") or ""),
+            sender_verified=bool((contact.details or {}).get("sender_verified")),
         )
         for contact, number in found
     ]

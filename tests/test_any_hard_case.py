@@ -363,6 +363,7 @@ def test_an_agencys_emailed_attachment_is_kept_with_the_material_it_answers(
             as_of=DAY,
             message_key="m1",
             attachments=[("证明.pdf", PDF), ("readme.exe", b"MZ\x90\x00")],
+            sender="yfk@veterans.example",
         )
     with session_scope() as session:
         kept = session.exec(select(Document)).all()

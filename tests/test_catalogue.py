@@ -96,6 +96,7 @@ def test_the_catalogue_holds_no_label_for_a_code_that_does_not_exist() -> None:
     known |= {("label:account_state", s) for s in ("active", "disabled")}
     known |= {("label:event_detail", "run-linked")}
     known |= {("label:search_kind", k) for k in ("id_number", "phone", "name")}
+    known |= {("label:sender", "unverified")}
     known |= {("label:rating_channel", c) for c in (*STAFF_RATING_CHANNELS, "status-page")}
     assert set(_entries(ZH, "label:")) - known == set()
     assert {"notify", "wait", "close"} <= set(SAID_STEPS) <= {str(a) for a in Action}

@@ -42,9 +42,9 @@ def listener(fresh_db: Path, smtp_server: list) -> Iterator[tuple[int, Path]]:
         controller.stop()
 
 
-def _send(port: int, to: str, subject: str) -> None:
+def _send(port: int, to: str, subject: str, sender: str = "archive@crematorium.example") -> None:
     message = EmailMessage()
-    message["From"] = "archive@crematorium.example"
+    message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
     message.set_content("已找到记录。")
@@ -62,7 +62,9 @@ def test_replies_land_on_their_case_and_strays_are_kept(
         "@street-office.example"
     )
 
-    _send(port, reply_to, f"Re: [{number}] 关于协助查询火化记录并补办火化证明的函")
+    # From the address the request went to: the agency's own.
+    agency = str(request["To"])
+    _send(port, reply_to, f"Re: [{number}] 关于协助查询火化记录并补办火化证明的函", agency)
     _send(port, OFFICE, f"回复：[{number}] 补充说明")  # no token, but the case tag
     _send(port, OFFICE, "请问你们的地址？")  # nothing to go on
     _send(port, OFFICE, "Re: [HC-2026-9999] 不存在的案件")
