@@ -17,6 +17,7 @@ from casework.messages import label
 from casework.planning import EscalationReason
 from casework.playbook import Material, Playbook
 from casework.printing import PrintingUnavailable, render_pdf
+from casework.safe_files import is_file_inside, make_folder_inside, write_inside
 from casework.samples import office_context
 from casework.settings import get_settings
 from casework.templating import RenderedMessage, render_message
@@ -86,20 +87,17 @@ def file_document(case_number: str, name: str, message: RenderedMessage) -> str:
     The first copy filed is the one kept: a re-run on a later day must not change the date on a
     letter that has already gone out. Without Pango the letter is filed as text, with a warning.
     """
-    folder = get_settings().letters_dir / case_number
-    folder.mkdir(parents=True, exist_ok=True)
+    root = get_settings().letters_dir
+    folder = make_folder_inside(root, root / case_number)
     for existing in (folder / f"{name}.pdf", folder / f"{name}.txt"):
-        if existing.exists():
+        if is_file_inside(root, existing):  # a link planted in its place is written over
             return str(existing)
     try:
         path, data = folder / f"{name}.pdf", render_pdf(message.printable)
     except PrintingUnavailable as exc:
         _warn_once(str(exc))
         path, data = folder / f"{name}.txt", message.text.encode("utf-8")
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)  # atomic: a crash never leaves half a letter to print
-    return str(path)
+    return str(write_inside(root, path, data))
 
 
 @lru_cache

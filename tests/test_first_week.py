@@ -389,6 +389,20 @@ def walk_the_workbench(office: Office, browser: Any) -> None:
     citizen.context.close()
     context.close()
 
+    # Everything the stack wrote in the home is the install's alone (issue 37: it was 644/755).
+    assert open_to_others(office.home) == []
+
+
+def open_to_others(home: Path) -> list[str]:
+    """Files and folders under `home` that its group or anyone else may read or enter."""
+    found = []
+    for folder, folders, files in os.walk(home):
+        for name in [*folders, *files]:
+            path = Path(folder) / name
+            if not path.is_symlink() and path.lstat().st_mode & 0o077:
+                found.append(f"{oct(path.lstat().st_mode & 0o777)} {path.relative_to(home)}")
+    return found
+
 
 def _opens(page: Any, url: str) -> bool:
     try:

@@ -17,6 +17,8 @@ from casework.settings import get_settings
 from models import office_rules
 from models.accounts import Actor, require_manager, visible_case
 from models.db import read_scope, session_scope
+from models.tables import EventKind
+from models.transitions import record_event
 from models.views import ClockRow, clock_row
 from usecases.runs import wake_case_run
 
@@ -220,9 +222,17 @@ def receipt_pdf(*, actor: Actor, case_number: str, as_of: datetime) -> bytes:
     from casework.printing import render_pdf
     from tasks.render import render_for_case, status_page_extras
 
-    with read_scope() as session:
+    with session_scope() as session:
         case = visible_case(session, actor, case_number)
         counted = office_rules.case_clock(session, case, as_of)
+        record_event(
+            session,
+            case,
+            EventKind.PERSONAL_DATA_SHOWN,
+            as_of,
+            detail="打印首问回执",
+            actor=actor.username,
+        )
     message = render_for_case(
         "common/receipt.txt.j2",
         case_number,

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from casework import validation
 from casework.clock import office_date
 from casework.errors import UserError
+from casework.safe_files import read_inside
 from casework.search import classify
 from casework.settings import get_settings
 from casework.workdays import working_days_between
@@ -177,14 +178,32 @@ def awaited_agencies(*, actor: Actor, case_number: str) -> list[tuple[str, str, 
         ]
 
 
-def letter(*, actor: Actor, case_number: str, contact_id: int) -> Path:
-    """The filed letter of one contact of the case, to view and print."""
-    with read_scope() as session:
-        visible_case(session, actor, case_number)
+def letter(
+    *, actor: Actor, case_number: str, contact_id: int, as_of: datetime
+) -> tuple[str, bytes]:
+    """The filed letter of one contact of the case, to view and print: its file name and
+    bytes, read only from where the case database says it was filed, inside the letters
+    folder, and never through a link. A letter names the citizen in full: audited."""
+    with session_scope() as session:
+        case = visible_case(session, actor, case_number)
         found = views.document_of(session=session, case_number=case_number, contact_id=contact_id)
-    if found is None or not Path(found).is_file():
-        raise UserError("no_letter", case=case_number)
-    return Path(found)
+        if found is None:
+            raise UserError("no_letter", case=case_number)
+        try:
+            content = read_inside(get_settings().letters_dir, Path(found))
+        except UserError as exc:
+            if exc.code == "file_missing":
+                raise UserError("no_letter", case=case_number) from None
+            raise
+        record_event(
+            session,
+            case,
+            EventKind.PERSONAL_DATA_SHOWN,
+            as_of,
+            detail="查看信函",
+            actor=actor.username,
+        )
+    return Path(found).name, content
 
 
 def notice_pdf(*, actor: Actor, case_number: str, as_of: datetime) -> bytes:
@@ -193,8 +212,16 @@ def notice_pdf(*, actor: Actor, case_number: str, as_of: datetime) -> bytes:
     from casework.printing import render_pdf
     from tasks.render import playbook_of, render_for_case, status_page_extras
 
-    with read_scope() as session:
-        visible_case(session, actor, case_number)
+    with session_scope() as session:
+        case = visible_case(session, actor, case_number)
+        record_event(
+            session,
+            case,
+            EventKind.PERSONAL_DATA_SHOWN,
+            as_of,
+            detail="打印一次性告知书",
+            actor=actor.username,
+        )
     template = playbook_of(case_number).templates.notice
     message = render_for_case(template, case_number, as_of, **status_page_extras(case_number))
     return render_pdf(message.printable)

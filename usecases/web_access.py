@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from casework.errors import UserError
+from casework.senders import printable
 from casework.settings import get_settings
 from models import accounts, web_access
 from models.accounts import Actor
@@ -45,14 +46,21 @@ def sign_in_delay(*, address: str, as_of: datetime) -> float:
 def sign_in(*, username: str, password: str, address: str, as_of: datetime) -> SignedIn:
     """A new session, or UserError: login_too_many for a blocked address, login_failed for a
     wrong name or password (the same for both)."""
-    name, token = username.strip()[:64], ""
+    # A name with a control character is no account's (and PostgreSQL refuses a NUL byte):
+    # it fails like a wrong password, counted under the name without them.
+    name, token = printable(username).strip()[:64], ""
+    typed_cleanly = name == username.strip()[:64]
     with session_scope() as session:
         failed = web_access.attempts(
             session=session, bucket=SIGN_IN_ADDRESS, key=address, as_of=as_of, within=WINDOW
         )
         if failed >= BLOCK_AFTER:
             raise UserError("login_too_many", minutes=int(WINDOW.total_seconds() // 60))
-        found = accounts.authenticate(session=session, username=name, password=password[:256])
+        found = (
+            accounts.authenticate(session=session, username=name, password=password[:256])
+            if typed_cleanly
+            else None
+        )
         if found is None:
             web_access.count_attempt(
                 session=session, bucket=SIGN_IN_ADDRESS, key=address, as_of=as_of

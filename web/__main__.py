@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import uvicorn
 
 from casework.settings import get_settings
 
 
 def main() -> None:
+    os.umask(0o077)  # its logs and files are the install's alone (the stack sets it too)
     settings = get_settings()
     proxy = settings.web_trusted_proxy.strip()
     uvicorn.run(

@@ -95,6 +95,7 @@ def render(
             colon=": " if lang == "en" else "：",
             percent=lambda share: "—" if share is None else f"{share * 100:.0f}%",
             here=request.url.path,
+            csp_nonce=getattr(request.state, "csp_nonce", ""),
             today=office_date(moment),
             # A manager is told, on every page, when letters print an address nobody can open.
             public_url_warning=office.public_url_warning(actor=viewer)

@@ -83,7 +83,9 @@ def letter(
     request: Request, person: CurrentPerson, case_number: VisibleCase, contact_id: RecordId
 ) -> Response:
     try:
-        path = reading.letter(actor=person, case_number=case_number, contact_id=contact_id)
+        name, content = reading.letter(
+            actor=person, case_number=case_number, contact_id=contact_id, as_of=now_of(request)
+        )
     except UserError as exc:
         return error_page(
             request,
@@ -91,11 +93,9 @@ def letter(
             title=words_for(request)("找不到信函"),
             text=error_words(exc, request),
         )
-    media = "application/pdf" if path.suffix == ".pdf" else "text/plain; charset=utf-8"
+    media = "application/pdf" if name.endswith(".pdf") else "text/plain; charset=utf-8"
     return Response(
-        path.read_bytes(),
-        media_type=media,
-        headers={"Content-Disposition": f'inline; filename="{path.name}"'},
+        content, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
     )
 
 

@@ -53,6 +53,12 @@ def rate(
     code: Annotated[str, Form()] = "",
 ) -> Response:
     try:
+        status = citizens.citizen_status(
+            case_number=case_number, token=token, as_of=now_of(request)
+        )
+    except UserError as exc:
+        return _unknown(request, exc)
+    try:
         if _csrf.username is not None:
             # A browser signed in to the workbench is staff's: her rating is hers to give.
             raise UserError("rating_by_staff")
@@ -65,11 +71,6 @@ def rate(
             as_of=now_of(request),
         )
     except UserError as exc:
-        if exc.code == "status_link_unknown":
-            return _unknown(request, exc)
-        status = citizens.citizen_status(
-            case_number=case_number, token=token, as_of=now_of(request)
-        )
         return render(
             request,
             "status.html.j2",

@@ -98,6 +98,14 @@ def edit_form(request: Request, person: Manager, slug: str) -> Response:
     return _page(request, person, editing=row, form=row.model_dump(exclude_none=True))
 
 
+def _agency_or_none(slug: str) -> agencies.AgencyRow | None:
+    """The entry being edited, if the address names one (a typed address may name none)."""
+    try:
+        return agencies.get_agency(slug)
+    except UserError:
+        return None
+
+
 @router.post("/{slug}")
 def edit(
     request: Request,
@@ -134,7 +142,7 @@ def edit(
             request,
             person,
             status=400,
-            editing=agencies.get_agency(slug) if exc.code != "unknown_agency" else None,
+            editing=_agency_or_none(slug),
             error=error_words(exc, request),
             form=typed | {"near": "on" if exc.code == "agency_near_duplicate" else ""},
         )
