@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ from casework.errors import UserError
 from casework.prefect_env import prefect_env
 from casework.settings import PROJECT_DIR, Settings
 from gateways.stack_health import api_healthy
+from stack.job_template import locked_job_template
 
 SERVICES = ("prefect-server", "mail-server", "run-starter", "worker", "workbench")
 
@@ -105,6 +107,7 @@ class Stack:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            umask=0o077,  # the services' files (logs, databases, letters) are the install's
         )
         self._pid_file(name).write_text(str(process.pid))
         return process.pid
@@ -120,6 +123,7 @@ class Stack:
                 stderr=subprocess.STDOUT,
                 timeout=timeout,
                 check=False,
+                umask=0o077,
             )
         if done.returncode != 0:
             raise StackError(f"prefect {' '.join(args[:2])}", log_path)
@@ -131,7 +135,18 @@ class Stack:
         """Start whatever is not running yet, deploy the flows, and wait until the API answers."""
         self._start_services(timeout=timeout)
         s = self.settings
-        self._prefect("work-pool", "create", s.work_pool, "--type", "process", "--overwrite")
+        template = self.run_dir / "job-template.json"
+        template.write_text(json.dumps(locked_job_template(sys.executable, PROJECT_DIR)))
+        self._prefect(
+            "work-pool",
+            "create",
+            s.work_pool,
+            "--type",
+            "process",
+            "--base-job-template",
+            str(template),
+            "--overwrite",
+        )
         self._prefect("--no-prompt", "deploy", "--all")
         self._start_apps()
 
