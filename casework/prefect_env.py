@@ -48,6 +48,9 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         "PREFECT_API_SSL_CERT_FILE": str(PLAIN_HTTP_API_CA),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": settings.prefect_api_url,
+        # Managers see Prefect's UI through the workbench (/prefect/, behind its sign-in),
+        # which passes requests on with the stack's password: the UI lives under that path.
+        "PREFECT_UI_SERVE_BASE": "/prefect",
         "PREFECT_WORKER_QUERY_SECONDS": f"{settings.worker_poll_seconds:g}",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",

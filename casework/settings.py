@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         return f"http://{self.prefect_host}:{self.prefect_port}"
 
     @property
+    def run_view_url(self) -> str:
+        """Prefect's UI as managers open it: through the workbench, behind its sign-in."""
+        return f"{self.web_url}/prefect"
+
+    @property
     def letters_dir(self) -> Path:
         return self.letters_folder or self.home / "letters"
 

@@ -92,7 +92,7 @@ def run_demo(*, only: list[str] | None = None) -> None:
     typer.secho("\n▶ 本地邮箱收到的邮件", bold=True)
     reading.mailbox()
     typer.echo(
-        f"\n在浏览器打开 Prefect 界面查看案件流程（case-<编号>）：{settings.prefect_ui_url}\n"
+        f"\n主管在工作台登录后打开流程视图查看案件流程（case-<编号>）：{settings.run_view_url}\n"
         f"文书（可打印）：{settings.letters_dir}\n"
         f"邮件（Maildir）：{settings.mailbox_dir}\n"
         "查看单个案件：casework show <编号>；停止本地服务：casework down"

@@ -18,7 +18,7 @@ def up() -> None:
     """启动本地服务：Prefect 服务器、工作进程、本地邮件服务器。"""
     settings = get_settings()
     Stack(settings).up()
-    say("stack_up", ui=settings.prefect_ui_url)
+    say("stack_up", ui=settings.run_view_url)
     say("workbench_at", url=settings.web_url)
     say("ui_password", path=settings.home / "secrets" / "prefect-auth")
     typer.echo(f"SMTP: {settings.smtp_host}:{settings.smtp_port} → {settings.mailbox_dir}")

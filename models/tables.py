@@ -127,6 +127,7 @@ class EventKind(StrEnum):
     PERSONAL_DATA_PURGED = "personal-data-purged"
     FORM_ANSWER_REFUSED = "form-answer-refused"
     RUN_REDRIVEN = "run-redriven"
+    RESUMED_IN_PREFECT_VIEW = "resumed-in-prefect-view"  # a manager's Resume, through the proxy
     NOTE_ADDED = "note-added"
     CLOCK_PAUSED = "clock-paused"
     CLOCK_RESUMED = "clock-resumed"

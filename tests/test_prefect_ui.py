@@ -1,4 +1,6 @@
-"""The Prefect UI in a real browser (Debian's chromium): a manager answers through Resume."""
+"""The Prefect UI in a real browser (Debian's chromium), as managers reach it: through the
+workbench's 流程视图, signed in as themselves, with no password of Prefect's. A manager answers
+through Resume, and the audit trail names her."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from models.views import case_detail
 from stack.processes import Stack
 from tasks.publish import artifact_key
 from tests.conftest import SCREENSHOTS
+from tests.factories import WINDOW_PASSWORD, window_staff
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +41,19 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: Stack, browser: A
     with session_scope() as session:
         run_id = case_detail(session=session, case_number=number).flow_run_id
     assert run_id
-    ui = get_settings().prefect_ui_url
+    window_staff(now())
+    web = get_settings().web_url
+    ui = get_settings().run_view_url
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    # The local server asks for the password casework up generated (basic auth + CSRF).
-    page.goto(f"{ui}/login")
-    page.locator("input").first.fill(prefect_auth_string(get_settings()))
-    page.get_by_role("button").first.click()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page.goto(f"{web}/login")
+    page.get_by_label("用户名").fill("wangmin")
+    page.get_by_label("密码").fill(WINDOW_PASSWORD)
+    page.get_by_role("button", name="登录").click()
     page.wait_for_url(lambda url: "/login" not in url)
+    page.get_by_role("link", name="流程视图").click()
+    page.wait_for_url(lambda url: "/prefect/" in url)
     page.goto(f"{ui}/runs/flow-run/{run_id}")
     page.get_by_text("Suspended").first.wait_for()
     page.screenshot(path=str(SCREENSHOTS / "case-suspended.png"))
@@ -78,6 +87,10 @@ def test_a_manager_resumes_a_suspended_case_from_the_ui(stack: Stack, browser: A
     assert any(
         e.kind == "reply-recorded" and e.actor == "主管（Prefect 界面）" for e in detail.events
     )
+    # …and who she is: the Resume went through the workbench, under her name.
+    assert any(e.kind == "resumed-in-prefect-view" and e.actor == "王敏" for e in detail.events)
+    # The UI runs whole under the view's policy; only its analytics calls home are stopped.
+    assert all("amplitude.com" in m for m in refused), refused
 
     board: FlowRun = run_deployment(  # type: ignore[assignment, call-arg]
         "daily-board/every-morning", timeout=120, as_subflow=False, _sync=True

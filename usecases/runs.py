@@ -31,7 +31,7 @@ class RunNudge(BaseModel):
 
 
 def run_url(flow_run_id: str) -> str:
-    return f"{get_settings().prefect_ui_url}/runs/flow-run/{flow_run_id}"
+    return f"{get_settings().run_view_url}/runs/flow-run/{flow_run_id}"
 
 
 def start_case_run(case_number: str, playbook: str) -> RunNudge:

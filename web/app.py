@@ -29,6 +29,7 @@ from web.routers import (
     citizens,
     directory,
     intake,
+    prefect_view,
     print_queue,
     signin,
 )
@@ -54,6 +55,7 @@ for area in (
     directory,
     case_type_pages,
     citizens,
+    prefect_view,
 ):
     app.include_router(area.router)
 
