@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 
 import uvicorn
 
 from casework.settings import get_settings
+from web.access_log import RedactSecrets
 
 
 def main() -> None:
     os.umask(0o077)  # its logs and files are the install's alone (the stack sets it too)
+    # Its output is a log file: a line at a time, so a stop or a kill loses no last minutes.
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
     settings = get_settings()
     proxy = settings.web_trusted_proxy.strip()
     uvicorn.run(
