@@ -82,6 +82,23 @@ def keep_unmatched(directory: Path, message: Any) -> None:
     partial.replace(directory / "new" / name)
 
 
+def forget_case(directory: Path, case_number: str) -> int:
+    """Deletes from a Maildir of this install every message about the case (its number in the
+    subject, or in a reply address it was sent to); how many. Retention reaches mail too."""
+    if not directory.is_dir():
+        return 0
+    box = mailbox.Maildir(directory, create=False)
+    about = [
+        key
+        for key, found in box.iteritems()
+        if case_number
+        in " ".join(str(found.get(h, "")) for h in ("Subject", "To", "X-Envelope-To", "Cc"))
+    ]
+    for key in about:
+        box.discard(key)
+    return len(about)
+
+
 def read_mailbox(directory: Path) -> list[Any]:
     """Every message in the Maildir, oldest first, parsed with the modern email policy."""
     box = mailbox.Maildir(directory, create=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import mailbox
 from datetime import date
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from casework.answers import Answer, AnswerOutcome
 from casework.clock import start_of_office_day
 from cli.main import app
+from gateways.maildir import read_mailbox
 from models import incoming, intake, lookups
 from models.db import session_scope
 from models.reports import monthly_report
@@ -58,6 +61,25 @@ def test_purge_dry_run_then_purge(fresh_db: Path, smtp_server: list) -> None:
     letters = fresh_db.parent / "letters" / number
     assert letters.is_dir()
 
+    # The install's own Maildirs hold mail about the case, and mail about nothing of it.
+    from casework.settings import get_settings
+
+    home = get_settings()
+    kept_mail = {
+        home.mailbox_dir: [
+            (f"[{number}] 一次性告知书", "shen.family@example.com"),
+            ("其他", "x@y"),
+        ],
+        home.home / "unmatched": [("回复：材料", f"xxt-window+{number}.c9@street-office.example")],
+    }
+    for folder, messages in kept_mail.items():
+        box = mailbox.Maildir(folder, create=True)
+        for subject, to in messages:
+            message = EmailMessage()
+            message["Subject"], message["To"] = subject, to
+            message.set_content("沈桂兰")
+            box.add(message.as_bytes())
+
     done = runner.invoke(app, ["purge", "--json", "--as-of", "2026-11-23"])
     assert json.loads(done.stdout)["cases"] == [number]
     with session_scope() as session:
@@ -76,6 +98,8 @@ def test_purge_dry_run_then_purge(fresh_db: Path, smtp_server: list) -> None:
         assert "shen.family@example.com" not in [e.to_address for e in emails]
         report = monthly_report(session=session, month="2025-03")
     assert not letters.exists()
+    left = {folder: [str(m["Subject"]) for m in read_mailbox(folder)] for folder in kept_mail}
+    assert left == {home.mailbox_dir: ["其他"], home.home / "unmatched": []}
     from models.views import case_detail
 
     with session_scope() as session:

@@ -14,7 +14,7 @@ from casework.clock import now, office_date
 from casework.errors import UserError
 from casework.figures import DailyBoard, MonthlyReport
 from casework.settings import get_settings
-from gateways import stack_health
+from gateways import maildir, stack_health
 from gateways.imap import MailboxPoll, poll_mailbox
 from models import applicants, documents, reports, retention
 from models import board as boards
@@ -130,6 +130,9 @@ def purge(*, as_of: datetime, dry_run: bool) -> PurgeResult:
                     letters_dir=settings.letters_dir,
                     as_of=as_of,
                 )
+            # The install's own mail: what the local server received, replies kept unmatched.
+            for folder in (settings.mailbox_dir, settings.home / "unmatched"):
+                maildir.forget_case(folder, case_number)
     return PurgeResult(dry_run=dry_run, retention_days=settings.retention_days, cases=due)
 
 
