@@ -5,7 +5,8 @@ Prefect's server: the first step from the embedded SQLite stack to a district's.
     python -m stack.postgres stop  [--dir .casework/postgres]
 
 `start` creates the cluster on first use (databases `casework` and `prefect`, owner
-`casework`, password-less on 127.0.0.1 only) and prints the two settings to export before
+`casework`, on 127.0.0.1 only, scram-sha-256 with a generated password kept in the cluster's
+folder, 0600: no other local user connects) and prints the two settings to export before
 `casework up`. Tests and the benchmark use `PostgresServer.start(port)`: a throwaway cluster
 in a temporary folder, without fsync.
 """
@@ -16,6 +17,7 @@ import argparse
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import sys
@@ -58,6 +60,7 @@ class PostgresServer:
     as_user: list[str]
     bindir: Path
     throwaway: bool = False
+    password: str = ""  # "" only for a cluster made before passwords (trust)
 
     @classmethod
     def start(cls, port: int, folder: Path | None = None) -> PostgresServer:
@@ -71,8 +74,14 @@ class PostgresServer:
             os.chown(folder, owner.pw_uid, owner.pw_gid)
         server = cls(folder, port, _as_server_user(), bindir, throwaway)
         data = folder / "data"
+        kept = folder / "casework.password"
         if not (data / "PG_VERSION").exists():
-            server._run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "casework")
+            server.password = secrets.token_urlsafe(24)
+            kept.write_text(server.password)
+            kept.chmod(0o600)
+            server._initdb(data)
+        elif kept.exists():
+            server.password = kept.read_text().strip()
         options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
         if throwaway:
             options += " -c fsync=off"  # a test's data need not survive a power cut
@@ -82,12 +91,29 @@ class PostgresServer:
         )  # fmt: skip
         return server
 
+    def _initdb(self, data: Path) -> None:
+        """A new cluster whose every connection (socket or TCP) needs the password."""
+        with tempfile.NamedTemporaryFile("w", prefix="pw-", delete=False) as handle:
+            handle.write(self.password)
+        pwfile = Path(handle.name)
+        try:
+            if os.geteuid() == 0:  # initdb runs as postgres and must read it
+                owner = pwd.getpwnam("postgres")
+                os.chown(pwfile, owner.pw_uid, owner.pw_gid)
+            self._run(
+                str(self.bindir / "initdb"), "-D", str(data), "-U", "casework",
+                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
+            )  # fmt: skip
+        finally:
+            pwfile.unlink(missing_ok=True)
+
     def _run(self, *command: str) -> None:
         subprocess.run([*self.as_user, *command], check=True, capture_output=True, timeout=120)
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://casework@127.0.0.1:{self.port}"
+        who = f"casework:{self.password}" if self.password else "casework"
+        return f"postgresql+psycopg://{who}@127.0.0.1:{self.port}"
 
     def ensure_database(self, name: str) -> str:
         """The database `name` (created when missing); its URL."""
