@@ -11,6 +11,7 @@ timed action starts at a random point of the worker's polling second (`_wait_to_
 from __future__ import annotations
 
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,8 @@ from bench.figures import (
 )
 from casework.clock import now
 from casework.planning import Action
-from casework.settings import get_settings
+from casework.settings import PROJECT_DIR, get_settings
+from stack.job_template import bench_job_template
 from stack.processes import Stack
 from tasks.record import next_step
 from tasks.steps import carry_out
@@ -290,6 +292,7 @@ def overhead(stack: Stack, *, trials: int, warm_up: bool = True) -> list[Figure]
     """The three ways side by side, `trials` times each, alternating; without `warm_up` (the
     smoke run) the first product case, which says how many task runs the bare flow makes, is
     also the first trial."""
+    stack.use_job_template(bench_job_template(sys.executable, PROJECT_DIR))
     stack._prefect("--no-prompt", "deploy", "--all", "--prefect-file", "bench/prefect.yaml")
     serial = 5000
     products: list[Trial] = []

@@ -6,8 +6,6 @@ application layer (usecases/) and print labels from the message catalogue.
 
 from __future__ import annotations
 
-import os
-
 from cli import (
     accounts,
     agencies,
@@ -41,10 +39,7 @@ __all__ = ["COMMAND_GROUPS", "app"]
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    # The home holds the case database, letters, keys and logs: whatever this command and the
-    # services it starts (they inherit the mask) create is the install's user's alone.
-    os.umask(0o077)
-    app()
+    app()  # (its callback sets the umask: cli/app.py)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlmodel import Session, select
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
 
 from casework.actors import SYSTEM
 from casework.errors import UserError
@@ -161,3 +162,35 @@ def _addresses_of(session: Session, contact: Contact) -> list[str]:
 
 def _left_in_mailbox(session: Session, case: Case, as_of: datetime, why: str) -> None:
     record_event(session, case, EventKind.NOTE_ADDED, as_of, detail=why, actor=SYSTEM)
+
+
+class InboundEmailRow(BaseModel):
+    case_number: str
+    received_at: datetime
+    agency: str | None
+    in_reply_to: int | None
+    subject: str | None
+    sender: str
+    sender_verified: bool
+
+
+def inbound_emails(*, session: Session) -> list[InboundEmailRow]:
+    """Agencies' emails filed on cases, newest first (to classify with `casework reply`)."""
+    found = session.exec(
+        select(Contact, Case.number)
+        .join(Case, col(Case.id) == col(Contact.case_id))
+        .where(Contact.kind == ContactKind.INBOUND_EMAIL)
+        .order_by(col(Contact.id).desc())
+    ).all()
+    return [
+        InboundEmailRow(
+            case_number=number,
+            received_at=contact.occurred_at,
+            agency=contact.agency_slug,
+            in_reply_to=contact.in_reply_to,
+            subject=contact.note,
+            sender=str((contact.details or {}).get("sender") or ""),
+            sender_verified=bool((contact.details or {}).get("sender_verified")),
+        )
+        for contact, number in found
+    ]

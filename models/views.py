@@ -463,38 +463,6 @@ def reveal_applicant(
     }
 
 
-class InboundEmailRow(BaseModel):
-    case_number: str
-    received_at: datetime
-    agency: str | None
-    in_reply_to: int | None
-    subject: str | None
-    sender: str
-    sender_verified: bool
-
-
-def inbound_emails(*, session: Session) -> list[InboundEmailRow]:
-    """Agencies' emails filed on cases, newest first (to classify with `casework reply`)."""
-    found = session.exec(
-        select(Contact, Case.number)
-        .join(Case, col(Case.id) == col(Contact.case_id))
-        .where(Contact.kind == ContactKind.INBOUND_EMAIL)
-        .order_by(col(Contact.id).desc())
-    ).all()
-    return [
-        InboundEmailRow(
-            case_number=number,
-            received_at=contact.occurred_at,
-            agency=contact.agency_slug,
-            in_reply_to=contact.in_reply_to,
-            subject=contact.note,
-            sender=str((contact.details or {}).get("sender") or ""),
-            sender_verified=bool((contact.details or {}).get("sender_verified")),
-        )
-        for contact, number in found
-    ]
-
-
 def document_of(*, session: Session, case_number: str, contact_id: int) -> str | None:
     """The filed letter (PDF, or text without Pango) of one of this case's contacts."""
     case = get_case(session, case_number)

@@ -34,3 +34,17 @@ def locked_job_template(python: str, project_dir: Path) -> dict[str, Any]:
     }
     variables["additionalProperties"] = False
     return template
+
+
+def bench_job_template(python: str, project_dir: Path) -> dict[str, Any]:
+    """The benchmark's pool, in its own throwaway home: the locked template, except that a
+    deployment may choose the command (the bare flow is measured started cold, by Prefect's
+    own `python -m prefect.engine`, beside the run starter). Never an office's."""
+    template = locked_job_template(python, project_dir)
+    command = ProcessWorker.get_default_base_job_template()["variables"]["properties"]["command"]
+    template["variables"]["properties"]["command"] = {
+        **command,
+        "default": template["job_configuration"]["command"],
+    }
+    template["job_configuration"]["command"] = "{{ command }}"
+    return template

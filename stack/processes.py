@@ -134,21 +134,19 @@ class Stack:
     def up(self, *, timeout: float = 120) -> None:
         """Start whatever is not running yet, deploy the flows, and wait until the API answers."""
         self._start_services(timeout=timeout)
-        s = self.settings
-        template = self.run_dir / "job-template.json"
-        template.write_text(json.dumps(locked_job_template(sys.executable, PROJECT_DIR)))
-        self._prefect(
-            "work-pool",
-            "create",
-            s.work_pool,
-            "--type",
-            "process",
-            "--base-job-template",
-            str(template),
-            "--overwrite",
-        )
+        self.use_job_template(locked_job_template(sys.executable, PROJECT_DIR))
         self._prefect("--no-prompt", "deploy", "--all")
         self._start_apps()
+
+    def use_job_template(self, template: dict[str, object]) -> None:
+        """The work pool (re)made with this job template (stack/job_template.py)."""
+        path = self.run_dir / "job-template.json"
+        path.write_text(json.dumps(template))
+        pool = self.settings.work_pool
+        self._prefect(
+            "work-pool", "create", pool, "--type", "process",
+            "--base-job-template", str(path), "--overwrite",
+        )  # fmt: skip
 
     def revive(self, *, timeout: float = 120, mail_server: bool = True) -> None:
         """Restart whichever service died, as a supervisor would; the deployments are kept in

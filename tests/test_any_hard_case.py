@@ -351,9 +351,8 @@ def test_an_agencys_emailed_attachment_is_kept_with_the_material_it_answers(
     run_until_waiting(number, DAY)
     with session_scope() as session:
         case = lookups.get_case(session, number)
-        request = lookups.open_request_of(
-            session, case, lookups.material_of(session, case, "need-1")
-        )
+        need = lookups.material_of(session, case, "need-1")
+        request = lookups.open_request_of(session, case, need)
         assert request is not None
         to = reply_address("xxt-window@street-office.example", number, request.contact_id)
         file_inbound_email(

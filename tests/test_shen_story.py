@@ -11,6 +11,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.flow_runs import resume_flow_run
 from typer.testing import CliRunner
 
@@ -21,6 +22,7 @@ from cli.main import app
 from cli.stories import synthetic_id_number
 from gateways.maildir import read_mailbox
 from gateways.prefect_client import wait_until_settled
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 runner = CliRunner()
@@ -87,6 +89,16 @@ def open_shen_case(cremated: date) -> tuple[str, str]:
     return number, run_id
 
 
+def _has_input(client: Any, run_id: str, key: str) -> bool:
+    try:
+        client.read_flow_run_input(UUID(run_id), key)
+    except PrefectHTTPStatusError as exc:  # 404 until Prefect has saved it
+        if exc.response.status_code != 404:
+            raise
+        return False
+    return True
+
+
 def test_shen_case_end_to_end(stack: object) -> None:
     today = office_date(now())
     # Cremated ten years ago less 20 days: the reissue limit is near, so the case is urgent.
@@ -101,7 +113,13 @@ def test_shen_case_end_to_end(stack: object) -> None:
         assert run.state is not None
         pause_key = run.state.state_details.pause_key
         assert pause_key == "case-wait-0"
-        description = client.read_flow_run_input(UUID(run_id), f"suspended-{pause_key}-description")
+        key = f"suspended-{pause_key}-description"
+        # Prefect sets the Suspended state first and saves the Resume form's inputs after
+        # (prefect.flow_runs.suspend_flow_run): a moment when the run waits without them.
+        wait_for(
+            lambda: _has_input(client, run_id, key), seconds=30, what="the Resume form's inputs"
+        )
+        description = client.read_flow_run_input(UUID(run_id), key)
     assert "crematorium-front-desk" in description and "火化证明" in description
     assert mail_for(number) == [
         ("shen.family@example.com", f"[{number}] 一次性告知书：补办火化证明（丧葬费补贴）"),

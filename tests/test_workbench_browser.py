@@ -140,6 +140,7 @@ def test_shens_case_through_the_workbench(stack: object, browser: Any) -> None:
     assert "已办结" in citizen.content()
     _shot(citizen, "status-closed")
     citizen.get_by_label("非常满意").check()
+    citizen.get_by_label("评价码（印在办结通知书上）").fill(_rating_code_in_her_letter(number))
     citizen.get_by_role("button", name="提交评价").click()
     citizen.get_by_text("感谢您的评价").wait_for()
     assert "请您评价本次服务" not in citizen.content()  # one rating per case
@@ -162,3 +163,25 @@ def test_shens_case_through_the_workbench(stack: object, browser: Any) -> None:
     response = other.goto(f"{web}/cases/{number}")
     assert response is not None and response.status == 404
     _shot(other, "other-office-404")
+
+
+def _rating_code_in_her_letter(number: str) -> str:
+    """The rating code as she reads it on her closing notice (the letter filed for the post)."""
+    import re
+
+    from tests.factories import document_text
+    from tests.waiting import wait_for
+
+    def filed() -> str | None:
+        with session_scope() as session:
+            return session.exec(
+                select(Contact.document_path)
+                .join(Case, Case.id == Contact.case_id)  # type: ignore[arg-type]
+                .where(Case.number == number, Contact.kind == ContactKind.CLOSING)
+            ).first()
+
+    wait_for(filed, seconds=30, what="the closing notice filed")
+    text = document_text(str(filed()))
+    found = re.search(r"评价码\s*([0-9A-Z]{4}-[0-9A-Z]{4})", text)
+    assert found, text
+    return found.group(1)

@@ -18,7 +18,7 @@ from casework.search import classify
 from casework.settings import get_settings
 from casework.workdays import working_days_between
 from gateways.maildir import read_mailbox
-from models import applicants, case_types, lookups, views
+from models import applicants, case_types, inbound, lookups, views
 from models.accounts import Actor, list_accounts, visible_case, visible_cases
 from models.db import read_scope, session_scope
 from models.directory import agencies_for_case
@@ -227,9 +227,9 @@ def notice_pdf(*, actor: Actor, case_number: str, as_of: datetime) -> bytes:
     return render_pdf(message.printable)
 
 
-def inbound_emails() -> list[views.InboundEmailRow]:
+def inbound_emails() -> list[inbound.InboundEmailRow]:
     with read_scope() as session:
-        return views.inbound_emails(session=session)
+        return inbound.inbound_emails(session=session)
 
 
 def unmatched_emails() -> list[dict[str, str]]:
