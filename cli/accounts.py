@@ -1,5 +1,5 @@
-"""`casework office add|edit|list` and `casework user add|list`: the street offices and who may
-sign in to the workbench."""
+"""`casework office add|edit|list` and `casework user add|list|disable|enable|reset-password`:
+the street offices and who may sign in to the workbench."""
 
 from __future__ import annotations
 
@@ -21,6 +21,20 @@ PublicUrl = Annotated[
     typer.Option(
         "--public-url",
         help="群众和单位打开工作台的地址，印在信函和二维码上（如 https://xxt.example.gov.cn）",
+    ),
+]
+
+# Asked twice, hidden, in Chinese, when not given (a password typed on a command line stays
+# in the shell's history).
+Password = Annotated[
+    str,
+    typer.Option(
+        "--password",
+        prompt="密码（至少10个字符）",
+        confirmation_prompt="再输入一次密码",
+        hide_input=True,
+        show_default=False,
+        help="不给时提示输入两次",
     ),
 ]
 
@@ -111,17 +125,7 @@ def user_add(
     role: Annotated[
         str, typer.Option("--role", help="clerk 窗口 / manager 主管 / district 区级")
     ] = "clerk",
-    password: Annotated[
-        str,
-        typer.Option(
-            "--password",
-            prompt="密码（至少10个字符）",
-            confirmation_prompt="再输入一次密码",
-            hide_input=True,
-            show_default=False,
-            help="不给时提示输入两次",
-        ),
-    ] = "",
+    password: Password = "",
 ) -> None:
     """添加一个工作台账号（密码以 Argon2id 散列保存；不给 --password 时提示输入两次）。"""
     added = accounts.add_user(
@@ -189,17 +193,7 @@ def user_enable(
 @user_errors
 def user_reset_password(
     username: Annotated[str, typer.Argument(help="用户名")],
-    password: Annotated[
-        str,
-        typer.Option(
-            "--password",
-            prompt="新密码（至少10个字符）",
-            confirmation_prompt="再输入一次新密码",
-            hide_input=True,
-            show_default=False,
-            help="不给时提示输入两次",
-        ),
-    ] = "",
+    password: Password = "",
 ) -> None:
     """重设密码（忘记密码、人员交接时）：用旧密码登录的页面立即退出。"""
     ended = accounts.reset_password(username=username, password=password, as_of=now())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from casework.errors import UserError
 from casework.prefect_env import prefect_auth_string
 from casework.settings import get_settings
 
@@ -30,25 +31,29 @@ def _authorization() -> str:
 
 
 def forward(*, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
-    """Prefect's answer to the request, as the stack itself would ask it."""
+    """Prefect's answer to the request, as the stack itself would ask it; UserError
+    ("prefect_view_down") when Prefect's server does not answer."""
     sent = {k: v for k, v in headers.items() if k.lower() in PASSED_ON}
     sent["Authorization"] = _authorization()
     url = f"{get_settings().prefect_ui_url}/{path}" + (f"?{query}" if query else "")
     try:
         answer = httpx.request(method, url, headers=sent, content=body, timeout=60)
     except httpx.HTTPError:
-        return Answer(502, {"content-type": "text/plain; charset=utf-8"}, b"Prefect unreachable")
+        raise UserError("prefect_view_down") from None
     kept = {k: v for k, v in answer.headers.items() if k.lower() in KEPT}
     return Answer(answer.status_code, kept, answer.content)
 
 
 def case_number_of_run(flow_run_id: str) -> str | None:
     """The case a flow run works on (its one parameter), or None for any other run."""
-    answer = httpx.get(
-        f"{get_settings().prefect_api_url}/flow_runs/{flow_run_id}",
-        headers={"Authorization": _authorization()},
-        timeout=30,
-    )
+    try:
+        answer = httpx.get(
+            f"{get_settings().prefect_api_url}/flow_runs/{flow_run_id}",
+            headers={"Authorization": _authorization()},
+            timeout=30,
+        )
+    except httpx.HTTPError:
+        raise UserError("prefect_view_down") from None
     if answer.status_code != 200:
         return None
     number = (answer.json().get("parameters") or {}).get("case_number")

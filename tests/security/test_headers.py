@@ -4,22 +4,15 @@ token could leak through the Referer and a page with a full name could be cached
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from casework.links import status_token
 from tests.factories import case_with_a_request
-from tests.workbench import DAY, csrf_of, open_workbench, sign_in
+from tests.workbench import DAY, csrf_of, sign_in
 
 pytestmark = pytest.mark.flow
-
-
-@pytest.fixture
-def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
-    with open_workbench() as test_client:
-        yield test_client
 
 
 def _protected(answer: Any, *, page: bool) -> None:

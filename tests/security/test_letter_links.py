@@ -5,7 +5,6 @@ and a planted `.partial` link made the next letter overwrite the link's target."
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,9 @@ from casework.templating import RenderedMessage
 from models.db import session_scope
 from models.tables import Contact
 from tests.factories import case_with_a_request
-from tests.workbench import DAY, open_workbench, sign_in
+from tests.workbench import DAY, sign_in
 
 pytestmark = pytest.mark.flow
-
-
-@pytest.fixture
-def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
-    with open_workbench() as test_client:
-        yield test_client
 
 
 def _key() -> Path:

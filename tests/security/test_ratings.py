@@ -5,7 +5,6 @@ in to the workbench cannot post one, and a rating staff type in is shown as thei
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,15 +17,9 @@ from models.db import session_scope
 from models.tables import Rating
 from tests.factories import case_with_a_request
 from tests.test_case_records import _run_until_wait
-from tests.workbench import DAY, client_at, csrf_of, open_workbench, sign_in
+from tests.workbench import DAY, client_at, csrf_of, sign_in
 
 pytestmark = pytest.mark.flow
-
-
-@pytest.fixture
-def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
-    with open_workbench() as test_client:
-        yield test_client
 
 
 def _closed_case() -> str:

@@ -5,7 +5,6 @@ accepts, in the same transaction; a replay adds nothing and reads the same eithe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,15 +14,9 @@ from sqlmodel import select
 from models.db import session_scope
 from models.tables import Agency, ReplyLink
 from tests.factories import case_with_a_request
-from tests.workbench import DAY, client_at, csrf_of, open_workbench
+from tests.workbench import DAY, client_at, csrf_of
 
 pytestmark = pytest.mark.flow
-
-
-@pytest.fixture
-def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
-    with open_workbench() as test_client:
-        yield test_client
 
 
 def _agencies() -> int:

@@ -4,7 +4,6 @@ the window PC, a cookie that outlives the browser or travels over plain HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,15 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from casework.clock import now
-from tests.workbench import client_at, csrf_of, open_workbench, sign_in
+from tests.workbench import client_at, csrf_of, sign_in
 
 pytestmark = pytest.mark.flow
-
-
-@pytest.fixture
-def client(fresh_db: object, smtp_server: list) -> Iterator[Any]:
-    with open_workbench() as test_client:
-        yield test_client
 
 
 def _signed_in_page(cookie: str) -> int:

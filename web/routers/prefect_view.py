@@ -49,7 +49,7 @@ async def view(request: Request, person: Manager, path: str) -> Response:
     except UserError as exc:
         return error_page(
             request,
-            status=403 if exc.code == "prefect_view_refused" else 404,
+            status={"prefect_view_refused": 403, "prefect_view_down": 503}.get(exc.code, 404),
             title=words_for(request)("流程视图"),
             text=error_words(exc, request),
         )
