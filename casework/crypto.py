@@ -20,9 +20,17 @@ from cryptography.fernet import Fernet, MultiFernet
 from casework.settings import get_settings
 
 
+def private_folder(folder: Path) -> None:
+    """`folder` and each missing folder above it made 0700 (mkdir's parents=True would make
+    those above with the process's umask: the home itself world-readable)."""
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
+
+
 def secret_file(path: Path, make: bytes) -> bytes:
     """Read a key file, creating it (0600) the first time; safe when processes race."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -77,9 +77,6 @@ def _main(
         ),
     ] = None,
 ) -> None:
-    # The home holds the case database, letters, keys and logs: whatever a command and the
-    # services it starts (they inherit the mask) create there is the install's user's alone.
-    os.umask(0o077)
     chosen = lang or get_settings().lang
     state.lang = "en" if chosen.lower().startswith("en") else "zh"
     state.acting_as = acting_as

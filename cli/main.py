@@ -6,6 +6,8 @@ application layer (usecases/) and print labels from the message catalogue.
 
 from __future__ import annotations
 
+import os
+
 from cli import (
     accounts,
     agencies,
@@ -39,7 +41,11 @@ __all__ = ["COMMAND_GROUPS", "app"]
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    app()  # (its callback sets the umask: cli/app.py)
+    # The home holds the case database, letters, keys and logs: whatever a command and the
+    # services it starts (they inherit the mask) create there is the install's user's alone.
+    # Here, not in the app's callback: a test invoking the app must not change its own mask.
+    os.umask(0o077)
+    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -182,6 +182,7 @@ def _rating_code_in_her_letter(number: str) -> str:
 
     wait_for(filed, seconds=30, what="the closing notice filed")
     text = document_text(str(filed()))
-    found = re.search(r"评价码\s*([0-9A-Z]{4}-[0-9A-Z]{4})", text)
+    # pdftotext drops a hyphen that ends a line: the code may come back without it.
+    found = re.search(r"评价码\s*([0-9A-Z]{4})-?([0-9A-Z]{4})", text)
     assert found, text
-    return found.group(1)
+    return f"{found.group(1)}-{found.group(2)}"
