@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from models.tables import Account, RateEvent, WebSession
+from models.tables import RateEvent, WebSession
 
 # Attempts are kept a day: long enough for the manager's warning, short enough to stay small.
 KEPT = timedelta(hours=24)
@@ -50,15 +50,13 @@ def open_session(
     *, session: Session, token: str, as_of: datetime, idle: timedelta, longest: timedelta
 ) -> OpenSession | None:
     """The session the token opens, marked as seen; None (and the row ended) once idle too
-    long, past its longest life or its account disabled."""
+    long or past its longest life. (Disabling an account ends its rows then and there, and
+    the person behind a session is looked up anew on every page.)"""
     row = session.get(WebSession, token_hash(token))
     if row is None or row.ended_at is not None:
         return None
-    account = session.exec(select(Account).where(Account.username == row.username)).first()
     why = (
-        "disabled"
-        if account is None or account.disabled
-        else "expired"
+        "expired"
         if as_of - row.created_at >= longest
         else "idle"
         if as_of - row.last_seen_at >= idle

@@ -97,13 +97,13 @@ def sign_out(*, token: str, as_of: datetime) -> None:
 
 
 def accounts_under_attack(*, actor: Actor, as_of: datetime) -> dict[str, int]:
-    """A manager's accounts (her office's; a district's, its district's) that failed sign-ins
-    have been aimed at today, by display name, with how many."""
+    """Her office's accounts (the console's: every one) that failed sign-ins have been aimed
+    at today, by display name, with how many."""
+    office = None if actor.console else actor.office_code
     with read_scope() as session:
         people = {
             row.username: row.display_name
-            for row in accounts.list_accounts(session=session)
-            if row.office_code == actor.office_code or actor.console
+            for row in accounts.list_accounts(session=session, office_code=office)
         }
         counts = web_access.most_attempted(
             session=session,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from casework.errors import UserError
@@ -49,15 +49,7 @@ def directory(request: Request, person: CurrentPerson, done: str | None = None) 
     return _page(request, person, done=done)
 
 
-def _form(**typed: str) -> AgencyForm:
-    return AgencyForm(**typed)
-
-
-@router.post("")
-def add(
-    request: Request,
-    _csrf: CsrfChecked,
-    person: Manager,
+def _typed(
     name: Text = "",
     department: Text = "",
     email: Text = "",
@@ -65,9 +57,9 @@ def add(
     address: Text = "",
     office_hours: Text = "",
     notes: Text = "",
-    distinct: Text = "",
-) -> Response:
-    typed = dict(
+) -> dict[str, str]:
+    """A directory entry's fields as typed (shown again beside a mistake)."""
+    return dict(
         name=name,
         department=department,
         email=email,
@@ -76,8 +68,23 @@ def add(
         office_hours=office_hours,
         notes=notes,
     )
+
+
+Typed = Annotated[dict[str, str], Depends(_typed)]
+
+
+@router.post("")
+def add(
+    request: Request,
+    _csrf: CsrfChecked,
+    person: Manager,
+    typed: Typed,
+    distinct: Text = "",
+) -> Response:
     try:
-        added = agencies.add_agency(actor=person, form=_form(**typed), distinct=distinct == "on")
+        added = agencies.add_agency(
+            actor=person, form=AgencyForm(**typed), distinct=distinct == "on"
+        )
     except UserError as exc:
         return _page(
             request,
@@ -91,9 +98,8 @@ def add(
 
 @router.get("/{slug}", response_class=HTMLResponse)
 def edit_form(request: Request, person: Manager, slug: str) -> Response:
-    try:
-        row = agencies.get_agency(slug)
-    except UserError:
+    row = _agency_or_none(slug)
+    if row is None:
         return RedirectResponse("/directory", status_code=303)
     return _page(request, person, editing=row, form=row.model_dump(exclude_none=True))
 
@@ -112,30 +118,15 @@ def edit(
     _csrf: CsrfChecked,
     person: Manager,
     slug: str,
-    name: Text = "",
-    department: Text = "",
-    email: Text = "",
-    phone: Text = "",
-    address: Text = "",
-    office_hours: Text = "",
-    notes: Text = "",
+    typed: Typed,
     distinct: Text = "",
 ) -> Response:
-    typed = dict(
-        name=name,
-        department=department,
-        email=email,
-        phone=phone,
-        address=address,
-        office_hours=office_hours,
-        notes=notes,
-    )
     try:
         row = agencies.get_agency(slug)
         if row.role:  # a role has no channels: its form never shows them
             typed = {k: typed[k] for k in ("name", "department", "notes")}
         edited = agencies.edit_agency(
-            actor=person, slug=slug, form=_form(**typed), distinct=distinct == "on"
+            actor=person, slug=slug, form=AgencyForm(**typed), distinct=distinct == "on"
         )
     except UserError as exc:
         return _page(
